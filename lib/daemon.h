@@ -1,0 +1,14 @@
+/* daemon: what every daemon's main.c does around its loop.  Signal
+ * handlers only set flags; the loop looks at them. */
+#ifndef MDG_DAEMON_H
+#define MDG_DAEMON_H
+#include <signal.h>
+
+extern volatile sig_atomic_t daemon_stop;   /* SIGTERM, SIGINT */
+extern volatile sig_atomic_t daemon_reload; /* SIGHUP */
+
+void daemon_signals(void);
+/* write our pid to path (if not NULL) */
+int daemon_pidfile(const char *path);
+
+#endif
