@@ -21,12 +21,14 @@
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 30000
 #define DB_MAX_LISTEN 8
+#define DB_MAX_TABLES 8
 
 struct db {
 	char *conninfo;
 	char *appname;
 	PGconn *conn;
-	const struct db_stmt *stmts;
+	const struct db_stmt *stmts[DB_MAX_TABLES];
+	int nstmts;
 	const char *listen[DB_MAX_LISTEN];
 	int nlisten;
 	int64_t next_try_ms;
@@ -93,7 +95,11 @@ void db_free(struct db *db)
 
 void db_prepare_all(struct db *db, const struct db_stmt *stmts)
 {
-	db->stmts = stmts;
+	if (db->nstmts == DB_MAX_TABLES)
+		log_fatal("db: too many statement tables");
+	db->stmts[db->nstmts++] = stmts;
+	if (db->conn != NULL)
+		db_disconnect(db); /* prepared afresh on the next db_ensure() */
 }
 
 void db_listen(struct db *db, const char *channel)
@@ -135,17 +141,18 @@ static int db_setup(struct db *db)
 	PGresult *res;
 	char sql[256];
 
-	for (const struct db_stmt *s = db->stmts; s != NULL && s->name != NULL; s++) {
-		res = PQprepare(db->conn, s->name, s->sql, 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			/* a statement that does not prepare is a programming or
-			 * migration error: report it, keep trying with backoff */
-			db_fail(db, s->name, res);
+	for (int t = 0; t < db->nstmts; t++)
+		for (const struct db_stmt *s = db->stmts[t]; s->name != NULL; s++) {
+			res = PQprepare(db->conn, s->name, s->sql, 0, NULL);
+			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+				/* a statement that does not prepare is a programming
+				 * or migration error: report it, retry with backoff */
+				db_fail(db, s->name, res);
+				PQclear(res);
+				return -1;
+			}
 			PQclear(res);
-			return -1;
 		}
-		PQclear(res);
-	}
 	for (int i = 0; i < db->nlisten; i++) {
 		snprintf(sql, sizeof(sql), "LISTEN %s", db->listen[i]);
 		if (db_simple(db, sql) < 0)

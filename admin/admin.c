@@ -1,0 +1,202 @@
+/* admin: users, dead items, migrations.  Statements are registered per
+ * command, because before "migrate" the tables they name do not exist. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "clock.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "pwhash.h"
+
+static const struct db_stmt admin_migrate_stmts[] = {
+	{ "migration_applied", "SELECT 1 FROM schema_migration WHERE version = $1" },
+	{ "migration_record", "INSERT INTO schema_migration (version, name) VALUES ($1, $2)" },
+	{ NULL, NULL },
+};
+
+static const struct db_stmt admin_stmts[] = {
+	{ "user_add",
+	  "INSERT INTO app_user (login, role, display_name, pw_hash, created_at, pw_changed_at)"
+	  " VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (login) DO NOTHING RETURNING id" },
+	{ "user_passwd",
+	  "UPDATE app_user SET pw_hash = $2, pw_changed_at = $3, failed_logins = 0,"
+	  " locked_until = NULL WHERE login = $1" },
+	{ "dead_list",
+	  "SELECT id, source, source_key, raw_size, attempts, stored_at, coalesce(last_error, '')"
+	  " FROM inbound_item WHERE state = 'dead' ORDER BY id" },
+	{ "requeue_one",
+	  "UPDATE inbound_item SET state = 'new', attempts = 0, not_before = '-infinity'"
+	  " WHERE id = $1 AND state = 'dead'" },
+	{ "requeue_all",
+	  "UPDATE inbound_item SET state = 'new', attempts = 0, not_before = '-infinity'"
+	  " WHERE state = 'dead'" },
+	{ "notify_inbound", "SELECT pg_notify('inbound', '')" },
+	{ NULL, NULL },
+};
+
+void admin_prepare(struct db *db)
+{
+	(void)db; /* statements are added per command in admin_run */
+}
+
+/* a password from stdin (when piped) or a generated one, printed once */
+static int admin_password(char *out, size_t len, int *generated)
+{
+	size_t n;
+
+	*generated = 0;
+	if (!isatty(STDIN_FILENO)) {
+		if (fgets(out, (int)len, stdin) == NULL)
+			return -1;
+		n = strcspn(out, "\r\n");
+		out[n] = '\0';
+		if (n < 8) {
+			log_error("a password needs at least 8 characters");
+			return -1;
+		}
+		return 0;
+	}
+	*generated = 1;
+	return len < 25 ? -1 : pwhash_random_hex(out, 12);
+}
+
+static int admin_valid_role(const char *r)
+{
+	return strcmp(r, "operator") == 0 || strcmp(r, "supervisor") == 0 ||
+	       strcmp(r, "viewer") == 0 || strcmp(r, "admin") == 0;
+}
+
+static int admin_user_add(struct db *db, int argc, char **argv)
+{
+	char pw[256], hash[256], now[64];
+	const char *vals[5];
+	struct db_res *res;
+	int gen, rows;
+
+	if (argc < 3 || !admin_valid_role(argv[2]))
+		return 2;
+	if (admin_password(pw, sizeof(pw), &gen) < 0 || pwhash_make(pw, hash, sizeof(hash)) < 0)
+		return 1;
+	vals[0] = argv[1];
+	vals[1] = argv[2];
+	vals[2] = argc > 3 ? argv[3] : argv[1];
+	vals[3] = hash;
+	vals[4] = clock_format_iso(clock_now_us(), now, sizeof(now));
+	res = db_query(db, "user_add", 5, vals, NULL, NULL, 0);
+	if (res == NULL)
+		return 1;
+	rows = db_res_rows(res);
+	db_res_free(res);
+	if (rows == 0) {
+		log_error("user \"%s\" exists already; use user-passwd to reset its password", argv[1]);
+		return 1;
+	}
+	printf("created user %s (%s)\n", argv[1], argv[2]);
+	if (gen)
+		printf("password: %s\n", pw);
+	return 0;
+}
+
+static int admin_user_passwd(struct db *db, int argc, char **argv)
+{
+	char pw[256], hash[256], now[64];
+	const char *vals[3];
+	int gen;
+
+	if (argc != 2)
+		return 2;
+	if (admin_password(pw, sizeof(pw), &gen) < 0 || pwhash_make(pw, hash, sizeof(hash)) < 0)
+		return 1;
+	vals[0] = argv[1];
+	vals[1] = hash;
+	vals[2] = clock_format_iso(clock_now_us(), now, sizeof(now));
+	if (db_cmd(db, "user_passwd", 3, vals, NULL, NULL) != 1) {
+		log_error("no user \"%s\"", argv[1]);
+		return 1;
+	}
+	printf("password of %s changed; the account is unlocked\n", argv[1]);
+	if (gen)
+		printf("password: %s\n", pw);
+	return 0;
+}
+
+static int admin_dead(struct db *db)
+{
+	struct db_res *res = db_query(db, "dead_list", 0, NULL, NULL, NULL, 0);
+	int n;
+
+	if (res == NULL)
+		return 1;
+	n = db_res_rows(res);
+	printf("%-10s %-12s %-30s %10s %8s  %s\n", "id", "source", "key", "bytes", "attempts",
+	       "last error");
+	for (int i = 0; i < n; i++)
+		printf("%-10s %-12s %-30s %10s %8s  %s\n", db_res_val(res, i, 0),
+		       db_res_val(res, i, 1), db_res_val(res, i, 2), db_res_val(res, i, 3),
+		       db_res_val(res, i, 4), db_res_val(res, i, 6));
+	printf("%d dead item%s\n", n, n == 1 ? "" : "s");
+	db_res_free(res);
+	return 0;
+}
+
+static int admin_requeue(struct db *db, int argc, char **argv)
+{
+	long total = 0, r;
+
+	if (argc < 2)
+		return 2;
+	if (strcmp(argv[1], "--all") == 0)
+		total = db_cmd(db, "requeue_all", 0, NULL, NULL, NULL);
+	else
+		for (int i = 1; i < argc && total >= 0; i++) {
+			const char *v[1] = { argv[i] };
+			char *end;
+
+			strtoll(argv[i], &end, 10);
+			if (*end != '\0' || end == argv[i])
+				return 2;
+			r = db_cmd(db, "requeue_one", 1, v, NULL, NULL);
+			if (r == 0)
+				log_warn("item=%s: not a dead item; left alone", argv[i]);
+			total = r < 0 ? -1 : total + r;
+		}
+	if (total < 0)
+		return 1;
+	db_cmd(db, "notify_inbound", 0, NULL, NULL, NULL);
+	printf("requeued %ld item%s\n", total, total == 1 ? "" : "s");
+	return 0;
+}
+
+int admin_run(struct db *db, const struct config *cfg, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+
+	if (strcmp(cmd, "migrate") == 0) {
+		if (db_simple(db, "CREATE TABLE IF NOT EXISTS schema_migration ("
+				  " version text PRIMARY KEY, name text NOT NULL,"
+				  " applied_at timestamptz NOT NULL DEFAULT now())") < 0)
+			return 1;
+		db_prepare_all(db, admin_migrate_stmts);
+		if (db_ensure(db) < 0)
+			return 1;
+		return migrate_apply(db, config_path(cfg, "admin.sql_dir")) < 0 ? 1 : 0;
+	}
+	db_prepare_all(db, admin_stmts);
+	if (db_ensure(db) < 0) {
+		log_error("the schema is not there: run \"madoguchi-admin migrate\" first");
+		return 1;
+	}
+	if (strcmp(cmd, "user-add") == 0)
+		return admin_user_add(db, argc, argv);
+	if (strcmp(cmd, "user-passwd") == 0)
+		return admin_user_passwd(db, argc, argv);
+	if (strcmp(cmd, "dead") == 0)
+		return admin_dead(db);
+	if (strcmp(cmd, "requeue") == 0)
+		return admin_requeue(db, argc, argv);
+	return 2;
+}

@@ -1,0 +1,15 @@
+/* admin: the commands of madoguchi-admin. */
+#ifndef MDG_ADMIN_H
+#define MDG_ADMIN_H
+
+struct config;
+struct db;
+
+/* register the prepared statements (before connecting) */
+void admin_prepare(struct db *db);
+/* run one command: 0 ok, 1 failed, 2 usage error */
+int admin_run(struct db *db, const struct config *cfg, int argc, char **argv);
+/* migrations, in migrate.c: 0 or -1 */
+int migrate_apply(struct db *db, const char *sql_dir);
+
+#endif
