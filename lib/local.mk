@@ -9,6 +9,7 @@ lib_libmadoguchi_a_SOURCES = \
 	lib/daemon.c lib/daemon.h \
 	lib/db.c lib/db.h \
 	lib/pwhash.c lib/pwhash.h \
+	lib/utf8.c lib/utf8.h \
 	lib/testlib.h
 lib_libmadoguchi_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS) $(ARGON2_CFLAGS) $(CRYPTO_CFLAGS)
 MDG_LIBS = lib/libmadoguchi.a $(PQ_LIBS) $(ARGON2_LIBS) $(CRYPTO_LIBS)

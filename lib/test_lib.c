@@ -12,6 +12,7 @@
 #include "pool.h"
 #include "pwhash.h"
 #include "testlib.h"
+#include "utf8.h"
 
 static void test_buf_bounded(void)
 {
@@ -136,6 +137,28 @@ static void test_pwhash(void)
 	CHECK_INT(strlen(hex), 32);
 }
 
+static void test_utf8(void)
+{
+	struct pool *p = pool_create(0);
+	const char *ok = "窓口 ①㈱";
+	int rep = 0;
+
+	CHECK_INT(utf8_valid(ok, strlen(ok)), 1);
+	CHECK(utf8_clean(p, ok, strlen(ok), &rep) == ok);
+	CHECK_INT(rep, 0);
+	/* a lone Shift_JIS lead byte, an overlong '/', a surrogate, a NUL */
+	CHECK_INT(utf8_valid("a\x82z", 3), 0);
+	CHECK_STR(utf8_clean(p, "a\x82z", 3, &rep), "a\xef\xbf\xbdz");
+	CHECK_INT(rep, 1);
+	CHECK_STR(utf8_clean(p, "\xc0\xaf", 2, NULL), "\xef\xbf\xbd\xef\xbf\xbd");
+	CHECK_STR(utf8_clean(p, "\xed\xa0\x80!", 4, NULL),
+		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!");
+	CHECK_STR(utf8_clean(p, "x\0y", 3, NULL), "x\xef\xbf\xbdy");
+	/* truncated 3-byte sequence at the end */
+	CHECK_STR(utf8_clean(p, "\xe7\xaa", 2, NULL), "\xef\xbf\xbd\xef\xbf\xbd");
+	pool_destroy(p);
+}
+
 int main(void)
 {
 	RUN(test_buf_bounded);
@@ -143,5 +166,6 @@ int main(void)
 	RUN(test_config);
 	RUN(test_clock);
 	RUN(test_pwhash);
+	RUN(test_utf8);
 	return TEST_END();
 }

@@ -1,0 +1,16 @@
+/* utf8: validity checks for text on its way into PostgreSQL, which
+ * refuses invalid UTF-8 and NUL bytes in text columns. */
+#ifndef MDG_UTF8_H
+#define MDG_UTF8_H
+#include <stddef.h>
+
+struct pool;
+
+/* 1 if s[0..len) is valid UTF-8 without NUL bytes */
+int utf8_valid(const char *s, size_t len);
+/* s itself when valid, else a copy in p with each invalid sequence and NUL
+ * replaced by U+FFFD; *replaced (if not NULL) is set when that happened.
+ * NULL only when the pool is exhausted. */
+const char *utf8_clean(struct pool *p, const char *s, size_t len, int *replaced);
+
+#endif
