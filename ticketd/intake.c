@@ -1,0 +1,513 @@
+/* intake: inbound_item rows become tickets.
+ *
+ * One batch goes in three steps:
+ *
+ *  1. claim: in its own short transaction, add one to "attempts" of up to
+ *     ticketd.intake_batch waiting items (FOR UPDATE SKIP LOCKED, so
+ *     several ticketd processes share the work).  Counting before the work
+ *     means a mail that crashes the parser is not retried forever: past
+ *     ticketd.intake_max_attempts it is taken without parsing, as an
+ *     "unparsed" ticket with the raw source downloadable.
+ *  2. work: one transaction locks the claimed rows that are still 'new',
+ *     reads their raw bytes, parses each (lib/mime.h), and writes ticket,
+ *     message, timeline event and attachments, marks the item done and
+ *     queues NOTIFY ticket_change; one statement per mail plus one per
+ *     attachment.
+ *  3. commit.  A crash anywhere before it rolls everything back and the
+ *     rows are still 'new'; after it they are 'done'.  message has a UNIQUE
+ *     inbound_item_id, so no path can make two tickets of one item.
+ *
+ * If the work transaction fails (a database error on one mail), the batch
+ * is rolled back and its items are redone one per transaction, so one bad
+ * row delays only itself; its error is kept in last_error with a backoff,
+ * and past the attempt limit it is taken as unparsed, and failing that,
+ * marked dead for a supervisor to requeue. */
+#include <endian.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "config.h"
+#include "db.h"
+#include "intake.h"
+#include "log.h"
+#include "mime.h"
+#include "pool.h"
+#include "utf8.h"
+
+#define INTAKE_SMALL_RAW (256 * 1024) /* read in batch below this size */
+#define INTAKE_MAX_BATCH 1000
+
+const struct config_key intake_config_keys[] = {
+	{ "ticketd.intake_batch", CFG_INT, "100", 1, INTAKE_MAX_BATCH,
+	  "inbound items turned into tickets per transaction" },
+	{ "ticketd.intake_max_attempts", CFG_INT, "5", 1, 100,
+	  "tries before an item is taken unparsed (or, failing that, marked dead)" },
+	{ "mime.max_depth", CFG_INT, "20", 1, 1000, "deepest multipart nesting parsed" },
+	{ "mime.max_parts", CFG_INT, "500", 1, 100000, "most MIME parts parsed in one mail" },
+	{ "mime.max_headers", CFG_INT, "2000", 10, 1000000, "most header fields read per part" },
+	{ "mime.max_text_bytes", CFG_INT, "4194304", 1024, 1073741824,
+	  "decoded body text kept per mail; the rest stays in the raw message" },
+	{ "mime.max_attachment_bytes", CFG_INT, "67108864", 1024, 1073741824,
+	  "largest attachment extracted; larger ones stay in the raw message" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL },
+};
+
+static const struct db_stmt intake_stmts[] = {
+	{ "intake_claim",
+	  "UPDATE inbound_item SET attempts = attempts + 1 WHERE id IN ("
+	  " SELECT id FROM inbound_item WHERE state = 'new' AND not_before <= $1"
+	  " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+	  " RETURNING id, attempts, raw_size, array_to_string(flags, ',')" },
+	{ "intake_lock",
+	  "SELECT id FROM inbound_item WHERE id = ANY($1::bigint[]) AND state = 'new'"
+	  " ORDER BY id FOR UPDATE SKIP LOCKED" },
+	/* binary results: id as int8, raw as bytes */
+	{ "intake_raw", "SELECT id, raw FROM inbound_item WHERE id = ANY($1::bigint[])" },
+	{ "intake_mail",
+	  "WITH t AS ("
+	  "  INSERT INTO ticket (channel, subject, flags, created_at, updated_at, last_inbound_at)"
+	  "  SELECT i.channel, $2, $3::text[], $4, $4, i.arrived_at FROM inbound_item i"
+	  "  WHERE i.id = $1 RETURNING id),"
+	  " m AS ("
+	  "  INSERT INTO message (ticket_id, inbound_item_id, direction, subject, from_name,"
+	  "   from_addr, to_list, cc_list, date_header, message_id_hdr, in_reply_to,"
+	  "   references_hdr, body_text, body_html, parse_state, parse_notes, created_at)"
+	  "  SELECT t.id, $1, 'in', $2, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $4"
+	  "  FROM t RETURNING id, ticket_id),"
+	  " e AS (INSERT INTO ticket_event (ticket_id, at, kind, detail)"
+	  "  SELECT id, $4, 'created', $15 FROM t),"
+	  " u AS (UPDATE inbound_item SET state = 'done', ticket_id = (SELECT id FROM t),"
+	  "  done_at = $4, last_error = NULL WHERE id = $1)"
+	  " SELECT m.id, m.ticket_id, pg_notify('ticket_change',"
+	  "  json_build_object('id', m.ticket_id, 'op', 'created')::text) FROM m" },
+	{ "intake_attachment",
+	  "WITH b AS (INSERT INTO blob (sha256, size, data) VALUES ($3, $4, $5)"
+	  "  ON CONFLICT (sha256) DO NOTHING)"
+	  " INSERT INTO attachment (message_id, idx, filename, content_type, size, sha256,"
+	  "  content_id) VALUES ($1, $2, $6, $7, $4, $3, $8)" },
+	{ "intake_failed",
+	  "UPDATE inbound_item SET last_error = $2,"
+	  " not_before = $3::timestamptz + make_interval(secs => least(3600, 10 * 2 ^ attempts))"
+	  " WHERE id = $1" },
+	{ "intake_dead",
+	  "UPDATE inbound_item SET state = 'dead', last_error = $2 WHERE id = $1 AND state = 'new'" },
+	{ NULL, NULL },
+};
+
+struct intake_item {
+	long long id;
+	int attempts;
+	long long raw_size;
+	int oversize;
+	const char *raw; /* in the batch result or own result */
+	size_t raw_len;
+	struct db_res *own; /* raw fetched alone (big items) */
+};
+
+struct intake {
+	struct db *db;
+	int batch;
+	int max_attempts;
+	struct mime_limits lim;
+	struct pool *pool; /* one per mail, cleared between mails */
+};
+
+struct intake *intake_new(struct db *db, const struct config *cfg)
+{
+	struct intake *in = calloc(1, sizeof(*in));
+
+	if (in == NULL || (in->pool = pool_create(0)) == NULL) {
+		free(in);
+		return NULL;
+	}
+	in->db = db;
+	db_prepare_all(db, intake_stmts);
+	intake_configure(in, cfg);
+	return in;
+}
+
+void intake_free(struct intake *in)
+{
+	if (in == NULL)
+		return;
+	pool_destroy(in->pool);
+	free(in);
+}
+
+void intake_configure(struct intake *in, const struct config *cfg)
+{
+	in->batch = (int)config_int(cfg, "ticketd.intake_batch");
+	in->max_attempts = (int)config_int(cfg, "ticketd.intake_max_attempts");
+	mime_limits_default(&in->lim);
+	in->lim.max_depth = (size_t)config_int(cfg, "mime.max_depth");
+	in->lim.max_parts = (size_t)config_int(cfg, "mime.max_parts");
+	in->lim.max_headers = (size_t)config_int(cfg, "mime.max_headers");
+	in->lim.max_text_bytes = (size_t)config_int(cfg, "mime.max_text_bytes");
+	in->lim.max_attachment_bytes = (size_t)config_int(cfg, "mime.max_attachment_bytes");
+}
+
+/* "{1,2,3}": the id list for ANY($1::bigint[]) */
+static int intake_idlist(struct buf *b, struct intake_item *items, int n, int big)
+{
+	int first = 1;
+
+	buf_reset(b);
+	if (buf_append_str(b, "{") < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (items[i].raw_size >= INTAKE_SMALL_RAW && !big)
+			continue;
+		if (buf_printf(b, "%s%lld", first ? "" : ",", items[i].id) < 0)
+			return -1;
+		first = 0;
+	}
+	return buf_append_str(b, "}");
+}
+
+static int intake_claim(struct intake *in, struct intake_item *items)
+{
+	char now[64], limit[16];
+	const char *vals[2] = { now, limit };
+	struct db_res *res;
+	int n;
+
+	clock_format_iso(clock_now_us(), now, sizeof(now));
+	snprintf(limit, sizeof(limit), "%d", in->batch);
+	res = db_query(in->db, "intake_claim", 2, vals, NULL, NULL, 0);
+	if (res == NULL)
+		return -1;
+	n = db_res_rows(res);
+	for (int i = 0; i < n; i++) {
+		memset(&items[i], 0, sizeof(items[i]));
+		items[i].id = db_res_ll(res, i, 0);
+		items[i].attempts = (int)db_res_ll(res, i, 1);
+		items[i].raw_size = db_res_ll(res, i, 2);
+		items[i].oversize = strstr(db_res_val(res, i, 3), "oversize") != NULL;
+	}
+	db_res_free(res);
+	return n;
+}
+
+static struct intake_item *intake_find(struct intake_item *items, int n, long long id)
+{
+	for (int i = 0; i < n; i++)
+		if (items[i].id == id)
+			return &items[i];
+	return NULL;
+}
+
+static long long intake_be64(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return (long long)be64toh(v);
+}
+
+/* attach raw bytes to each item from a binary (id, raw) result */
+static void intake_take_raw(struct db_res *res, struct intake_item *items, int n)
+{
+	for (int r = 0; r < db_res_rows(res); r++) {
+		struct intake_item *it;
+
+		if (db_res_len(res, r, 0) != 8)
+			continue;
+		it = intake_find(items, n, intake_be64(db_res_val(res, r, 0)));
+		if (it != NULL) {
+			it->raw = db_res_val(res, r, 1);
+			it->raw_len = (size_t)db_res_len(res, r, 1);
+		}
+	}
+}
+
+/* lock the claimed items that are still waiting; drop the others */
+static int intake_lock(struct intake *in, struct intake_item *items, int n, struct buf *ids)
+{
+	const char *vals[1];
+	struct intake_item keep[INTAKE_MAX_BATCH];
+	struct db_res *res;
+	int m = 0;
+
+	if (intake_idlist(ids, items, n, 1) < 0)
+		return -1;
+	vals[0] = ids->data;
+	res = db_query(in->db, "intake_lock", 1, vals, NULL, NULL, 0);
+	if (res == NULL)
+		return -1;
+	for (int r = 0; r < db_res_rows(res); r++) {
+		struct intake_item *it = intake_find(items, n, db_res_ll(res, r, 0));
+		if (it != NULL)
+			keep[m++] = *it;
+	}
+	db_res_free(res);
+	memcpy(items, keep, (size_t)m * sizeof(items[0]));
+	return m;
+}
+
+/* read raw bytes: the small ones in one query, each big one alone, so a
+ * batch of large mails never sits in memory at once */
+static int intake_fetch(struct intake *in, struct intake_item *items, int n, struct buf *ids,
+			struct db_res **small)
+{
+	const int binary[1] = { 0 };
+	const char *vals[1];
+	char one[32];
+
+	*small = NULL;
+	if (intake_idlist(ids, items, n, 0) < 0)
+		return -1;
+	if (strcmp(ids->data, "{}") != 0) {
+		vals[0] = ids->data;
+		*small = db_query(in->db, "intake_raw", 1, vals, NULL, binary, 1);
+		if (*small == NULL)
+			return -1;
+		intake_take_raw(*small, items, n);
+	}
+	for (int i = 0; i < n; i++) {
+		if (items[i].raw_size < INTAKE_SMALL_RAW)
+			continue;
+		snprintf(one, sizeof(one), "{%lld}", items[i].id);
+		vals[0] = one;
+		items[i].own = db_query(in->db, "intake_raw", 1, vals, NULL, binary, 1);
+		if (items[i].own == NULL)
+			return -1;
+		intake_take_raw(items[i].own, &items[i], 1);
+	}
+	return 0;
+}
+
+/* The header block of an oversized mail, for its subject and sender. */
+static void intake_parse_oversize(struct intake *in, struct intake_item *it, struct mime_mail *m)
+{
+	size_t lim = it->raw_len < INTAKE_SMALL_RAW ? it->raw_len : INTAKE_SMALL_RAW;
+	const char *end = memmem(it->raw, lim, "\r\n\r\n", 4);
+	size_t hlen;
+	char *hdr;
+
+	if (end == NULL)
+		end = memmem(it->raw, lim, "\n\n", 2);
+	hlen = end ? (size_t)(end - it->raw) : lim;
+	hdr = pool_alloc(in->pool, hlen + 5);
+	if (hdr != NULL) {
+		memcpy(hdr, it->raw, hlen);
+		memcpy(hdr + hlen, "\r\n\r\n", 5);
+		mime_parse(in->pool, hdr, hlen + 4, &in->lim, m);
+	}
+	m->body_text = "";
+	m->body_html = NULL;
+	m->natt = 0;
+	m->notes = pool_printf(in->pool,
+			       "message of %zu bytes is over ingest_mail.max_message_bytes; only its"
+			       " header was read, the whole message is kept as received",
+			       it->raw_len);
+}
+
+static void intake_parse(struct intake *in, struct intake_item *it, int giveup,
+			 struct mime_mail *m, const char **state)
+{
+	memset(m, 0, sizeof(*m));
+	if (giveup || it->raw == NULL) {
+		m->state = MIME_UNPARSED;
+		m->notes = pool_printf(in->pool, "not parsed: %d attempts failed", it->attempts);
+		*state = "unparsed";
+	} else if (it->oversize) {
+		intake_parse_oversize(in, it, m);
+		*state = "oversize";
+	} else {
+		mime_parse(in->pool, it->raw, it->raw_len, &in->lim, m);
+		*state = m->state == MIME_OK ? "ok" : m->state == MIME_PARTIAL ? "partial" : "unparsed";
+	}
+}
+
+/* text for PostgreSQL: never NULL, always valid UTF-8 */
+static const char *intake_text(struct intake *in, const char *s, int *undecodable)
+{
+	int rep = 0;
+	const char *r;
+
+	if (s == NULL)
+		return "";
+	r = utf8_clean(in->pool, s, strlen(s), &rep);
+	if (rep)
+		*undecodable = 1;
+	return r ? r : "";
+}
+
+static int intake_attachments(struct intake *in, const char *message_id,
+			      const struct mime_mail *m, int *undecodable)
+{
+	for (size_t i = 0; i < m->natt; i++) {
+		const struct mime_attachment *a = &m->att[i];
+		unsigned char sha[SHA256_DIGEST_LENGTH];
+		char idx[16], size[32];
+		const char *vals[8];
+		int lens[8] = { 0 }, binary[8] = { 0 };
+
+		SHA256(a->data, a->size, sha);
+		snprintf(idx, sizeof(idx), "%zu", i);
+		snprintf(size, sizeof(size), "%zu", a->size);
+		vals[0] = message_id;
+		vals[1] = idx;
+		vals[2] = (const char *)sha;
+		lens[2] = sizeof(sha);
+		binary[2] = 1;
+		vals[3] = size;
+		vals[4] = a->size ? (const char *)a->data : "";
+		lens[4] = (int)a->size;
+		binary[4] = 1;
+		vals[5] = intake_text(in, a->filename, undecodable);
+		vals[6] = intake_text(in, a->content_type ? a->content_type : "application/octet-stream",
+				      undecodable);
+		vals[7] = a->content_id ? intake_text(in, a->content_id, undecodable) : NULL;
+		if (db_cmd(in->db, "intake_attachment", 8, vals, lens, binary) != 1)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *intake_flags(struct intake *in, const char *state, int undecodable)
+{
+	return pool_printf(in->pool, "{%s%s%s}",
+			   strcmp(state, "ok") == 0 ? "" : state,
+			   undecodable && strcmp(state, "ok") != 0 ? "," : "",
+			   undecodable ? "undecodable" : "");
+}
+
+/* one mail: ticket, message, event, attachments, item done */
+static int intake_store(struct intake *in, struct intake_item *it, int giveup)
+{
+	struct mime_mail m;
+	const char *state, *vals[16];
+	char id[32], now[64], date[64];
+	int und = 0, r = -1;
+	struct db_res *res;
+
+	pool_clear(in->pool);
+	intake_parse(in, it, giveup, &m, &state);
+	und = m.undecodable;
+	snprintf(id, sizeof(id), "%lld", it->id);
+	vals[0] = id;
+	vals[1] = intake_text(in, m.subject, &und);
+	vals[3] = clock_format_iso(clock_now_us(), now, sizeof(now));
+	vals[4] = intake_text(in, m.from_name, &und);
+	vals[5] = intake_text(in, m.from_addr, &und);
+	vals[6] = intake_text(in, m.to, &und);
+	vals[7] = intake_text(in, m.cc, &und);
+	vals[8] = m.date_us ? clock_format_iso(m.date_us, date, sizeof(date)) : NULL;
+	vals[9] = m.message_id ? intake_text(in, m.message_id, &und) : NULL;
+	vals[10] = m.in_reply_to ? intake_text(in, m.in_reply_to, &und) : NULL;
+	vals[11] = m.references ? intake_text(in, m.references, &und) : NULL;
+	vals[12] = intake_text(in, m.body_text, &und);
+	vals[13] = m.body_html ? intake_text(in, m.body_html, &und) : NULL;
+	vals[14] = state;
+	vals[15] = m.notes ? intake_text(in, m.notes, &und) : NULL;
+	vals[2] = intake_flags(in, state, und);
+	res = db_query(in->db, "intake_mail", 16, vals, NULL, NULL, 0);
+	if (res == NULL || db_res_rows(res) != 1)
+		goto out;
+	if (intake_attachments(in, db_res_val(res, 0, 0), &m, &und) < 0)
+		goto out;
+	log_info("item=%lld: ticket=%s created from %zu bytes, %zu attachment%s%s%s", it->id,
+		 db_res_val(res, 0, 1), it->raw_len, m.natt, m.natt == 1 ? "" : "s",
+		 strcmp(state, "ok") ? ", " : "", strcmp(state, "ok") ? state : "");
+	r = 0;
+out:
+	db_res_free(res);
+	return r;
+}
+
+static void intake_release(struct intake_item *items, int n, struct db_res *small)
+{
+	for (int i = 0; i < n; i++) {
+		db_res_free(items[i].own);
+		items[i].own = NULL;
+		items[i].raw = NULL;
+		items[i].raw_len = 0;
+	}
+	db_res_free(small);
+}
+
+/* one transaction over items[0..n); 0 or -1 (rolled back) */
+static int intake_batch(struct intake *in, struct intake_item *items, int n, int giveup)
+{
+	struct db_res *small = NULL;
+	struct buf ids;
+	int m, r = -1;
+
+	buf_init(&ids, 32 * INTAKE_MAX_BATCH);
+	if (db_begin(in->db) < 0)
+		goto out;
+	m = intake_lock(in, items, n, &ids);
+	if (m < 0 || intake_fetch(in, items, m, &ids, &small) < 0)
+		goto out;
+	for (int i = 0; i < m; i++)
+		if (intake_store(in, &items[i], giveup || items[i].attempts > in->max_attempts) < 0)
+			goto out;
+	r = db_commit(in->db);
+out:
+	if (r < 0)
+		db_rollback(in->db);
+	intake_release(items, n, small);
+	buf_free(&ids);
+	return r;
+}
+
+static void intake_failed(struct intake *in, struct intake_item *it)
+{
+	char id[32], now[64], err[128];
+	const char *vals[3] = { id, err, now };
+
+	snprintf(id, sizeof(id), "%lld", it->id);
+	snprintf(err, sizeof(err), "database error %s while storing the ticket",
+		 db_sqlstate(in->db)[0] ? db_sqlstate(in->db) : "(no SQLSTATE)");
+	clock_format_iso(clock_now_us(), now, sizeof(now));
+	if (it->attempts < in->max_attempts) {
+		log_warn("item=%lld: %s; will retry (attempt %d of %d)", it->id, err, it->attempts,
+			 in->max_attempts);
+		db_cmd(in->db, "intake_failed", 3, vals, NULL, NULL);
+		return;
+	}
+	/* last try: a ticket with no derived data, the raw kept */
+	if (intake_batch(in, it, 1, 1) == 0) {
+		log_warn("item=%lld: %s; taken unparsed after %d attempts", it->id, err,
+			 it->attempts);
+		return;
+	}
+	log_error("item=%lld: %s; marked dead after %d attempts (madoguchi-admin requeue)",
+		  it->id, err, it->attempts);
+	db_cmd(in->db, "intake_dead", 2, vals, NULL, NULL);
+}
+
+int intake_run(struct intake *in)
+{
+	static struct intake_item items[INTAKE_MAX_BATCH], claimed[INTAKE_MAX_BATCH];
+	int n;
+
+	if (db_ensure(in->db) < 0)
+		return -1;
+	n = intake_claim(in, items);
+	if (n <= 0)
+		return n;
+	memcpy(claimed, items, (size_t)n * sizeof(items[0]));
+	if (intake_batch(in, items, n, 0) == 0)
+		return n;
+	if (!db_connected(in->db))
+		return -1;
+	/* one bad mail must delay only itself */
+	for (int i = 0; i < n; i++) {
+		struct intake_item one = claimed[i];
+
+		if (intake_batch(in, &one, 1, 0) == 0)
+			continue;
+		if (!db_connected(in->db))
+			return -1;
+		intake_failed(in, &one);
+	}
+	return n;
+}
