@@ -1,0 +1,93 @@
+// The JSON API client.  The session is a cookie the browser sends by itself
+// (same origin); the CSRF token comes from /api/login or /api/me and goes
+// with every POST as X-CSRF-Token.  A 401 from any call means the session is
+// gone: the app is told once through onUnauthorized and shows the log-in.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(`HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+let csrf = '';
+let unauthorizedHandler = null;
+
+export function onUnauthorized(fn) {
+  unauthorizedHandler = fn;
+}
+
+export function setCsrf(token) {
+  csrf = typeof token === 'string' ? token : '';
+}
+
+async function call(method, path, body, quiet401) {
+  const headers = { Accept: 'application/json' };
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (method !== 'GET') {
+    headers['X-CSRF-Token'] = csrf;
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError(0, null);
+  }
+  let data = null;
+  if (res.status !== 204) {
+    const text = await res.text();
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch (e) {
+        data = null;
+      }
+    }
+  }
+  if (!res.ok) {
+    if (res.status === 401 && !quiet401 && unauthorizedHandler) unauthorizedHandler();
+    throw new ApiError(res.status, data);
+  }
+  return data;
+}
+
+// GET /api/me: {user, csrf}, or null when not logged in.
+export async function me() {
+  try {
+    const data = await call('GET', '/api/me', undefined, true);
+    setCsrf(data && data.csrf);
+    return data;
+  } catch (e) {
+    if (e.status === 401) return null;
+    throw e;
+  }
+}
+
+export async function login(loginId, password) {
+  const data = await call('POST', '/api/login', { login: loginId, password }, true);
+  setCsrf(data && data.csrf);
+  return data;
+}
+
+export async function logout() {
+  try {
+    await call('POST', '/api/logout', undefined, true);
+  } finally {
+    setCsrf('');
+  }
+}
+
+export function tickets(view, limit, beforeId) {
+  const q = new URLSearchParams({ status: view, limit: String(limit) });
+  if (beforeId) q.set('before_id', String(beforeId));
+  return call('GET', `/api/tickets?${q}`);
+}
+
+export function ticket(id) {
+  return call('GET', `/api/tickets/${encodeURIComponent(id)}`);
+}

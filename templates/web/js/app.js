@@ -1,0 +1,202 @@
+// The operators' page: start-up, the log-in, the router and the header.
+//
+// One page, three views, picked by the URL fragment:
+//   #/            the queue (要対応リスト: tickets still needing work)
+//   #/all         every ticket
+//   #/tickets/N   one ticket
+// Whatever the fragment, a browser without a session sees the log-in form
+// first and lands on the fragment's view after logging in.
+
+import * as api from './api.js';
+import * as live from './live.js';
+import * as queue from './queue.js';
+import * as ticket from './ticket.js';
+import { t, lang, setLang, applyStatic } from './i18n.js';
+import { clearError, showError, errorText } from './ui.js';
+
+const VIEWS = ['loading', 'login', 'queue', 'ticket'];
+let session = null;       // {user, csrf} while logged in
+let lastTicket = null;    // to put the focus back on its row
+let firstRoute = true;
+
+function showView(name) {
+  for (const v of VIEWS) document.getElementById(`view-${v}`).hidden = v !== name;
+}
+
+function parseRoute() {
+  const h = window.location.hash;
+  const m = /^#\/tickets\/([1-9][0-9]{0,17})$/.exec(h);
+  if (m) return { view: 'ticket', id: Number(m[1]) };
+  if (h === '#/all') return { view: 'queue', queue: 'all' };
+  return { view: 'queue', queue: 'open' };
+}
+
+function go(hash) {
+  if (window.location.hash === hash) route();
+  else window.location.hash = hash;
+}
+
+function route() {
+  if (!session) return;
+  const r = parseRoute();
+  const focus = !firstRoute;
+  firstRoute = false;
+  if (r.view === 'ticket') {
+    showView('ticket');
+    const back = document.getElementById('ticket-back');
+    back.href = queue.currentView() === 'all' ? '#/all' : '#/';
+    back.textContent = t(queue.currentView() === 'all' ? 'back_all' : 'back');
+    lastTicket = r.id;
+    ticket.show(r.id);
+    return;
+  }
+  ticket.clear();
+  showView('queue');
+  queue.show(r.queue);
+  document.title = `${t(r.queue === 'all' ? 'all_title' : 'queue_title')} – 窓口`;
+  if (focus && !(lastTicket !== null && queue.focusRow(lastTicket))) {
+    document.getElementById('queue-title').focus();
+  }
+  lastTicket = null;
+}
+
+// ---- session ----
+
+function startSession(data) {
+  session = data;
+  const name = document.getElementById('user-name');
+  const u = (data && data.user) || {};
+  name.textContent = u.display_name || u.login || '';
+  name.hidden = false;
+  document.getElementById('logout').hidden = false;
+  live.start({
+    onTicket: (ev) => {
+      queue.refresh();
+      if (ticket.currentId() === ev.id) ticket.changed();
+    },
+    onOpen: () => queue.refresh(),
+    onState: setLiveState,
+    onGone: () => endSession(t('session_expired')),
+  });
+  route();
+}
+
+function endSession(message) {
+  live.stop();
+  session = null;
+  queue.reset('open');
+  ticket.clear();
+  document.getElementById('user-name').hidden = true;
+  document.getElementById('logout').hidden = true;
+  document.getElementById('live-state').hidden = true;
+  clearError();
+  showLogin(message);
+}
+
+function showLogin(message) {
+  showView('login');
+  document.title = `${t('login_title')} – 窓口`;
+  const err = document.getElementById('login-error');
+  err.textContent = message || '';
+  err.hidden = !message;
+  document.getElementById('login-password').value = '';
+  document.getElementById('login-id').focus();
+}
+
+function setLiveState(connected) {
+  const s = document.getElementById('live-state');
+  s.hidden = false;
+  s.dataset.state = connected ? 'on' : 'off';
+  s.textContent = t(connected ? 'live_on' : 'live_off');
+}
+
+async function onLoginSubmit(ev) {
+  ev.preventDefault();
+  const id = document.getElementById('login-id');
+  const pw = document.getElementById('login-password');
+  const err = document.getElementById('login-error');
+  const btn = ev.target.querySelector('button[type="submit"]');
+  if (!id.value || !pw.value) {
+    err.textContent = t('login_missing');
+    err.hidden = false;
+    (id.value ? pw : id).focus();
+    return;
+  }
+  btn.disabled = true;
+  try {
+    const data = await api.login(id.value, pw.value);
+    err.hidden = true;
+    pw.value = '';
+    firstRoute = false;
+    startSession(data);
+    if (parseRoute().view === 'queue') document.getElementById('queue-title').focus();
+  } catch (e) {
+    if (e.status === 401 || e.status === 403) err.textContent = t('login_failed');
+    else if (e.status === 423 || e.status === 429) err.textContent = t('login_locked');
+    else err.textContent = errorText(e);
+    err.hidden = false;
+    pw.value = '';
+    pw.focus();
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+async function onLogout() {
+  try {
+    await api.logout();
+  } catch (e) {
+    // the server may already have dropped the session; log out here anyway
+  }
+  window.location.hash = '#/';
+  endSession('');
+}
+
+// ---- language ----
+
+function applyLanguage() {
+  applyStatic(document);
+  const toggle = document.getElementById('lang-toggle');
+  toggle.textContent = t('lang_other');
+  toggle.lang = lang() === 'ja' ? 'en' : 'ja';
+  const s = document.getElementById('live-state');
+  if (!s.hidden) s.textContent = t(s.dataset.state === 'on' ? 'live_on' : 'live_off');
+}
+
+function onLangToggle() {
+  setLang(lang() === 'ja' ? 'en' : 'ja');
+  applyLanguage();
+  if (!session) {
+    document.title = `${t('login_title')} – 窓口`;
+    return;
+  }
+  queue.render();
+  if (parseRoute().view === 'ticket') ticket.render();
+  else document.title = `${t(queue.currentView() === 'all' ? 'all_title' : 'queue_title')} – 窓口`;
+}
+
+// ---- start ----
+
+async function boot() {
+  applyLanguage();
+  api.onUnauthorized(() => {
+    if (session) endSession(t('session_expired'));
+  });
+  queue.init(go);
+  document.getElementById('login-form').addEventListener('submit', onLoginSubmit);
+  document.getElementById('logout').addEventListener('click', onLogout);
+  document.getElementById('lang-toggle').addEventListener('click', onLangToggle);
+  window.addEventListener('hashchange', route);
+  let data = null;
+  try {
+    data = await api.me();
+  } catch (e) {
+    showView('login');
+    showError(errorText(e));
+    return;
+  }
+  if (data) startSession(data);
+  else showLogin('');
+}
+
+boot();

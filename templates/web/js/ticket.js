@@ -1,0 +1,220 @@
+// The ticket view: the subject, the state, and every message with its
+// headers, its text body, its attachments and its original.
+//
+// Mail content is the citizen's (or an attacker's) text: it only ever goes
+// into the page as textContent.  The HTML part is never parsed here; on
+// request it is loaded from the server into an <iframe sandbox=""> (no
+// scripts, no same-origin, no forms, no popups), and ticketd serves it under
+// its own script-less CSP as well.
+
+import * as api from './api.js';
+import { t } from './i18n.js';
+import { tokyoTime, isoOrEmpty, fileSize, label, person, el } from './format.js';
+import { showError, clearError, errorText } from './ui.js';
+import { statusBadge, channelLabel, flagBadges } from './queue.js';
+
+let shownId = null;
+let shownData = null;
+let generation = 0;
+
+export function currentId() {
+  return shownId;
+}
+
+// Load and show ticket `id`; resolves when it is on screen.
+export async function show(id) {
+  const gen = ++generation;
+  shownId = id;
+  shownData = null;
+  const box = document.getElementById('ticket-content');
+  box.replaceChildren(el('p', null, t('loading')));
+  let data;
+  try {
+    data = await api.ticket(id);
+  } catch (e) {
+    if (gen !== generation) return;
+    if (e.status === 401) return;
+    box.replaceChildren(heading(t('ticket_no', { id })),
+      el('p', { class: 'form-error' }, e.status === 404 ? t('not_found', { id }) : errorText(e)));
+    focusHeading();
+    return;
+  }
+  if (gen !== generation) return;
+  clearError();
+  shownData = data;
+  render();
+  focusHeading();
+}
+
+// Re-render what is shown (after a language switch).
+export function render() {
+  if (!shownData) return;
+  const x = shownData;
+  const box = document.getElementById('ticket-content');
+  const msgs = Array.isArray(x.messages) ? x.messages : [];
+  document.title = `${t('ticket_no', { id: x.id })} – 窓口`;
+  box.replaceChildren(
+    heading(x.subject || t('no_subject')),
+    summary(x),
+    el('h2', null, t('messages')),
+    ...messageArticles(msgs, x.subject),
+    eventList(x.events),
+  );
+}
+
+// Called by the app on a live event for the ticket on screen.
+export function changed() {
+  if (!shownData || document.getElementById('ticket-changed')) return;
+  const note = el('p', { id: 'ticket-changed', class: 'notice', role: 'status' }, t('announce_updated', {
+    id: shownData.id, subject: shownData.subject || t('no_subject'),
+  }), ' ');
+  const btn = el('button', { type: 'button', class: 'btn' }, t('reload'));
+  btn.addEventListener('click', () => show(shownData.id));
+  note.append(btn);
+  document.getElementById('ticket-content').prepend(note);
+}
+
+function heading(text) {
+  return el('h1', { id: 'ticket-title', tabindex: '-1' }, text);
+}
+
+function focusHeading() {
+  const h = document.getElementById('ticket-title');
+  if (h) h.focus();
+}
+
+function summary(x) {
+  const dl = el('dl', { class: 'meta' });
+  const add = (k, ...v) => dl.append(el('div', null, el('dt', null, t(k)), el('dd', null, ...v)));
+  add('col_id', String(x.id));
+  add('col_status', statusBadge(x.status));
+  add('col_channel', channelLabel(x.channel));
+  if (Array.isArray(x.flags) && x.flags.length) add('col_flags', ...flagBadges(x.flags));
+  add('created_at', timeEl(x.created_at));
+  add('updated_at', timeEl(x.updated_at));
+  return dl;
+}
+
+function timeEl(iso) {
+  return el('time', { datetime: isoOrEmpty(iso) }, tokyoTime(iso));
+}
+
+function messageArticles(msgs, subject) {
+  let nIn = 0;
+  let nOut = 0;
+  return msgs.map((m) => {
+    const n = m.direction === 'out' ? ++nOut : ++nIn;
+    return messageArticle(m, m.direction === 'out' ? t('msg_out', { n }) : t('msg_in', { n }), subject);
+  });
+}
+
+function messageArticle(m, title, subject) {
+  const hid = `msg-${Number(m.id)}-title`;
+  const art = el('article', { class: `message message-${m.direction === 'out' ? 'out' : 'in'}`, 'aria-labelledby': hid });
+  art.append(el('h3', { id: hid }, title));
+  art.append(headers(m, subject));
+  if (m.parse_state && m.parse_state !== 'ok') art.append(parseNotice(m));
+  art.append(el('h4', { class: 'visually-hidden' }, t('body')));
+  const body = el('pre', { class: 'body', tabindex: '0', 'aria-label': `${title} ${t('body')}` });
+  body.textContent = m.body_text ? String(m.body_text) : t('body_empty');
+  if (!m.body_text) body.classList.add('body-empty');
+  art.append(body);
+  if (m.has_html && m.html_url) art.append(htmlBlock(m, title));
+  if (Array.isArray(m.attachments) && m.attachments.length) art.append(attachmentList(m.attachments));
+  if (m.raw_url) {
+    art.append(el('p', { class: 'raw' }, el('a', { href: m.raw_url, download: `message-${Number(m.id)}.eml`, class: 'download' },
+      el('img', { src: 'icons/download.svg', alt: '', class: 'icon', width: 16, height: 16 }), t('raw_download'))));
+  }
+  return art;
+}
+
+// The message's own subject is shown only where it differs from the
+// ticket's (a reply that changed it).
+function headers(m, subject) {
+  const dl = el('dl', { class: 'headers' });
+  const add = (k, v) => dl.append(el('div', null, el('dt', null, t(k)), el('dd', null, v)));
+  add('from', person(m.from_name, m.from_addr));
+  add('to', m.to ? String(m.to) : t('none'));
+  if (m.cc) add('cc', String(m.cc));
+  add('date', timeEl(m.date || m.arrived_at));
+  if (m.arrived_at && m.date && tokyoTime(m.arrived_at) !== tokyoTime(m.date)) add('arrived', timeEl(m.arrived_at));
+  if (m.subject && m.subject !== subject) add('subject', String(m.subject));
+  return dl;
+}
+
+function parseNotice(m) {
+  const key = { unparsed: 'parse_unparsed', partial: 'parse_partial', oversize: 'parse_oversize' }[m.parse_state] || 'parse_partial';
+  const box = el('div', { class: 'notice notice-warn', role: 'note' },
+    el('p', null, el('strong', null, t(key))));
+  if (m.parse_notes) box.append(el('p', null, t('parse_notes', { notes: String(m.parse_notes) })));
+  return box;
+}
+
+function htmlBlock(m, title) {
+  const wrap = el('div', { class: 'html-part' });
+  const frameId = `msg-${Number(m.id)}-html`;
+  const btn = el('button', { type: 'button', class: 'btn', 'aria-expanded': 'false', 'aria-controls': frameId }, t('html_show'));
+  wrap.append(el('p', { class: 'notice' }, t('html_notice')), btn);
+  let frame = null;
+  btn.addEventListener('click', () => {
+    if (frame) {
+      frame.remove();
+      frame = null;
+      btn.textContent = t('html_show');
+      btn.setAttribute('aria-expanded', 'false');
+      return;
+    }
+    frame = document.createElement('iframe');
+    frame.id = frameId;
+    // The empty sandbox: the HTML gets a unique origin and may run nothing.
+    frame.setAttribute('sandbox', '');
+    frame.setAttribute('referrerpolicy', 'no-referrer');
+    frame.setAttribute('title', `${title}: HTML`);
+    frame.className = 'html-frame';
+    frame.src = m.html_url;
+    wrap.append(frame);
+    btn.textContent = t('html_hide');
+    btn.setAttribute('aria-expanded', 'true');
+  });
+  return wrap;
+}
+
+function attachmentList(list) {
+  const sec = el('div', { class: 'attachments' }, el('h4', null, t('attachments')));
+  const ul = el('ul');
+  for (const a of list) {
+    const name = a.filename ? String(a.filename) : `attachment-${Number(a.idx)}`;
+    const link = el('a', { href: a.url, download: name, class: 'download' },
+      el('img', { src: 'icons/clip.svg', alt: '', class: 'icon', width: 16, height: 16 }), name);
+    ul.append(el('li', null, link, ' ', el('span', { class: 'att-meta' },
+      `(${a.content_type ? String(a.content_type) + ', ' : ''}${fileSize(a.size)})`)));
+  }
+  sec.append(ul);
+  return sec;
+}
+
+function eventList(events) {
+  const sec = el('section', { class: 'events', 'aria-labelledby': 'events-title' },
+    el('h2', { id: 'events-title' }, t('events')));
+  if (!Array.isArray(events) || events.length === 0) {
+    sec.append(el('p', null, t('events_empty')));
+    return sec;
+  }
+  const ol = el('ol');
+  for (const e of events) {
+    const kind = e && e.kind ? label('event', e.kind) : '';
+    const li = el('li', null, timeEl(e && e.at), ' ', kind);
+    if (e && e.actor && e.actor !== 'system') li.append(` (${String(e.actor)})`);
+    if (e && e.detail) li.append(`: ${String(e.detail)}`);
+    ol.append(li);
+  }
+  sec.append(ol);
+  return sec;
+}
+
+export function clear() {
+  generation += 1;
+  shownId = null;
+  shownData = null;
+  document.getElementById('ticket-content').replaceChildren();
+}
