@@ -166,8 +166,11 @@ class Daemon:
     def kill9(self):
         self.proc.kill()
         self.proc.wait()
+        self.logf.close()
 
     def stop(self, timeout=10):
+        if self.logf.closed:
+            return self.proc.returncode
         if self.alive():
             self.proc.terminate()
             try:
