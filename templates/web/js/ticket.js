@@ -116,7 +116,8 @@ function messageArticle(m, title, subject) {
   if (m.parse_state && m.parse_state !== 'ok') art.append(parseNotice(m));
   art.append(el('h4', { class: 'visually-hidden' }, t('body')));
   const body = el('pre', { class: 'body', tabindex: '0', 'aria-label': `${title} ${t('body')}` });
-  body.textContent = m.body_text ? String(m.body_text) : t('body_empty');
+  // Mail lines end in CRLF on the wire; the page shows (and copies) plain LF.
+  body.textContent = m.body_text ? String(m.body_text).replace(/\r\n?/g, '\n') : t('body_empty');
   if (!m.body_text) body.classList.add('body-empty');
   art.append(body);
   if (m.has_html && m.html_url) art.append(htmlBlock(m, title));
