@@ -1,1 +1,32 @@
-# placeholder
+# ticketd/: the ticket daemon.  Everything but main.c goes into a library
+# so that the unit tests link the same objects.
+# Intake: the lead's intake.c replaces the stub here (one line).
+TICKETD_INTAKE = ticketd/intake_stub.c
+
+noinst_LIBRARIES += ticketd/libticketd.a
+ticketd_libticketd_a_SOURCES = \
+	ticketd/loop.c ticketd/loop.h \
+	ticketd/http.c ticketd/http.h \
+	ticketd/api.c ticketd/api.h \
+	ticketd/auth.c ticketd/auth.h \
+	ticketd/tickets.c ticketd/tickets.h \
+	ticketd/messages.c ticketd/messages.h \
+	ticketd/sse.c ticketd/sse.h \
+	ticketd/webroot.c ticketd/webroot.h \
+	ticketd/intake.h $(TICKETD_INTAKE)
+ticketd_libticketd_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(ETPAN_CFLAGS) $(ICU_CFLAGS)
+TICKETD_LIBS = ticketd/libticketd.a $(MDG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(ETPAN_LIBS) $(ICU_LIBS)
+
+bin_PROGRAMS += ticketd/ticketd
+ticketd_ticketd_SOURCES = ticketd/main.c
+ticketd_ticketd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+ticketd_ticketd_LDADD = $(TICKETD_LIBS)
+
+check_PROGRAMS += ticketd/test_messages ticketd/test_webroot ticketd/test_sse
+ticketd_test_messages_SOURCES = ticketd/test_messages.c
+ticketd_test_messages_LDADD = $(TICKETD_LIBS)
+ticketd_test_webroot_SOURCES = ticketd/test_webroot.c
+ticketd_test_webroot_LDADD = $(TICKETD_LIBS)
+ticketd_test_sse_SOURCES = ticketd/test_sse.c
+ticketd_test_sse_LDADD = $(TICKETD_LIBS)
+TESTS += ticketd/test_messages ticketd/test_webroot ticketd/test_sse

@@ -1,0 +1,281 @@
+/* The router: one table of routes, the gates in one place (see api.h),
+ * and the small helpers every JSON handler shares. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "auth.h"
+#include "clock.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "messages.h"
+#include "pool.h"
+#include "sse.h"
+#include "tickets.h"
+#include "webroot.h"
+
+#define API_ANY (API_OPERATOR | API_SUPERVISOR | API_VIEWER | API_ADMIN)
+/* correspondence (mail, names, addresses): not for viewers (ward staff) */
+#define API_CORRESPONDENCE (API_OPERATOR | API_SUPERVISOR | API_ADMIN)
+#define API_PUBLIC 0u
+
+struct api_route {
+	const char *method;
+	const char *pattern; /* '#' stands for one path segment of digits */
+	unsigned roles;
+	void (*fn)(struct api_call *c);
+};
+
+static const struct api_route api_routes[] = {
+	{ "POST", "/api/login", API_PUBLIC, auth_login },
+	{ "POST", "/api/logout", API_ANY, auth_logout },
+	{ "GET", "/api/me", API_ANY, auth_me },
+	{ "GET", "/api/tickets", API_CORRESPONDENCE, tickets_list },
+	{ "GET", "/api/tickets/#", API_CORRESPONDENCE, tickets_get },
+	{ "GET", "/api/messages/#/raw", API_CORRESPONDENCE, messages_raw },
+	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
+	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
+	{ "GET", "/api/events", API_ANY, sse_events },
+};
+
+struct api {
+	struct db *db;
+	struct auth *auth;
+	struct sse *sse;
+	struct webroot *web;
+};
+
+struct api *api_new(struct db *db, const struct config *cfg)
+{
+	struct api *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->db = db;
+	a->auth = auth_new(db, cfg);
+	a->sse = sse_new(cfg);
+	a->web = webroot_new(cfg);
+	if (a->auth == NULL || a->sse == NULL || a->web == NULL) {
+		api_free(a);
+		return NULL;
+	}
+	tickets_prepare(db);
+	messages_prepare(db);
+	return a;
+}
+
+void api_free(struct api *a)
+{
+	if (a == NULL)
+		return;
+	auth_free(a->auth);
+	sse_free(a->sse);
+	webroot_free(a->web);
+	free(a);
+}
+
+void api_configure(struct api *a, const struct config *cfg)
+{
+	auth_configure(a->auth, cfg);
+	sse_configure(a->sse, cfg);
+	webroot_configure(a->web, cfg);
+}
+
+static void api_session_gone(void *arg, const char *token_sha)
+{
+	sse_end_session(arg, token_sha);
+}
+
+void api_tick(struct api *a)
+{
+	auth_sweep(a->auth, api_session_gone, a->sse);
+	sse_tick(a->sse);
+}
+
+void api_ticket_change(struct api *a, const char *payload)
+{
+	sse_broadcast(a->sse, payload);
+}
+
+/* 1 when path matches pattern; the '#' segments land in ids */
+static int api_match(const char *pattern, const char *path, long long *ids)
+{
+	int n = 0;
+
+	while (*pattern != '\0') {
+		if (*pattern == '#') {
+			long long v = 0;
+			int digits = 0;
+
+			while (*path >= '0' && *path <= '9' && digits < 18) {
+				v = v * 10 + (*path++ - '0');
+				digits++;
+			}
+			if (digits == 0 || (*path >= '0' && *path <= '9') || n == 2)
+				return 0;
+			ids[n++] = v;
+			pattern++;
+		} else if (*pattern++ != *path++)
+			return 0;
+	}
+	return *path == '\0';
+}
+
+static const struct api_route *api_find(struct api_call *c, int *path_known)
+{
+	const char *m = strcmp(c->req->method, "HEAD") == 0 ? "GET" : c->req->method;
+
+	*path_known = 0;
+	for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
+		if (!api_match(api_routes[i].pattern, c->req->path, c->id))
+			continue;
+		*path_known = 1;
+		if (strcmp(api_routes[i].method, m) == 0)
+			return &api_routes[i];
+	}
+	return NULL;
+}
+
+static int api_changes_state(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/* the gates of api.h, in order; 0 when the handler may run */
+static int api_gate(struct api *a, struct api_call *c, const struct api_route *rt,
+		    struct api_session *s)
+{
+	const char *why = NULL;
+	int r;
+
+	if (rt->roles == API_PUBLIC)
+		return 0;
+	r = auth_session(a->auth, c, s, &why);
+	if (r < 0) {
+		api_error(c, 503, "database unavailable");
+		return -1;
+	}
+	if (r == 0) {
+		api_error(c, 401, why);
+		return -1;
+	}
+	c->session = s;
+	if (api_changes_state(c->req->method) &&
+	    !auth_csrf_ok(s, http_header(c->req, "X-CSRF-Token"))) {
+		api_error(c, 403, "missing or wrong CSRF token");
+		return -1;
+	}
+	if ((rt->roles & s->role_bit) == 0) {
+		api_error(c, 403, "not allowed for this role");
+		return -1;
+	}
+	return 0;
+}
+
+void api_handle(void *arg, struct http_req *req)
+{
+	struct api *a = arg;
+	struct api_call c = { .req = req, .db = a->db, .auth = a->auth, .sse = a->sse };
+	const struct api_route *rt;
+	struct api_session s;
+	int known;
+
+	if (strncmp(req->path, "/api/", 5) != 0 && strcmp(req->path, "/api") != 0) {
+		webroot_serve(a->web, req);
+		return;
+	}
+	rt = api_find(&c, &known);
+	if (rt == NULL) {
+		api_error(&c, known ? 405 : 404, known ? "method not allowed" : "no such API path");
+		return;
+	}
+	if (api_gate(a, &c, rt, &s) < 0)
+		return;
+	rt->fn(&c);
+}
+
+void api_json(struct api_call *c, int status, json_t *doc)
+{
+	char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+
+	json_decref(doc);
+	if (s == NULL) {
+		api_error(c, 500, "could not build the response");
+		return;
+	}
+	http_reply_owned(c->req, status, "application/json; charset=utf-8", s, strlen(s), free, s);
+}
+
+void api_error(struct api_call *c, int status, const char *msg)
+{
+	http_reply_error(c->req, status, msg);
+}
+
+json_t *api_body_object(struct api_call *c)
+{
+	const char *ct = http_header(c->req, "Content-Type");
+	json_error_t err;
+	json_t *doc;
+
+	/* a JSON type also keeps cross-site forms out: browsers send it
+	 * cross-origin only after a CORS preflight we never grant */
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0) {
+		api_error(c, 415, "expected Content-Type: application/json");
+		return NULL;
+	}
+	doc = json_loadb(c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES, &err);
+	if (doc == NULL || !json_is_object(doc)) {
+		json_decref(doc);
+		api_error(c, 400, "the body is not a JSON object");
+		return NULL;
+	}
+	return doc;
+}
+
+json_t *api_col_str(const struct db_res *r, int row, int col)
+{
+	json_t *v;
+
+	if (db_res_null(r, row, col))
+		return json_null();
+	/* the database is UTF-8, so this fails only on a broken invariant */
+	v = json_stringn(db_res_val(r, row, col), (size_t)db_res_len(r, row, col));
+	return v ? v : json_null();
+}
+
+json_t *api_col_int(const struct db_res *r, int row, int col)
+{
+	if (db_res_null(r, row, col))
+		return json_null();
+	return json_integer(db_res_ll(r, row, col));
+}
+
+json_t *api_col_time(const struct db_res *r, int row, int col)
+{
+	char iso[40];
+
+	if (db_res_null(r, row, col))
+		return json_null();
+	return json_string(clock_format_iso(db_res_ll(r, row, col), iso, sizeof(iso)));
+}
+
+json_t *api_col_json(const struct db_res *r, int row, int col)
+{
+	json_t *v = NULL;
+
+	if (!db_res_null(r, row, col))
+		v = json_loadb(db_res_val(r, row, col), (size_t)db_res_len(r, row, col),
+			       JSON_DECODE_ANY, NULL);
+	return v ? v : json_array();
+}
+
+const char *api_now_iso(struct api_call *c, int64_t minus_seconds)
+{
+	char iso[40];
+
+	clock_format_iso(clock_now_us() - minus_seconds * 1000000, iso, sizeof(iso));
+	return pool_strdup(c->req->pool, iso);
+}

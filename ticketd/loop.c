@@ -1,0 +1,215 @@
+/* The event loop; the design is in loop.h.
+ *
+ * A NOTIFY can reach us two ways: on the socket while we poll, or inside
+ * the reply to one of our own queries (an API handler's, intake's), where
+ * libpq queues it and the socket never turns readable again.  So the loop
+ * asks libpq for queued notifications after every piece of work that ran
+ * queries, not only when poll() says so; that is what keeps an event
+ * stream within milliseconds of the NOTIFY.
+ *
+ * A signal that lands between the flag check and poll() waits for the
+ * next wake-up, at most the 1 s tick. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "clock.h"
+#include "config.h"
+#include "daemon.h"
+#include "db.h"
+#include "http.h"
+#include "intake.h"
+#include "log.h"
+#include "loop.h"
+
+#define LOOP_TICK_MS 1000
+/* rounds of "deliver notifications, serve" before we poll again */
+#define LOOP_MAX_ROUNDS 8
+
+struct loop {
+	struct config *cfg;
+	const struct config_key *const *tables;
+	struct db *db;
+	struct api *api;
+	struct http *http;
+	struct intake *intake;
+	int64_t next_tick;
+	int intake_due; /* run a batch this turn */
+	int busy; /* more to do at once: poll without sleeping */
+	int was_connected;
+	int notified; /* notifications delivered by the last read */
+};
+
+static void loop_log_level(const struct config *cfg)
+{
+	enum log_level lvl;
+
+	if (log_parse_level(config_str(cfg, "log.level"), &lvl) == 0)
+		log_set_level(lvl);
+	else
+		log_warn("log.level \"%s\" is not debug, info, warning or error",
+			 config_str(cfg, "log.level"));
+}
+
+struct loop *loop_new(struct config *cfg, const struct config_key *const *tables,
+		      struct db *db)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->cfg = cfg;
+	l->tables = tables;
+	l->db = db;
+	loop_log_level(cfg);
+	l->api = api_new(db, cfg);
+	l->intake = l->api ? intake_new(db, cfg) : NULL;
+	if (l->intake == NULL) {
+		loop_free(l);
+		return NULL;
+	}
+	db_listen(db, "inbound");
+	db_listen(db, "ticket_change");
+	l->http = http_new(cfg, api_handle, l->api);
+	if (l->http == NULL) {
+		loop_free(l);
+		return NULL;
+	}
+	l->next_tick = clock_mono_ms();
+	l->intake_due = 1;
+	return l;
+}
+
+void loop_free(struct loop *l)
+{
+	if (l == NULL)
+		return;
+	http_free(l->http); /* first: it ends the event streams api owns */
+	api_free(l->api);
+	if (l->intake != NULL)
+		intake_free(l->intake);
+	db_free(l->db);
+	config_free(l->cfg);
+	free(l);
+}
+
+static void loop_reload(struct loop *l)
+{
+	char err[512];
+	struct config *n = config_load(config_file(l->cfg), l->tables, err, sizeof(err));
+
+	if (n == NULL) {
+		log_error("reload failed, keeping the old configuration: %s", err);
+		return;
+	}
+	if (strcmp(config_str(n, "ticketd.listen"), config_str(l->cfg, "ticketd.listen")) != 0 ||
+	    strcmp(config_str(n, "ticketd.db_user"), config_str(l->cfg, "ticketd.db_user")) != 0)
+		log_warn("ticketd.listen and ticketd.db_user take effect at the next start");
+	loop_log_level(n);
+	http_configure(l->http, n);
+	api_configure(l->api, n);
+	intake_configure(l->intake, n);
+	config_free(l->cfg);
+	l->cfg = n;
+	log_info("configuration reloaded from %s", config_file(n));
+}
+
+static void loop_on_notify(void *arg, const char *channel, const char *payload)
+{
+	struct loop *l = arg;
+
+	l->notified++;
+	if (strcmp(channel, "inbound") == 0)
+		l->intake_due = 1;
+	else if (strcmp(channel, "ticket_change") == 0)
+		api_ticket_change(l->api, payload);
+}
+
+static int loop_notifications(struct loop *l)
+{
+	l->notified = 0;
+	if (db_connected(l->db))
+		db_notifications(l->db, loop_on_notify, l);
+	return l->notified;
+}
+
+/* deliver notifications and serve HTTP until neither has more */
+static void loop_serve(struct loop *l)
+{
+	int rounds = 0;
+
+	loop_notifications(l);
+	http_run(l->http);
+	while (loop_notifications(l) > 0 && ++rounds < LOOP_MAX_ROUNDS)
+		http_run(l->http);
+	l->busy = rounds == LOOP_MAX_ROUNDS;
+}
+
+static void loop_db(struct loop *l)
+{
+	int up = db_ensure(l->db) == 0;
+
+	if (up && !l->was_connected)
+		l->intake_due = 1; /* NOTIFYs sent while we were away are lost: rescan */
+	l->was_connected = up;
+}
+
+static void loop_wait(struct loop *l)
+{
+	struct pollfd pfd[2] = { { http_fd(l->http), POLLIN, 0 }, { db_fd(l->db), POLLIN, 0 } };
+	int64_t now = clock_mono_ms();
+	int64_t t = l->next_tick > now ? l->next_tick - now : 0;
+	int ht = http_timeout_ms(l->http);
+
+	if (ht >= 0 && ht < t)
+		t = ht;
+	if (!db_connected(l->db) && db_retry_in_ms(l->db) < t)
+		t = db_retry_in_ms(l->db);
+	if (l->busy || (l->intake_due && db_connected(l->db)))
+		t = 0;
+	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, (int)t) < 0 && errno != EINTR)
+		log_error("poll failed: %s", strerror(errno));
+}
+
+static void loop_timers(struct loop *l)
+{
+	int64_t now = clock_mono_ms();
+
+	if (now < l->next_tick)
+		return;
+	l->next_tick = now + LOOP_TICK_MS;
+	l->intake_due = 1; /* a lost NOTIFY costs at most a second */
+	api_tick(l->api);
+}
+
+/* one batch per turn, so HTTP is served between batches */
+static void loop_intake(struct loop *l)
+{
+	if (!l->intake_due || !db_connected(l->db))
+		return;
+	/* A batch that did work may have a successor (we ask again rather
+	 * than compare with the batch size, which is intake's business); an
+	 * empty batch or an error waits for the next NOTIFY or tick. */
+	l->intake_due = intake_run(l->intake) > 0;
+}
+
+int loop_run(struct loop *l)
+{
+	while (!daemon_stop) {
+		if (daemon_reload) {
+			daemon_reload = 0;
+			loop_reload(l);
+		}
+		loop_db(l);
+		loop_wait(l);
+		loop_serve(l);
+		loop_timers(l);
+		loop_intake(l);
+		/* again: the tick's and intake's queries may have read NOTIFYs */
+		loop_serve(l);
+	}
+	log_info("stopping");
+	return 0;
+}

@@ -1,0 +1,97 @@
+/* ticketd: the ticket daemon — intake, the JSON API, the web pages and
+ * live updates.  This file is the lifecycle only: options, config, the
+ * database handle, the loop (loop.c), and the way out. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "config.h"
+#include "daemon.h"
+#include "db.h"
+#include "http.h"
+#include "intake.h"
+#include "log.h"
+#include "loop.h"
+#include "sse.h"
+#include "webroot.h"
+
+static const struct config_key main_keys[] = {
+	{ "ticketd.db_user", CFG_STR, "madoguchi_ticketd", 0, 0,
+	  "PostgreSQL role ticketd logs in as (grants in sql/)" },
+	{ "ticketd.pid_file", CFG_PATH, "", 0, 0, "write the process id here (empty: nowhere)" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL },
+};
+
+static const struct config_key *const main_tables[] = {
+	config_common_keys, main_keys, http_config_keys, auth_config_keys, sse_config_keys,
+	webroot_config_keys, intake_config_keys, NULL,
+};
+
+static void main_usage(FILE *f)
+{
+	fprintf(f, "usage: ticketd [-c CONFIG] [--config-keys]\n"
+		   "  -c CONFIG      configuration file (default etc/madoguchi.conf)\n"
+		   "  --config-keys  print the configuration keys ticketd reads, and exit\n");
+}
+
+static const char *main_options(int argc, char **argv)
+{
+	static const struct option opts[] = { { "config-keys", no_argument, NULL, 'k' },
+					       { "help", no_argument, NULL, 'h' },
+					       { NULL, 0, NULL, 0 } };
+	const char *path = "etc/madoguchi.conf";
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'k':
+			config_print_keys(main_tables);
+			exit(0);
+		case 'h':
+			main_usage(stdout);
+			exit(0);
+		default:
+			main_usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		main_usage(stderr);
+		exit(2);
+	}
+	return path;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = main_options(argc, argv);
+	struct config *cfg;
+	struct loop *loop;
+	struct db *db;
+	char err[512], *conninfo;
+	int rc;
+
+	log_init("ticketd");
+	if ((cfg = config_load(path, main_tables, err, sizeof(err))) == NULL)
+		log_fatal("%s", err);
+	conninfo = db_conninfo(cfg, config_str(cfg, "ticketd.db_user"));
+	if (conninfo == NULL || (db = db_new(conninfo, "ticketd")) == NULL)
+		log_fatal("out of memory");
+	free(conninfo);
+	daemon_signals();
+	if (config_path(cfg, "ticketd.pid_file")[0] != '\0' &&
+	    daemon_pidfile(config_path(cfg, "ticketd.pid_file")) < 0)
+		return 1;
+	/* the loop owns cfg and db from here */
+	if ((loop = loop_new(cfg, main_tables, db)) == NULL)
+		return 1;
+	log_info("started (pid %ld)", (long)getpid());
+	rc = loop_run(loop);
+	loop_free(loop);
+	return rc;
+}

@@ -1,0 +1,242 @@
+/* Downloads of correspondence; the rules are in messages.h.  The bytes
+ * are sent straight out of the query result (binary format), which is
+ * freed when the response has gone. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "db.h"
+#include "http.h"
+#include "messages.h"
+#include "pool.h"
+
+/* the CSP of a received HTML body: no scripts, no fetches, no forms, its
+ * own unique origin ("sandbox"); inline styles and inline images only */
+#define MESSAGES_HTML_CSP \
+	"default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; sandbox"
+/* longest file name we echo back, in bytes (the header grows 3x) */
+#define MESSAGES_NAME_MAX 512
+
+static const struct db_stmt messages_stmts[] = {
+	{ "messages_raw",
+	  "SELECT i.raw FROM message m JOIN inbound_item i ON i.id = m.inbound_item_id"
+	  " WHERE m.id = $1" },
+	{ "messages_html", "SELECT body_html FROM message WHERE id = $1 AND body_html IS NOT NULL" },
+	{ "messages_attachment",
+	  "SELECT a.filename, a.content_type, b.data FROM attachment a"
+	  " JOIN blob b ON b.sha256 = a.sha256 WHERE a.message_id = $1 AND a.idx = $2" },
+	{ NULL, NULL },
+};
+
+void messages_prepare(struct db *db)
+{
+	db_prepare_all(db, messages_stmts);
+}
+
+static void messages_res_free(void *r)
+{
+	db_res_free(r);
+}
+
+/* one row, binary results; NULL after replying 404/503 */
+static struct db_res *messages_fetch(struct api_call *c, const char *stmt, int nparams,
+				     const char *what)
+{
+	char a[24], b[24];
+	const char *v[2] = { a, b };
+	struct db_res *r;
+
+	snprintf(a, sizeof(a), "%lld", c->id[0]);
+	snprintf(b, sizeof(b), "%lld", c->id[1]);
+	if ((r = db_query(c->db, stmt, nparams, v, NULL, NULL, 1)) == NULL) {
+		api_error(c, 503, "database unavailable");
+		return NULL;
+	}
+	if (db_res_rows(r) != 1) {
+		db_res_free(r);
+		api_error(c, 404, what);
+		return NULL;
+	}
+	return r;
+}
+
+static void messages_send(struct api_call *c, const char *type, struct db_res *r, int col)
+{
+	http_reply_owned(c->req, 200, type, db_res_val(r, 0, col), (size_t)db_res_len(r, 0, col),
+			 messages_res_free, r);
+}
+
+void messages_raw(struct api_call *c)
+{
+	struct db_res *r = messages_fetch(c, "messages_raw", 1, "no raw message");
+	const char *cd;
+
+	if (r == NULL)
+		return;
+	cd = pool_printf(c->req->pool, "attachment; filename=\"message-%lld.eml\"", c->id[0]);
+	if (cd != NULL)
+		http_add_header(c->req, "Content-Disposition", cd);
+	messages_send(c, "message/rfc822", r, 0);
+}
+
+void messages_html(struct api_call *c)
+{
+	struct db_res *r = messages_fetch(c, "messages_html", 1, "no HTML body");
+
+	if (r == NULL)
+		return;
+	http_add_header(c->req, "Content-Security-Policy", MESSAGES_HTML_CSP);
+	messages_send(c, "text/html; charset=utf-8", r, 0);
+}
+
+void messages_attachment(struct api_call *c)
+{
+	struct db_res *r = messages_fetch(c, "messages_attachment", 2, "no such attachment");
+	const char *cd, *type;
+
+	if (r == NULL)
+		return;
+	cd = messages_disposition(c->req->pool, db_res_val(r, 0, 0));
+	type = messages_safe_type(c->req->pool, db_res_val(r, 0, 1));
+	if (cd == NULL || http_add_header(c->req, "Content-Disposition", cd) < 0) {
+		db_res_free(r);
+		api_error(c, 500, "could not name the attachment");
+		return;
+	}
+	messages_send(c, type, r, 2);
+}
+
+/* ---- names and types ---- */
+
+/* length of the UTF-8 sequence at s (at most n bytes), 0 if invalid */
+static size_t messages_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* RFC 5987 attr-char */
+static int messages_attr_char(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch != '\0' && strchr("!#$&+-.^_`|~", ch) != NULL);
+}
+
+/* an ASCII byte we pass into filename="..." unchanged */
+static int messages_plain_char(unsigned char ch)
+{
+	return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\' && ch != '%' && ch != '/';
+}
+
+char *messages_disposition(struct pool *p, const char *name)
+{
+	const unsigned char *s = (const unsigned char *)(name && *name ? name : "attachment");
+	size_t n = strlen((const char *)s), i = 0;
+	char *fb = pool_alloc(p, MESSAGES_NAME_MAX + 1), *pe = pool_alloc(p, 3 * MESSAGES_NAME_MAX + 1);
+	size_t fl = 0, pl = 0;
+
+	if (fb == NULL || pe == NULL)
+		return NULL;
+	while (i < n) {
+		size_t len = messages_utf8_len(s + i, n - i);
+
+		if (i + (len ? len : 1) > MESSAGES_NAME_MAX)
+			break;
+		if (len == 1 && messages_plain_char(s[i]))
+			fb[fl++] = (char)s[i];
+		else
+			fb[fl++] = '_';
+		if (len == 0 || (len == 1 && (s[i] < 0x20 || s[i] == 0x7f || s[i] == '/' ||
+					      s[i] == '\\'))) {
+			pe[pl++] = '_'; /* not UTF-8, a control or a path separator */
+			i++;
+			continue;
+		}
+		for (size_t k = 0; k < len; k++, i++) {
+			if (messages_attr_char(s[i]))
+				pe[pl++] = (char)s[i];
+			else
+				pl += (size_t)snprintf(pe + pl, 4, "%%%02X", s[i]);
+		}
+	}
+	fb[fl] = pe[pl] = '\0';
+	return pool_printf(p, "attachment; filename=\"%s\"; filename*=UTF-8''%s", fb, pe);
+}
+
+static int messages_type_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       (ch != '\0' && strchr("!#$&^_.+-", ch) != NULL);
+}
+
+/* lowercased "type/subtype" of a Content-Type value, or NULL if malformed */
+static char *messages_media_type(struct pool *p, const char *stored)
+{
+	size_t n = strcspn(stored, ";");
+	char *t;
+	int slash = 0;
+
+	while (n > 0 && (stored[n - 1] == ' ' || stored[n - 1] == '\t'))
+		n--;
+	while (n > 0 && (*stored == ' ' || *stored == '\t'))
+		stored++, n--;
+	if (n == 0 || n > 127 || (t = pool_strndup(p, stored, n)) == NULL)
+		return NULL;
+	for (char *q = t; *q; q++) {
+		if (*q >= 'A' && *q <= 'Z')
+			*q = (char)(*q - 'A' + 'a');
+		if (*q == '/')
+			slash++;
+		else if (!messages_type_char(*q))
+			return NULL;
+	}
+	return slash == 1 && t[0] != '/' && t[n - 1] != '/' ? t : NULL;
+}
+
+const char *messages_safe_type(struct pool *p, const char *stored)
+{
+	static const char *const inert[] = {
+		"text/plain", "text/csv", "application/pdf", "application/zip",
+		"application/gzip", "application/msword", "application/vnd.ms-excel",
+		"application/vnd.ms-powerpoint", "message/rfc822", "application/rtf",
+		"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		"application/vnd.openxmlformats-officedocument.presentationml.presentation",
+	};
+	const char *t = messages_media_type(p, stored);
+
+	if (t == NULL)
+		return "application/octet-stream";
+	for (size_t i = 0; i < sizeof(inert) / sizeof(inert[0]); i++)
+		if (strcmp(t, inert[i]) == 0)
+			return t;
+	/* images, sound and video, except the ones that are documents
+	 * (SVG and anything else XML can carry script) */
+	if ((strncmp(t, "image/", 6) == 0 || strncmp(t, "audio/", 6) == 0 ||
+	     strncmp(t, "video/", 6) == 0) &&
+	    strstr(t, "xml") == NULL && strstr(t, "svg") == NULL)
+		return t;
+	return "application/octet-stream";
+}

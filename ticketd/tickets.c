@@ -1,0 +1,273 @@
+/* The queue and the ticket page, read-only.
+ *
+ * Times leave SQL as microseconds since the epoch and are formatted by
+ * lib/clock.h, so every time in the API has one format.  A ticket's
+ * "from" and "arrived_at" are those of its first incoming message. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "db.h"
+#include "http.h"
+#include "pool.h"
+#include "tickets.h"
+
+#define TICKETS_LIMIT_DEFAULT 100
+#define TICKETS_LIMIT_MAX 500
+#define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
+
+static const struct db_stmt tickets_stmts[] = {
+	{ "tickets_list",
+	  "SELECT t.id, t.subject, t.status, t.channel, t.queue, f.from_name, f.from_addr,"
+	  " " US("f.arrived_at") ", " US("t.created_at") ", " US("t.updated_at") ","
+	  " array_to_json(t.flags)::text,"
+	  " (SELECT count(*) FROM message m JOIN attachment a ON a.message_id = m.id"
+	  "  WHERE m.ticket_id = t.id)"
+	  " FROM ticket t LEFT JOIN LATERAL"
+	  " (SELECT m.from_name, m.from_addr, i.arrived_at FROM message m"
+	  "  LEFT JOIN inbound_item i ON i.id = m.inbound_item_id"
+	  "  WHERE m.ticket_id = t.id AND m.direction = 'in' ORDER BY m.id LIMIT 1) f ON true"
+	  " WHERE ($1 = 'all' OR t.status NOT IN ('resolved', 'closed'))"
+	  " AND ($2::bigint IS NULL OR t.id < $2::bigint)"
+	  " ORDER BY t.id DESC LIMIT $3" },
+	{ "tickets_counts",
+	  "SELECT count(*) FILTER (WHERE status = 'new'),"
+	  " count(*) FILTER (WHERE status NOT IN ('resolved', 'closed')), count(*) FROM ticket" },
+	{ "tickets_get",
+	  "SELECT id, subject, status, channel, queue, array_to_json(flags)::text,"
+	  " " US("created_at") ", " US("updated_at") " FROM ticket WHERE id = $1" },
+	{ "tickets_messages",
+	  "SELECT m.id, m.direction, m.subject, m.from_name, m.from_addr, m.to_list, m.cc_list,"
+	  " " US("m.date_header") ", " US("i.arrived_at") ", m.body_text,"
+	  " m.body_html IS NOT NULL, m.parse_state, m.parse_notes, m.inbound_item_id IS NOT NULL"
+	  " FROM message m LEFT JOIN inbound_item i ON i.id = m.inbound_item_id"
+	  " WHERE m.ticket_id = $1 ORDER BY m.id" },
+	{ "tickets_attachments",
+	  "SELECT a.message_id, a.idx, a.filename, a.content_type, a.size"
+	  " FROM attachment a JOIN message m ON m.id = a.message_id"
+	  " WHERE m.ticket_id = $1 ORDER BY a.message_id, a.idx" },
+	{ "tickets_events",
+	  "SELECT " US("at") ", actor, kind, detail FROM ticket_event"
+	  " WHERE ticket_id = $1 ORDER BY id" },
+	{ NULL, NULL },
+};
+
+void tickets_prepare(struct db *db)
+{
+	db_prepare_all(db, tickets_stmts);
+}
+
+/* an optional query parameter as an integer in [min, max]; 0 or -1 */
+static int tickets_param(struct api_call *c, const char *name, long long min, long long max,
+			 long long *out)
+{
+	const char *s = http_query(c->req, name);
+	long long v;
+	char *end;
+
+	if (s == NULL)
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static json_t *tickets_row(const struct db_res *r, int i)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 "id", api_col_int(r, i, 0), "subject", api_col_str(r, i, 1), "status",
+			 api_col_str(r, i, 2), "channel", api_col_str(r, i, 3), "queue",
+			 api_col_str(r, i, 4), "from_name", api_col_str(r, i, 5), "from_addr",
+			 api_col_str(r, i, 6), "arrived_at", api_col_time(r, i, 7),
+			 "created_at", api_col_time(r, i, 8), "updated_at",
+			 api_col_time(r, i, 9), "flags", api_col_json(r, i, 10), "attachments",
+			 api_col_int(r, i, 11));
+}
+
+static json_t *tickets_counts(struct api_call *c)
+{
+	struct db_res *r = db_query(c->db, "tickets_counts", 0, NULL, NULL, NULL, 0);
+	json_t *j;
+
+	if (r == NULL)
+		return NULL;
+	j = json_pack("{s:o, s:o, s:o}", "new", api_col_int(r, 0, 0), "open",
+		      api_col_int(r, 0, 1), "all", api_col_int(r, 0, 2));
+	db_res_free(r);
+	return j;
+}
+
+void tickets_list(struct api_call *c)
+{
+	const char *status = http_query(c->req, "status");
+	long long limit = TICKETS_LIMIT_DEFAULT, before = 0;
+	char lim[24], bef[24];
+	const char *v[3] = { status ? status : "open", NULL, lim };
+	json_t *list, *counts;
+	struct db_res *r;
+
+	if ((status != NULL && strcmp(status, "open") != 0 && strcmp(status, "all") != 0) ||
+	    tickets_param(c, "limit", 1, TICKETS_LIMIT_MAX, &limit) < 0 ||
+	    tickets_param(c, "before_id", 1, INT64_MAX, &before) < 0) {
+		api_error(c, 400, "bad status, limit or before_id");
+		return;
+	}
+	snprintf(lim, sizeof(lim), "%lld", limit);
+	snprintf(bef, sizeof(bef), "%lld", before);
+	v[1] = before ? bef : NULL;
+	if ((r = db_query(c->db, "tickets_list", 3, v, NULL, NULL, 0)) == NULL) {
+		api_error(c, 503, "database unavailable");
+		return;
+	}
+	list = json_array();
+	for (int i = 0; i < db_res_rows(r); i++)
+		json_array_append_new(list, tickets_row(r, i));
+	db_res_free(r);
+	if ((counts = tickets_counts(c)) == NULL) {
+		json_decref(list);
+		api_error(c, 503, "database unavailable");
+		return;
+	}
+	api_json(c, 200, json_pack("{s:o, s:o}", "tickets", list, "counts", counts));
+}
+
+/* ---- one ticket ---- */
+
+static json_t *tickets_attachment(struct api_call *c, const struct db_res *r, int i)
+{
+	const char *url = pool_printf(c->req->pool, "/api/messages/%s/attachments/%s",
+				      db_res_val(r, i, 0), db_res_val(r, i, 1));
+
+	return json_pack("{s:o, s:o, s:o, s:o, s:s?}", "idx", api_col_int(r, i, 1), "filename",
+			 api_col_str(r, i, 2), "content_type", api_col_str(r, i, 3), "size",
+			 api_col_int(r, i, 4), "url", url);
+}
+
+/* the attachments of message id, from the ticket-wide list (sorted) */
+static json_t *tickets_msg_attachments(struct api_call *c, const struct db_res *att,
+				       const char *id)
+{
+	json_t *list = json_array();
+
+	for (int i = 0; i < db_res_rows(att); i++)
+		if (strcmp(db_res_val(att, i, 0), id) == 0)
+			json_array_append_new(list, tickets_attachment(c, att, i));
+	return list;
+}
+
+static json_t *tickets_message(struct api_call *c, const struct db_res *r, int i,
+			       const struct db_res *att)
+{
+	const char *id = db_res_val(r, i, 0);
+	int has_html = strcmp(db_res_val(r, i, 10), "t") == 0;
+	int has_raw = strcmp(db_res_val(r, i, 13), "t") == 0;
+	const char *raw = has_raw ? pool_printf(c->req->pool, "/api/messages/%s/raw", id) : NULL;
+	const char *html = has_html ? pool_printf(c->req->pool, "/api/messages/%s/html", id)
+				    : NULL;
+
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, "
+			 "s:o, s:s?, s:s?}",
+			 "id", api_col_int(r, i, 0), "direction", api_col_str(r, i, 1),
+			 "subject", api_col_str(r, i, 2), "from_name", api_col_str(r, i, 3),
+			 "from_addr", api_col_str(r, i, 4), "to", api_col_str(r, i, 5), "cc",
+			 api_col_str(r, i, 6), "date", api_col_time(r, i, 7), "arrived_at",
+			 api_col_time(r, i, 8), "body_text", api_col_str(r, i, 9), "has_html",
+			 has_html, "parse_state", api_col_str(r, i, 11), "parse_notes",
+			 api_col_str(r, i, 12), "attachments",
+			 tickets_msg_attachments(c, att, id), "raw_url", raw, "html_url", html);
+}
+
+static json_t *tickets_messages(struct api_call *c, const char *const *v)
+{
+	struct db_res *r = db_query(c->db, "tickets_messages", 1, v, NULL, NULL, 0);
+	struct db_res *att = r ? db_query(c->db, "tickets_attachments", 1, v, NULL, NULL, 0) : NULL;
+	json_t *list = NULL;
+
+	if (r != NULL && att != NULL) {
+		list = json_array();
+		for (int i = 0; i < db_res_rows(r); i++)
+			json_array_append_new(list, tickets_message(c, r, i, att));
+	}
+	db_res_free(r);
+	db_res_free(att);
+	return list;
+}
+
+static json_t *tickets_events(struct api_call *c, const char *const *v)
+{
+	struct db_res *r = db_query(c->db, "tickets_events", 1, v, NULL, NULL, 0);
+	json_t *list;
+
+	if (r == NULL)
+		return NULL;
+	list = json_array();
+	for (int i = 0; i < db_res_rows(r); i++)
+		json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o}", "at",
+						      api_col_time(r, i, 0), "actor",
+						      api_col_str(r, i, 1), "kind",
+						      api_col_str(r, i, 2), "detail",
+						      api_col_str(r, i, 3)));
+	db_res_free(r);
+	return list;
+}
+
+/* the ticket document; NULL with *found 0 when there is none, -1 when
+ * the database failed */
+static json_t *tickets_doc(struct api_call *c, const char *const *v, int *found)
+{
+	struct db_res *r = db_query(c->db, "tickets_get", 1, v, NULL, NULL, 0);
+	json_t *doc, *msgs, *events;
+
+	*found = r == NULL ? -1 : db_res_rows(r) == 1;
+	if (*found != 1) {
+		db_res_free(r);
+		return NULL;
+	}
+	doc = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", api_col_int(r, 0, 0),
+			"subject", api_col_str(r, 0, 1), "status", api_col_str(r, 0, 2),
+			"channel", api_col_str(r, 0, 3), "queue", api_col_str(r, 0, 4), "flags",
+			api_col_json(r, 0, 5), "created_at", api_col_time(r, 0, 6),
+			"updated_at", api_col_time(r, 0, 7));
+	db_res_free(r);
+	msgs = tickets_messages(c, v);
+	events = msgs ? tickets_events(c, v) : NULL;
+	if (doc == NULL || msgs == NULL || events == NULL) {
+		json_decref(doc);
+		json_decref(msgs);
+		json_decref(events);
+		*found = -1;
+		return NULL;
+	}
+	json_object_set_new(doc, "messages", msgs);
+	json_object_set_new(doc, "events", events);
+	return doc;
+}
+
+void tickets_get(struct api_call *c)
+{
+	char id[24];
+	const char *v[1] = { id };
+	json_t *doc;
+	int found = 0;
+
+	snprintf(id, sizeof(id), "%lld", c->id[0]);
+	/* one snapshot for the four queries: a message arriving in between
+	 * must not show up in one list and not the other */
+	if (db_simple(c->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") < 0) {
+		api_error(c, 503, "database unavailable");
+		return;
+	}
+	doc = tickets_doc(c, v, &found);
+	db_rollback(c->db);
+	if (doc != NULL)
+		api_json(c, 200, doc);
+	else if (!found)
+		api_error(c, 404, "no such ticket");
+	else
+		api_error(c, 503, "database unavailable");
+}
