@@ -82,7 +82,8 @@ export async function refresh() {
 
 async function fetchOnce() {
   const gen = state.generation;
-  const limit = Math.max(PAGE, state.tickets.length);
+  // the server allows at most 500 per page; beyond that the oldest drop off
+  const limit = Math.min(500, Math.max(PAGE, state.tickets.length));
   let data;
   try {
     data = await api.tickets(state.view, limit);
