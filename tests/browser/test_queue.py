@@ -189,6 +189,7 @@ def step_live_row(t, b, deliver):
     """Mail 1 arrives while the queue is open; returns its ticket row id."""
     b.js('window.__mdgMarker = arguments[0];', 'still-the-same-page')
     b.js(WATCH, SUBJ1)
+    count_before = b.find('[data-count="open"]').text
     t0 = time.time() * 1000
     deliver(mail1(), INTERNAL1)
     seen = b.wait(lambda: b.js('return window.__mdgSeen[arguments[0]]', SUBJ1), 10)
@@ -211,8 +212,24 @@ def step_live_row(t, b, deliver):
     t.equal('row: no attachments', c[7], '')
     announced = b.find('#announcer').get_attribute('textContent')
     t.check('new row announced in the live region', SUBJ1 in announced, repr(announced))
+    t.equal('to-do count went up by one', b.find('[data-count="open"]').text,
+            str(int(count_before) + 1) if count_before.isdigit() else f'{count_before}+1')
     b.screenshot('2-queue-new-row')
+    step_language(t, b, int(row.get_attribute('data-id')))
     return int(row.get_attribute('data-id'))
+
+
+def step_language(t, b, tid):
+    """English through the toggle, and back; the choice is kept in localStorage."""
+    b.find('#lang-toggle').click()
+    row = b.find(f'#queue-body tr[data-id="{tid}"]')
+    t.equal('English: html lang, heading, status',
+            [b.js('return document.documentElement.lang'), b.find('#queue-title').text, cells(row)[4]],
+            ['en', 'Work queue', 'New'])
+    b.find('#lang-toggle').click()
+    t.equal('back to Japanese', [b.js('return document.documentElement.lang'), b.find('#queue-title').text],
+            ['ja', '要対応リスト'])
+    t.equal('language kept in localStorage', b.js("return localStorage.getItem('madoguchi.lang')"), 'ja')
 
 
 def step_open_mail1(t, b, tid):
