@@ -13,8 +13,11 @@
 struct room {
 	const struct settings *set;
 	struct store *st;
-	int paused;
 };
+
+/* whether intake is paused belongs to the process, not to one
+ * configuration: a reload during a pause must still log the resume */
+static int room_paused;
 
 struct room *room_new(const struct settings *set, struct store *st)
 {
@@ -66,14 +69,14 @@ int room_check(struct room *r)
 
 	room_why(r, why, sizeof(why));
 	if (why[0] != '\0') {
-		if (!r->paused)
+		if (!room_paused)
 			log_warn("intake paused: %s; nothing is taken from the source until there "
 				 "is room (checking every %d s)", why, ROOM_RETRY_MS / 1000);
-		r->paused = 1;
+		room_paused = 1;
 		return 0;
 	}
-	if (r->paused)
+	if (room_paused)
 		log_info("intake resumed: there is room again");
-	r->paused = 0;
+	room_paused = 0;
 	return 1;
 }
