@@ -156,6 +156,27 @@ const s = getComputedStyle(document.activeElement);
 return [s.outlineStyle, parseFloat(s.outlineWidth)];""")
 
 
+A11Y = """
+const out = [];
+const shown = (e) => e.getClientRects().length > 0;
+for (const i of document.querySelectorAll('img')) if (!i.hasAttribute('alt')) out.push('img without alt: ' + i.src);
+for (const x of document.querySelectorAll('button, a[href]'))
+  if (shown(x) && !(x.textContent.trim() || x.getAttribute('aria-label'))) out.push('unnamed ' + x.outerHTML.slice(0, 80));
+for (const x of document.querySelectorAll('input, select, textarea'))
+  if (!x.labels || !x.labels.length) out.push('unlabelled ' + x.outerHTML.slice(0, 80));
+const ids = {};
+for (const x of document.querySelectorAll('[id]')) { if (ids[x.id]) out.push('duplicate id ' + x.id); ids[x.id] = 1; }
+for (const x of document.querySelectorAll('[style]')) out.push('style attribute ' + x.outerHTML.slice(0, 80));
+const h1 = Array.from(document.querySelectorAll('h1')).filter(shown).length;
+if (h1 !== 1) out.push('visible h1 count ' + h1);
+return out;"""
+
+
+def a11y_basics(t, b, where):
+    """Names, labels, unique ids, one h1 (axe-core comes later)."""
+    t.equal(f'accessibility basics: {where}', b.js(A11Y), [])
+
+
 # ---- the steps -----------------------------------------------------------------
 
 def step_login(t, b, base):
@@ -165,6 +186,7 @@ def step_login(t, b, base):
     labels = b.js("return Array.from(document.querySelectorAll('#login-form input'))"
                   ".map(i => i.labels.length ? i.labels[0].textContent : '')")
     t.equal('log-in inputs are labelled', labels, ['ログインID', 'パスワード'])
+    a11y_basics(t, b, 'log-in')
     b.screenshot('1-login')
     b.find('#login-id').send_keys(LOGIN)
     b.find('#login-password').send_keys('wrong password' + Keys.ENTER)
@@ -180,6 +202,7 @@ def step_login(t, b, base):
     t.check('queue shown after log-in, live updates connected', bool(ok))
     t.equal('queue heading', b.find('#queue-title').text, '要対応リスト')
     t.equal('user shown', b.find('#user-name').text, DISPLAY)
+    a11y_basics(t, b, 'queue')
     t.equal('live region is polite',
             b.js("const r = document.getElementById('announcer');"
                  "return [r.getAttribute('role'), r.getAttribute('aria-live')]"), ['status', 'polite'])
@@ -314,6 +337,7 @@ def step_html(t, b):
         t.equal('HTML rendered, its script did not run', victim, 'HTML版の本文です')
     finally:
         b.driver.switch_to.default_content()
+    a11y_basics(t, b, 'ticket with HTML and attachment')
     b.js("arguments[0].scrollIntoView({block: 'end'})", frame)
     b.screenshot('5-ticket-html')
 
