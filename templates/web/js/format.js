@@ -54,6 +54,12 @@ export function person(name, addr) {
   return n || a || t('none');
 }
 
+// A link target from the API, accepted only as a path on this server's API:
+// whatever a row holds, it never becomes a javascript: or foreign URL.
+export function apiUrl(u) {
+  return typeof u === 'string' && /^\/api\/[A-Za-z0-9/_.-]*$/.test(u) ? u : null;
+}
+
 // Shorthand for building DOM without ever parsing markup.
 export function el(tag, attrs, ...children) {
   const node = document.createElement(tag);

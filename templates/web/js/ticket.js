@@ -9,7 +9,7 @@
 
 import * as api from './api.js';
 import { t } from './i18n.js';
-import { tokyoTime, isoOrEmpty, fileSize, label, person, el } from './format.js';
+import { tokyoTime, isoOrEmpty, fileSize, label, person, el, apiUrl } from './format.js';
 import { showError, clearError, errorText } from './ui.js';
 import { statusBadge, channelLabel, flagBadges } from './queue.js';
 
@@ -120,10 +120,10 @@ function messageArticle(m, title, subject) {
   body.textContent = m.body_text ? String(m.body_text).replace(/\r\n?/g, '\n') : t('body_empty');
   if (!m.body_text) body.classList.add('body-empty');
   art.append(body);
-  if (m.has_html && m.html_url) art.append(htmlBlock(m, title));
+  if (m.has_html && apiUrl(m.html_url)) art.append(htmlBlock(m, title));
   if (Array.isArray(m.attachments) && m.attachments.length) art.append(attachmentList(m.attachments));
-  if (m.raw_url) {
-    art.append(el('p', { class: 'raw' }, el('a', { href: m.raw_url, download: `message-${Number(m.id)}.eml`, class: 'download' },
+  if (apiUrl(m.raw_url)) {
+    art.append(el('p', { class: 'raw' }, el('a', { href: apiUrl(m.raw_url), download: `message-${Number(m.id)}.eml`, class: 'download' },
       el('img', { src: 'icons/download.svg', alt: '', class: 'icon', width: 16, height: 16 }), t('raw_download'))));
   }
   return art;
@@ -172,7 +172,7 @@ function htmlBlock(m, title) {
     frame.setAttribute('referrerpolicy', 'no-referrer');
     frame.setAttribute('title', `${title}: HTML`);
     frame.className = 'html-frame';
-    frame.src = m.html_url;
+    frame.src = apiUrl(m.html_url);
     wrap.append(frame);
     btn.textContent = t('html_hide');
     btn.setAttribute('aria-expanded', 'true');
@@ -185,8 +185,9 @@ function attachmentList(list) {
   const ul = el('ul');
   for (const a of list) {
     const name = a.filename ? String(a.filename) : `attachment-${Number(a.idx)}`;
-    const link = el('a', { href: a.url, download: name, class: 'download' },
-      el('img', { src: 'icons/clip.svg', alt: '', class: 'icon', width: 16, height: 16 }), name);
+    const url = apiUrl(a.url);
+    const icon = el('img', { src: 'icons/clip.svg', alt: '', class: 'icon', width: 16, height: 16 });
+    const link = url ? el('a', { href: url, download: name, class: 'download' }, icon, name) : el('span', null, icon, name);
     ul.append(el('li', null, link, ' ', el('span', { class: 'att-meta' },
       `(${a.content_type ? String(a.content_type) + ', ' : ''}${fileSize(a.size)})`)));
   }
