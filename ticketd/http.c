@@ -98,8 +98,11 @@ struct http {
 static void http_mhd_log(void *cls, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/* MHD's own messages: at start-up they explain a failure (a port in
+ * use); afterwards they are mostly clients that went away, so debug */
 static void http_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct http *h = cls;
 	char line[512];
 	size_t n;
 
@@ -107,7 +110,10 @@ static void http_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
 		line[--n] = '\0';
-	log_warn("http: %s", line);
+	if (h->d == NULL)
+		log_warn("http: %s", line);
+	else
+		log_debug("http: %s", line);
 }
 
 /* "127.0.0.1:8080" or "[::1]:8080" */
@@ -405,10 +411,11 @@ static struct MHD_Daemon *http_start(struct http *h, const struct config *cfg,
 
 	if (ss->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* the logger first, or MHD reports the options before it on stderr */
 	return MHD_start_daemon(
-		flags, 0, NULL, NULL, http_access, h, MHD_OPTION_SOCK_ADDR, ss,
-		MHD_OPTION_NOTIFY_COMPLETED, http_completed, h, MHD_OPTION_EXTERNAL_LOGGER,
-		http_mhd_log, h, MHD_OPTION_CONNECTION_LIMIT,
+		flags, 0, NULL, NULL, http_access, h, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, h,
+		MHD_OPTION_SOCK_ADDR, ss, MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
+		MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)config_int(cfg, "ticketd.max_connections"),
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)config_int(cfg, "ticketd.connection_timeout"),
@@ -441,7 +448,10 @@ struct http *http_new(const struct config *cfg, http_handler handler, void *arg)
 	}
 	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = di ? di->port : 0;
-	log_info("listening on %s (port %d)", listen, h->port);
+	if (strcmp(strrchr(listen, ':'), ":0") == 0)
+		log_info("listening on %s (port %d)", listen, h->port);
+	else
+		log_info("listening on %s", listen);
 	return h;
 }
 

@@ -12,7 +12,8 @@ struct intake {
 };
 
 const struct config_key intake_config_keys[] = {
-	{ "ticketd.intake_batch", CFG_INT, "20", 1, 1000, "(stub) items per intake batch" },
+	{ "ticketd.intake_batch", CFG_INT, "100", 1, 1000, "(stub) items per intake batch" },
+	{ "ticketd.intake_max_attempts", CFG_INT, "5", 1, 100, "(stub) attempts per item" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL },
 };
 

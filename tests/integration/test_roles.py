@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""Who may do what: every API endpoint × every role (operator, supervisor,
+viewer, admin, and no session at all), each cell run against a real ticketd
+and PostgreSQL and compared with the table below.  Viewers (ward staff) read
+no correspondence; without a session everything but the log-in and the
+static pages is 401; a state-changing request without the CSRF token is 403.
+
+Run: /usr/bin/python3 tests/integration/test_roles.py
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
+sys.path.insert(0, HERE)
+import mdg  # noqa: E402
+from ticketd_http import USERS, Client, EventStream, start  # noqa: E402
+
+ROLES = ['operator', 'supervisor', 'viewer', 'admin', 'anonymous']
+
+# (method, path, csrf header sent, expected status per role in ROLES order)
+TABLE = [
+    ('GET', '/', True, [200, 200, 200, 200, 200]),
+    ('GET', '/api/me', True, [200, 200, 200, 200, 401]),
+    ('GET', '/api/tickets', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/tickets?status=all', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/tickets/1', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/tickets/99', True, [404, 404, 403, 404, 401]),
+    ('GET', '/api/messages/11/raw', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/messages/11/html', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/messages/11/attachments/0', True, [200, 200, 403, 200, 401]),
+    ('HEAD', '/api/messages/11/attachments/0', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/events', True, [200, 200, 200, 200, 401]),
+    ('POST', '/api/logout', False, [403, 403, 403, 403, 401]),
+    ('POST', '/api/tickets', True, [405, 405, 405, 405, 405]),
+    ('GET', '/api/nothing', True, [404, 404, 404, 404, 404]),
+    ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
+]
+
+CREDENTIALS = {role: (login, pw) for login, role, pw, _ in USERS}
+
+
+def client_for(port, role):
+    c = Client(port)
+    if role != 'anonymous':
+        login, pw = CREDENTIALS[role]
+        r = c.login(login, pw)
+        if r.status != 200:
+            raise RuntimeError(f'log-in as {role}: {r.status}')
+    return c
+
+
+def cell(c, port, method, path, csrf):
+    if path == '/api/events':
+        if c.token is None:
+            return c.get(path).status
+        es = EventStream(port, c.token, read=False)
+        es.close()
+        return es.status
+    return c.request(method, path, csrf=csrf).status
+
+
+def main():
+    t = mdg.Checks('roles')
+    with mdg.Env('roles') as env:
+        d, port = start(env, 'roles')
+        clients = {role: client_for(port, role) for role in ROLES}
+        for method, path, csrf, expected in TABLE:
+            for role, want in zip(ROLES, expected):
+                got = cell(clients[role], port, method, path, csrf)
+                what = f"{method} {path}{'' if csrf else ' (no CSRF token)'} as {role}"
+                t.equal(f'{what}: {want}', got, want)
+        for role in ROLES:
+            r = Client(port)
+            login, pw = CREDENTIALS.get(role, ('nobody', 'nothing'))
+            want = 401 if role == 'anonymous' else 200
+            t.equal(f'POST /api/login as {role}: {want}', r.login(login, pw).status, want)
+        t.check('ticketd still running', d.alive())
+    t.done()
+
+
+if __name__ == '__main__':
+    main()
