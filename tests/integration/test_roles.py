@@ -76,6 +76,7 @@ def main():
             want = 401 if role == 'anonymous' else 200
             t.equal(f'POST /api/login as {role}: {want}', r.login(login, pw).status, want)
         t.check('ticketd still running', d.alive())
+        t.equal('SIGTERM: clean exit (and no leak report under ASan)', d.stop(), 0)
     t.done()
 
 
