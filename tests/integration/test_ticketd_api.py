@@ -506,6 +506,28 @@ def test_reload(t, env, port, d):
     env.write_config()
 
 
+def test_db_outage(t, env, port, d):
+    c = Client(port)
+    c.login('op1', 'operator-pass-1')
+    es = EventStream(port, c.token)
+    es.next(3)
+    env.pg.stop()
+    r = c.get('/api/me')
+    t.equal('database down: 503 and message', (r.status, r.json()),
+            (503, {'error': 'database unavailable'}))
+    t.equal('database down: static pages still served', c.get('/').status, 200)
+    env.pg.start()
+    back = mdg.wait_for(lambda: c.get('/api/me').status == 200, 10, 0.1)
+    t.check('database back: the same session works again', bool(back))
+    subprocess.run(['psql', '-X', '-q', '-h', env.pg.sockdir, '-p', str(env.pg.port), '-U',
+                    'madoguchi_owner', '-d', 'madoguchi', '-c',
+                    "NOTIFY ticket_change, 'after restart'"], check=True)
+    at, ev = es.next(3)
+    t.equal('database back: LISTEN renewed, event delivered on the open stream', ev,
+            'event: ticket\ndata: after restart')
+    es.close()
+
+
 def main():
     t = mdg.Checks('ticketd-api')
     with mdg.Env('ticketd-api') as env:
@@ -526,6 +548,7 @@ def main():
             test_events(t, env, port, d)
             test_bench(t, env, port, d)
             test_reload(t, env, port, d)
+            test_db_outage(t, env, port, d)
             t.check('ticketd still running', d.alive())
             rc = d.stop()
             t.equal('SIGTERM: clean exit', rc, 0)
