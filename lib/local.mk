@@ -10,11 +10,21 @@ lib_libmadoguchi_a_SOURCES = \
 	lib/db.c lib/db.h \
 	lib/pwhash.c lib/pwhash.h \
 	lib/utf8.c lib/utf8.h \
+	lib/charset.c lib/charset.h \
+	lib/mime.c lib/mime.h lib/mime_header.c lib/mime_header.h lib/mime_html.c lib/mime_html.h \
 	lib/testlib.h
-lib_libmadoguchi_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS) $(ARGON2_CFLAGS) $(CRYPTO_CFLAGS)
-MDG_LIBS = lib/libmadoguchi.a $(PQ_LIBS) $(ARGON2_LIBS) $(CRYPTO_LIBS)
+lib_libmadoguchi_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS) $(ARGON2_CFLAGS) $(CRYPTO_CFLAGS) $(ETPAN_CFLAGS) $(ICU_CFLAGS)
+MDG_LIBS = lib/libmadoguchi.a $(PQ_LIBS) $(ARGON2_LIBS) $(CRYPTO_LIBS) $(ETPAN_LIBS) $(ICU_LIBS)
 
 check_PROGRAMS += lib/test_lib
 lib_test_lib_SOURCES = lib/test_lib.c
 lib_test_lib_LDADD = $(MDG_LIBS)
 TESTS += lib/test_lib
+
+# mime and charset: unit tests
+check_PROGRAMS += lib/test_charset lib/test_mime
+lib_test_charset_SOURCES = lib/test_charset.c
+lib_test_charset_LDADD = $(MDG_LIBS)
+lib_test_mime_SOURCES = lib/test_mime.c
+lib_test_mime_LDADD = $(MDG_LIBS)
+TESTS += lib/test_charset lib/test_mime

@@ -22,9 +22,11 @@ struct mime_limits {
 	size_t max_headers;      /* header fields per part */
 	size_t max_text_bytes;   /* decoded body text kept */
 	size_t max_attachment_bytes; /* per attachment, decoded */
+	size_t max_header_bytes; /* per header field value kept (added; 0 = default 64 KiB) */
 };
 
-/* sensible defaults: depth 20, 500 parts, 2000 headers, 4 MiB text, 64 MiB */
+/* sensible defaults: depth 20, 500 parts, 2000 headers, 4 MiB text, 64 MiB,
+ * 64 KiB per header field; a field left 0 by the caller gets its default */
 void mime_limits_default(struct mime_limits *lim);
 
 enum mime_state { MIME_OK, MIME_PARTIAL, MIME_UNPARSED };
@@ -56,6 +58,7 @@ struct mime_mail {
 	const char *body_html;    /* the text/html part decoded to UTF-8; NULL if none */
 	struct mime_attachment *att;
 	size_t natt;
+	const char *reply_to;     /* decoded like to; "" if none (added) */
 };
 
 int mime_parse(struct pool *p, const char *raw, size_t len, const struct mime_limits *lim,

@@ -1,0 +1,1046 @@
+/* mime: one RFC 5322 / MIME message into what an operator reads.
+ *
+ * Design.  The message is walked with an explicit stack of entities
+ * (header block + body), never by recursion, so nesting is bounded by
+ * lim.max_depth and the C stack does not grow with the input.  We do not
+ * hand the message to libetpan's mailmime_parse: measured on libetpan
+ * 1.9.4 (Debian 12), it recurses once per multipart or message/rfc822
+ * level and once per nested comment, and crashes on 100 000 nested
+ * message/rfc822 parts or a From: of a million '(' (stack overflow); its
+ * multipart scan rescans each level's whole body, so 10 000 nested
+ * multiparts take 1.8 s and 50 000 take 48 s; it has no part limit; and
+ * it unescapes a quoted Shift_JIS filename's 0x5C trail byte.  So:
+ *
+ *   - structure (boundaries, header blocks, parameters, RFC 2231, RFC
+ *     2047, dates) is ours: mime_header.c, linear and bounded;
+ *   - address lists (groups, comments, quoted strings, obsolete routes)
+ *     are libetpan's mailimf_address_list_parse, after the value has been
+ *     made UTF-8 and its comment nesting checked (libetpan's comment
+ *     parser recurses); if it fails, a simple comma splitter;
+ *   - charsets are ICU's, through charset.c.
+ *
+ * Bodies: text/plain parts (not attachments) make body_text; inside a
+ * multipart/alternative only the first branch holding text/plain
+ * counts, and likewise for text/html.  With no text/plain at all, the
+ * text is derived from the HTML (mime_html.c).  body_text uses "\n" line
+ * ends.  Every other leaf is an attachment; message/rfc822 is for now an
+ * attachment named after its subject (".eml"), not descended into.
+ * Attachment data without a transfer encoding points into raw (which the
+ * header says outlives the pool); decoded data is in the pool. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/mailimf.h>
+
+#include "charset.h"
+#include "mime.h"
+#include "mime_header.h"
+#include "mime_html.h"
+#include "pool.h"
+
+#define MIME_BOUNDARY_MAX 200    /* RFC 2046 says 70; real mail is longer */
+#define MIME_COMMENT_DEPTH_MAX 32 /* deeper comments never reach libetpan */
+#define MIME_REFERENCES_MAX 500  /* ids kept from References */
+#define MIME_CIDS_MAX 1000       /* cid: references looked up in the HTML */
+#define MIME_NAME_MAX 200        /* bytes of a subject used as a file name */
+
+enum mime_cte { MIME_CTE_IDENTITY, MIME_CTE_BASE64, MIME_CTE_QP };
+
+/* why a mail is partial or unparsed; the order is the order in notes */
+enum {
+	MIME_NOTE_EMPTY = 1 << 0,
+	MIME_NOTE_NO_HEADER = 1 << 1,
+	MIME_NOTE_NO_SEPARATOR = 1 << 2,
+	MIME_NOTE_DEPTH = 1 << 3,
+	MIME_NOTE_PARTS = 1 << 4,
+	MIME_NOTE_HEADERS = 1 << 5,
+	MIME_NOTE_HEADER_CUT = 1 << 6,
+	MIME_NOTE_TEXT_CUT = 1 << 7,
+	MIME_NOTE_ATT_CUT = 1 << 8,
+	MIME_NOTE_NO_BOUNDARY = 1 << 9,
+	MIME_NOTE_MEMORY = 1 << 10,
+};
+
+static const char *const mime_note_text[] = {
+	"empty message",
+	"no header fields: the whole message is shown as text",
+	"header not ended by an empty line: the body starts at the first line that is no field",
+	"multipart nesting deeper than the limit: deeper parts skipped",
+	"more parts than the limit: the rest skipped",
+	"more header fields than the limit: the rest ignored",
+	"a header field longer than the limit was cut",
+	"body text longer than the limit was cut",
+	"an attachment larger than the limit was cut",
+	"a multipart without a usable boundary is shown as text",
+	"memory limit reached: the result is incomplete",
+};
+
+struct mime_slice {
+	const char *s; /* NULL if absent */
+	size_t n;
+};
+
+/* the fields we read from one header block (first of each) */
+struct mime_fields {
+	struct mime_slice type, disp, cte, id;
+	struct mime_slice subject, from, to, cc, reply_to, date, msgid, in_reply_to, references;
+};
+
+/* a text/plain or text/html leaf, decoded only if selected */
+struct mime_leaf {
+	struct mime_leaf *next;
+	const char *body;
+	size_t len;
+	enum mime_cte cte;
+	const char *charset;
+	int html;
+	const int *alt; /* (group, branch) pairs of the enclosing alternatives */
+	size_t nalt;
+};
+
+struct mime_frame {
+	const char *s;
+	size_t len;
+	size_t depth;
+	int digest; /* parent is multipart/digest: parts default to message/rfc822 */
+	const int *alt;
+	size_t nalt;
+};
+
+struct mime_ctx {
+	struct pool *p;
+	struct mime_limits lim;
+	struct mime_mail *out;
+	unsigned notes;
+	size_t undecodable;
+	size_t leaves, entities;
+	int groups; /* multipart/alternative seen */
+	int stop;
+	struct mime_leaf *lhead, **ltail;
+	struct mime_frame *stack;
+	size_t nstack, capstack, capatt;
+};
+
+void mime_limits_default(struct mime_limits *lim)
+{
+	lim->max_depth = 20;
+	lim->max_parts = 500;
+	lim->max_headers = 2000;
+	lim->max_text_bytes = 4u << 20;
+	lim->max_attachment_bytes = 64u << 20;
+	lim->max_header_bytes = 64u << 10;
+}
+
+static void *mime_alloc(struct mime_ctx *c, size_t n)
+{
+	void *r = pool_alloc(c->p, n);
+
+	if (r == NULL)
+		c->notes |= MIME_NOTE_MEMORY;
+	return r;
+}
+
+/* grow an array in the pool: the old copy is left to the pool */
+static void *mime_grow(struct mime_ctx *c, void *arr, size_t n, size_t *cap, size_t elem)
+{
+	size_t ncap = *cap < 8 ? 8 : *cap * 2;
+	void *na;
+
+	if (n < *cap)
+		return arr;
+	if ((na = mime_alloc(c, ncap * elem)) == NULL)
+		return NULL;
+	if (n > 0)
+		memcpy(na, arr, n * elem);
+	*cap = ncap;
+	return na;
+}
+
+/* ---- header fields ---- */
+
+static void mime_take(struct mime_slice *sl, const struct mime_header_field *f)
+{
+	if (sl->s == NULL) {
+		sl->s = f->value;
+		sl->n = f->value_len;
+	}
+}
+
+static void mime_field(struct mime_fields *mf, const struct mime_header_field *f, int top)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		int top;
+	} map[] = {
+		{ "content-type", offsetof(struct mime_fields, type), 0 },
+		{ "content-disposition", offsetof(struct mime_fields, disp), 0 },
+		{ "content-transfer-encoding", offsetof(struct mime_fields, cte), 0 },
+		{ "content-id", offsetof(struct mime_fields, id), 0 },
+		{ "subject", offsetof(struct mime_fields, subject), 1 },
+		{ "from", offsetof(struct mime_fields, from), 1 },
+		{ "to", offsetof(struct mime_fields, to), 1 },
+		{ "cc", offsetof(struct mime_fields, cc), 1 },
+		{ "reply-to", offsetof(struct mime_fields, reply_to), 1 },
+		{ "date", offsetof(struct mime_fields, date), 1 },
+		{ "message-id", offsetof(struct mime_fields, msgid), 1 },
+		{ "in-reply-to", offsetof(struct mime_fields, in_reply_to), 1 },
+		{ "references", offsetof(struct mime_fields, references), 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if ((top || !map[i].top) && mime_header_is(f, map[i].name)) {
+			mime_take((struct mime_slice *)(void *)((char *)mf + map[i].off), f);
+			return;
+		}
+}
+
+/* read a header block; returns the body offset, *nfields the fields seen */
+static size_t mime_read_fields(struct mime_ctx *c, const char *s, size_t len,
+			       struct mime_fields *mf, int top, size_t *nfields,
+			       enum mime_header_end *end)
+{
+	struct mime_header_iter it;
+	struct mime_header_field f;
+	size_t n = 0;
+
+	memset(mf, 0, sizeof(*mf));
+	mime_header_start(&it, s, len);
+	while (mime_header_next(&it, &f)) {
+		/* past the limit the fields are still skipped to find the body */
+		if (++n > c->lim.max_headers) {
+			c->notes |= MIME_NOTE_HEADERS;
+			continue;
+		}
+		mime_field(mf, &f, top);
+	}
+	*nfields = n;
+	*end = it.end;
+	return it.pos;
+}
+
+/* a field's value unfolded, UTF-8, bounded; "" if absent */
+static char *mime_val(struct mime_ctx *c, const struct mime_slice *sl, size_t *n)
+{
+	int cut = 0;
+	char *v;
+
+	if (sl->s == NULL) {
+		*n = 0;
+		return NULL;
+	}
+	v = mime_header_value(c->p, sl->s, sl->n, c->lim.max_header_bytes, &cut, &c->undecodable);
+	if (cut)
+		c->notes |= MIME_NOTE_HEADER_CUT;
+	*n = strlen(v);
+	return v;
+}
+
+static char *mime_decoded(struct mime_ctx *c, const struct mime_slice *sl)
+{
+	size_t n;
+	char *v = mime_val(c, sl, &n);
+
+	return v != NULL ? mime_header_decode(c->p, v, n, &c->undecodable) : NULL;
+}
+
+/* ---- addresses ---- */
+
+struct mime_addrs {
+	struct mime_header_sb sb;
+	const char *first_name, *first_addr;
+	size_t count;
+};
+
+static void mime_addr_trim(const char **s, size_t *n)
+{
+	while (*n > 0 && (**s == ' ' || **s == '\t'))
+		(*s)++, (*n)--;
+	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+static void mime_addr_add(struct mime_ctx *c, struct mime_addrs *o, const char *name, size_t nn,
+			  const char *addr, size_t an)
+{
+	char *dn = nn > 0 ? mime_header_decode(c->p, name, nn, &c->undecodable) : NULL;
+	const char *d = dn != NULL ? dn : "";
+	size_t dl = strlen(d);
+
+	mime_addr_trim(&d, &dl);
+	mime_addr_trim(&addr, &an);
+	if (dl == 0 && an == 0)
+		return;
+	if (o->count++ > 0)
+		mime_header_sb_put(&o->sb, ", ", 2);
+	if (dl > 0 && (dl != an || memcmp(d, addr, an) != 0)) {
+		mime_header_sb_put(&o->sb, d, dl);
+		if (an > 0) {
+			mime_header_sb_put(&o->sb, " <", 2);
+			mime_header_sb_put(&o->sb, addr, an);
+			mime_header_sb_putc(&o->sb, '>');
+		}
+	} else {
+		mime_header_sb_put(&o->sb, addr, an);
+	}
+	if (o->first_addr == NULL) {
+		o->first_name = pool_strndup(c->p, d, dl);
+		o->first_addr = pool_strndup(c->p, addr, an);
+	}
+}
+
+/* libetpan's comment parser recurses: count the worst nesting first.
+ * Every '(' counts, a ')' after a backslash does not: never less than
+ * what libetpan sees. */
+static int mime_comments_shallow(const char *v, size_t n)
+{
+	int d = 0, maxd = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '(' && ++d > maxd)
+			maxd = d;
+		else if (v[i] == ')' && d > 0 && (i == 0 || v[i - 1] != '\\'))
+			d--;
+	}
+	return maxd <= MIME_COMMENT_DEPTH_MAX;
+}
+
+/* libetpan reads "Name <a@b" as one odd addr-spec: do not believe it */
+static int mime_addr_plausible(const struct mailimf_address_list *al)
+{
+	for (clistiter *it = clist_begin(al->ad_list); it != NULL; it = clist_next(it)) {
+		const struct mailimf_address *a = clist_content(it);
+		const struct mailimf_mailbox *mb;
+
+		if (a->ad_type != MAILIMF_ADDRESS_MAILBOX)
+			continue;
+		mb = a->ad_data.ad_mailbox;
+		if (mb->mb_addr_spec == NULL || strpbrk(mb->mb_addr_spec, "<> \t") != NULL)
+			return 0;
+	}
+	return 1;
+}
+
+static void mime_addr_mailbox(struct mime_ctx *c, struct mime_addrs *o,
+			      const struct mailimf_mailbox *mb)
+{
+	const char *dn = mb->mb_display_name, *as = mb->mb_addr_spec;
+
+	mime_addr_add(c, o, dn, dn != NULL ? strlen(dn) : 0, as != NULL ? as : "",
+		      as != NULL ? strlen(as) : 0);
+}
+
+static int mime_addr_etpan(struct mime_ctx *c, const char *v, size_t n, struct mime_addrs *o)
+{
+	struct mailimf_address_list *al = NULL;
+	size_t idx = 0;
+
+	if (!mime_comments_shallow(v, n) ||
+	    mailimf_address_list_parse(v, n, &idx, &al) != MAILIMF_NO_ERROR)
+		return -1;
+	while (idx < n && (v[idx] == ' ' || v[idx] == '\t' || v[idx] == ','))
+		idx++;
+	if (idx < n || !mime_addr_plausible(al)) {
+		/* something libetpan could not read: the simple splitter gets all */
+		mailimf_address_list_free(al);
+		return -1;
+	}
+	for (clistiter *it = clist_begin(al->ad_list); it != NULL; it = clist_next(it)) {
+		struct mailimf_address *a = clist_content(it);
+
+		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX) {
+			mime_addr_mailbox(c, o, a->ad_data.ad_mailbox);
+		} else if (a->ad_data.ad_group->grp_mb_list != NULL) {
+			clist *l = a->ad_data.ad_group->grp_mb_list->mb_list;
+
+			for (clistiter *m = clist_begin(l); m != NULL; m = clist_next(m))
+				mime_addr_mailbox(c, o, clist_content(m));
+		}
+	}
+	mailimf_address_list_free(al);
+	return 0;
+}
+
+/* one item of the simple splitter: "Name <addr>", "addr (Name)", "addr" */
+static void mime_addr_item(struct mime_ctx *c, struct mime_addrs *o, const char *s, size_t n)
+{
+	const char *lt, *gt, *name = NULL, *addr;
+	size_t nn = 0, an;
+
+	mime_addr_trim(&s, &n);
+	if (n == 0)
+		return;
+	if ((lt = memchr(s, '<', n)) != NULL) {
+		gt = memchr(lt, '>', n - (size_t)(lt - s));
+		addr = lt + 1;
+		an = gt != NULL ? (size_t)(gt - addr) : n - (size_t)(addr - s);
+		name = s;
+		nn = (size_t)(lt - s);
+		mime_addr_trim(&name, &nn);
+		if (nn >= 2 && name[0] == '"' && name[nn - 1] == '"')
+			name++, nn -= 2;
+	} else if ((lt = memchr(s, '(', n)) != NULL) {
+		gt = memchr(lt, ')', n - (size_t)(lt - s));
+		name = lt + 1;
+		nn = gt != NULL ? (size_t)(gt - name) : n - (size_t)(name - s);
+		addr = s;
+		an = (size_t)(lt - s);
+	} else {
+		addr = s;
+		an = n;
+	}
+	mime_addr_add(c, o, name, nn, addr, an);
+}
+
+static void mime_addr_simple(struct mime_ctx *c, const char *v, size_t n, struct mime_addrs *o)
+{
+	size_t start = 0;
+	int q = 0, ang = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (q) {
+			if (v[i] == '\\' && i + 1 < n)
+				i++;
+			else if (v[i] == '"')
+				q = 0;
+			continue;
+		}
+		if (v[i] == '"')
+			q = 1;
+		else if (v[i] == '<')
+			ang = 1;
+		else if (v[i] == '>')
+			ang = 0;
+		else if (v[i] == ',' && !ang) {
+			mime_addr_item(c, o, v + start, i - start);
+			start = i + 1;
+		}
+	}
+	mime_addr_item(c, o, v + start, n - start);
+}
+
+/* "Name <a@b>, c@d"; *first_* get the first mailbox (may be NULL) */
+static const char *mime_addresses(struct mime_ctx *c, const struct mime_slice *sl,
+				  const char **first_name, const char **first_addr)
+{
+	struct mime_addrs o;
+	size_t n;
+	char *v = mime_val(c, sl, &n);
+
+	memset(&o, 0, sizeof(o));
+	mime_header_sb_init(&o.sb, c->p);
+	if (v == NULL || n == 0)
+		return "";
+	if (mime_addr_etpan(c, v, n, &o) < 0) {
+		memset(&o, 0, sizeof(o));
+		mime_header_sb_init(&o.sb, c->p);
+		mime_addr_simple(c, v, n, &o);
+	}
+	if (first_name != NULL && o.first_addr != NULL) {
+		*first_name = o.first_name != NULL ? o.first_name : "";
+		*first_addr = o.first_addr;
+	}
+	return mime_header_sb_str(&o.sb);
+}
+
+/* ---- the mail's own fields ---- */
+
+static void mime_mail_fields(struct mime_ctx *c, const struct mime_fields *mf)
+{
+	struct mime_mail *m = c->out;
+	char *v;
+	size_t n;
+
+	if ((v = mime_decoded(c, &mf->subject)) != NULL)
+		m->subject = v;
+	m->to = mime_addresses(c, &mf->to, NULL, NULL);
+	m->cc = mime_addresses(c, &mf->cc, NULL, NULL);
+	m->reply_to = mime_addresses(c, &mf->reply_to, NULL, NULL);
+	mime_addresses(c, &mf->from, &m->from_name, &m->from_addr);
+	if ((v = mime_val(c, &mf->date, &n)) != NULL) {
+		m->date_raw = v;
+		if (mime_header_date(v, n, &m->date_us) < 0)
+			m->date_us = 0;
+	}
+	if ((v = mime_val(c, &mf->msgid, &n)) != NULL)
+		m->message_id = mime_header_msgids(c->p, v, n, 1);
+	if ((v = mime_val(c, &mf->in_reply_to, &n)) != NULL)
+		m->in_reply_to = mime_header_msgids(c->p, v, n, 1);
+	if ((v = mime_val(c, &mf->references, &n)) != NULL)
+		m->references = mime_header_msgids(c->p, v, n, MIME_REFERENCES_MAX);
+}
+
+/* ---- transfer decoding ---- */
+
+static enum mime_cte mime_cte_of(struct mime_ctx *c, const struct mime_fields *mf)
+{
+	size_t n;
+	char *v = mime_val(c, &mf->cte, &n), *t;
+
+	if (v == NULL || (t = mime_header_token(c->p, v, n)) == NULL)
+		return MIME_CTE_IDENTITY;
+	if (strcmp(t, "base64") == 0)
+		return MIME_CTE_BASE64;
+	if (strcmp(t, "quoted-printable") == 0)
+		return MIME_CTE_QP;
+	return MIME_CTE_IDENTITY; /* 7bit, 8bit, binary, and the unknown */
+}
+
+/* at most max decoded bytes; identity data points into raw */
+static const unsigned char *mime_transfer(struct mime_ctx *c, const char *s, size_t n,
+					  enum mime_cte cte, size_t max, size_t *outlen, int *cut)
+{
+	size_t cap;
+	unsigned char *d;
+
+	*cut = 0;
+	if (cte == MIME_CTE_IDENTITY) {
+		*cut = n > max;
+		*outlen = n > max ? max : n;
+		return (const unsigned char *)s;
+	}
+	cap = cte == MIME_CTE_BASE64 ? n / 4 * 3 + 3 : n;
+	if (cap > max)
+		cap = max;
+	if ((d = mime_alloc(c, cap + 1)) == NULL) {
+		*outlen = 0;
+		return (const unsigned char *)"";
+	}
+	*outlen = cte == MIME_CTE_BASE64 ? mime_header_base64(s, n, d, cap, cut)
+					 : mime_header_qp(s, n, d, cap, 0, cut);
+	d[*outlen] = '\0';
+	return d;
+}
+
+/* ---- leaves ---- */
+
+static void mime_add_leaf(struct mime_ctx *c, const struct mime_frame *fr, const char *body,
+			  size_t len, enum mime_cte cte, const char *charset, int html)
+{
+	struct mime_leaf *l = mime_alloc(c, sizeof(*l));
+
+	if (l == NULL)
+		return;
+	l->next = NULL;
+	l->body = body;
+	l->len = len;
+	l->cte = cte;
+	l->charset = charset;
+	l->html = html;
+	l->alt = fr->alt;
+	l->nalt = fr->nalt;
+	*c->ltail = l;
+	c->ltail = &l->next;
+}
+
+/* a file name from a subject: "/", "\" and controls become "_" */
+static const char *mime_eml_name(struct mime_ctx *c, const unsigned char *d, size_t n)
+{
+	struct mime_header_iter it;
+	struct mime_header_field f;
+	char *subj = NULL, *r;
+	size_t k;
+
+	mime_header_start(&it, (const char *)d, n);
+	while (subj == NULL && mime_header_next(&it, &f))
+		if (mime_header_is(&f, "subject")) {
+			struct mime_slice sl = { f.value, f.value_len };
+
+			subj = mime_decoded(c, &sl);
+		}
+	if (subj == NULL || *subj == '\0')
+		return "message.eml";
+	k = strlen(subj);
+	if (k > MIME_NAME_MAX) {
+		k = MIME_NAME_MAX;
+		while (k > 0 && ((unsigned char)subj[k] & 0xC0) == 0x80)
+			k--;
+	}
+	for (size_t i = 0; i < k; i++)
+		if (subj[i] == '/' || subj[i] == '\\' || (unsigned char)subj[i] < 0x20)
+			subj[i] = '_';
+	r = pool_printf(c->p, "%.*s.eml", (int)k, subj);
+	return r != NULL ? r : "message.eml";
+}
+
+static struct mime_attachment *mime_new_att(struct mime_ctx *c)
+{
+	struct mime_mail *m = c->out;
+	struct mime_attachment *a;
+
+	a = mime_grow(c, m->att, m->natt, &c->capatt, sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	m->att = a;
+	a = &m->att[m->natt++];
+	memset(a, 0, sizeof(*a));
+	return a;
+}
+
+static void mime_attachment(struct mime_ctx *c, const struct mime_fields *mf, const char *type,
+			    const char *body, size_t len, const char *filename, int is_inline)
+{
+	struct mime_attachment *a = mime_new_att(c);
+	size_t n;
+	char *id;
+	int cut;
+
+	if (a == NULL)
+		return;
+	a->content_type = type;
+	a->is_inline = is_inline;
+	a->data = mime_transfer(c, body, len, mime_cte_of(c, mf), c->lim.max_attachment_bytes,
+				&a->size, &cut);
+	if (cut)
+		c->notes |= MIME_NOTE_ATT_CUT;
+	if ((id = mime_val(c, &mf->id, &n)) != NULL)
+		a->content_id = mime_header_msgids(c->p, id, n, 1);
+	if (filename == NULL && strncmp(type, "message/rfc822", 14) == 0)
+		filename = mime_eml_name(c, a->data, a->size);
+	a->filename = filename != NULL ? filename : "";
+}
+
+static void mime_leaf(struct mime_ctx *c, const struct mime_fields *mf, const char *type,
+		      const char *body, size_t len, const struct mime_frame *fr)
+{
+	size_t tn, dn;
+	char *tv, *dv, *disp, *fname;
+	int att;
+
+	if (++c->leaves > c->lim.max_parts) {
+		c->notes |= MIME_NOTE_PARTS;
+		c->stop = 1;
+		return;
+	}
+	tv = mime_val(c, &mf->type, &tn);
+	dv = mime_val(c, &mf->disp, &dn);
+	disp = dv != NULL ? mime_header_token(c->p, dv, dn) : NULL;
+	fname = dv != NULL ? mime_header_param(c->p, dv, dn, "filename", NULL, &c->undecodable) : NULL;
+	att = disp != NULL && strcmp(disp, "attachment") == 0;
+	if (fname == NULL && tv != NULL)
+		fname = mime_header_param(c->p, tv, tn, "name", NULL, &c->undecodable);
+	if (!att && fname == NULL &&
+	    (strcmp(type, "text/plain") == 0 || strcmp(type, "text/html") == 0)) {
+		char *cs = tv != NULL ? mime_header_param_raw(c->p, tv, tn, "charset", NULL) : NULL;
+
+		mime_add_leaf(c, fr, body, len, mime_cte_of(c, mf), cs, type[5] == 'h');
+		return;
+	}
+	mime_attachment(c, mf, type, body, len, fname, disp != NULL && strcmp(disp, "inline") == 0);
+}
+
+/* ---- multipart ---- */
+
+/* a delimiter line "--b", "--b--", optional blanks: 1, 2 (close) or 0 */
+static int mime_delimiter(const char *line, size_t n, const char *b, size_t bl)
+{
+	size_t k = 2 + bl;
+	int close = 0;
+
+	if (n < k || line[0] != '-' || line[1] != '-' || memcmp(line + 2, b, bl) != 0)
+		return 0;
+	if (n >= k + 2 && line[k] == '-' && line[k + 1] == '-') {
+		close = 1;
+		k += 2;
+	}
+	while (k < n && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r'))
+		k++;
+	return k == n ? 1 + close : 0;
+}
+
+static void mime_part_end(struct mime_ctx *c, struct mime_slice **parts, size_t *np, size_t *cap,
+			  const char *ps, const char *end, int at_delimiter)
+{
+	struct mime_slice *na = mime_grow(c, *parts, *np, cap, sizeof(**parts));
+
+	if (na == NULL)
+		return;
+	*parts = na;
+	/* the line break before a delimiter belongs to the delimiter */
+	if (at_delimiter && end > ps && end[-1] == '\n')
+		end--;
+	if (at_delimiter && end > ps && end[-1] == '\r')
+		end--;
+	(*parts)[*np].s = ps;
+	(*parts)[(*np)++].n = (size_t)(end - ps);
+}
+
+/* split a multipart body at its delimiters; the preamble and epilogue
+ * are dropped; a missing close delimiter ends the last part at the end */
+static size_t mime_split(struct mime_ctx *c, const char *s, size_t n, const char *b,
+			 struct mime_slice **parts)
+{
+	size_t bl = strlen(b), pos = 0, np = 0, cap = 0, maxp = c->lim.max_parts + 1;
+	const char *ps = NULL;
+
+	*parts = NULL;
+	while (pos < n) {
+		const char *nl = memchr(s + pos, '\n', n - pos);
+		size_t e = nl != NULL ? (size_t)(nl - s) : n;
+		int d = s[pos] == '-' ? mime_delimiter(s + pos, e - pos, b, bl) : 0;
+
+		if (d != 0) {
+			if (ps != NULL)
+				mime_part_end(c, parts, &np, &cap, ps, s + pos, 1);
+			ps = d == 2 || np >= maxp ? NULL : s + (nl != NULL ? e + 1 : n);
+			if (d == 2 || np >= maxp)
+				return np;
+		}
+		pos = nl != NULL ? e + 1 : n;
+	}
+	if (ps != NULL)
+		mime_part_end(c, parts, &np, &cap, ps, s + n, 0);
+	return np;
+}
+
+static int mime_push(struct mime_ctx *c, const struct mime_frame *f)
+{
+	struct mime_frame *ns = mime_grow(c, c->stack, c->nstack, &c->capstack, sizeof(*ns));
+
+	if (ns == NULL)
+		return -1;
+	c->stack = ns;
+	c->stack[c->nstack++] = *f;
+	return 0;
+}
+
+/* children of one multipart, pushed last first so they pop in order */
+static void mime_push_parts(struct mime_ctx *c, const struct mime_frame *fr,
+			    const struct mime_slice *parts, size_t np, int alternative, int digest)
+{
+	int group = alternative ? c->groups++ : -1;
+
+	for (size_t i = np; i-- > 0;) {
+		struct mime_frame f = { parts[i].s, parts[i].n, fr->depth + 1, digest, fr->alt, fr->nalt };
+
+		if (alternative) {
+			int *alt = mime_alloc(c, (fr->nalt + 1) * 2 * sizeof(int));
+
+			if (alt == NULL)
+				return;
+			if (fr->nalt > 0)
+				memcpy(alt, fr->alt, fr->nalt * 2 * sizeof(int));
+			alt[fr->nalt * 2] = group;
+			alt[fr->nalt * 2 + 1] = (int)i;
+			f.alt = alt;
+			f.nalt = fr->nalt + 1;
+		}
+		if (mime_push(c, &f) < 0)
+			return;
+	}
+}
+
+/* 0 if handled (split, or skipped past the depth limit); -1: show as text */
+static int mime_multipart(struct mime_ctx *c, const struct mime_fields *mf, const char *type,
+			  const char *body, size_t len, const struct mime_frame *fr)
+{
+	size_t tn, np;
+	char *tv = mime_val(c, &mf->type, &tn), *b;
+	struct mime_slice *parts;
+	int quoted = 0;
+
+	b = tv != NULL ? mime_header_param_raw(c->p, tv, tn, "boundary", &quoted) : NULL;
+	if (b != NULL && !quoted)
+		b[strcspn(b, " \t(")] = '\0';
+	if (b == NULL || *b == '\0' || strlen(b) > MIME_BOUNDARY_MAX) {
+		c->notes |= MIME_NOTE_NO_BOUNDARY;
+		return -1;
+	}
+	if (fr->depth >= c->lim.max_depth) {
+		c->notes |= MIME_NOTE_DEPTH;
+		return 0;
+	}
+	if ((np = mime_split(c, body, len, b, &parts)) == 0) {
+		c->notes |= MIME_NOTE_NO_BOUNDARY;
+		return -1;
+	}
+	if (np > c->lim.max_parts)
+		c->notes |= MIME_NOTE_PARTS;
+	mime_push_parts(c, fr, parts, np, strcmp(type, "multipart/alternative") == 0,
+			strcmp(type, "multipart/digest") == 0);
+	return 0;
+}
+
+static void mime_entity(struct mime_ctx *c, const struct mime_fields *mf, const char *body,
+			size_t len, const struct mime_frame *fr)
+{
+	size_t tn;
+	char *tv = mime_val(c, &mf->type, &tn);
+	const char *type = tv != NULL ? mime_header_token(c->p, tv, tn) : NULL;
+
+	if (type == NULL || strchr(type, '/') == NULL)
+		type = fr->digest && mf->type.s == NULL ? "message/rfc822" : "text/plain";
+	if (strncmp(type, "multipart/", 10) == 0) {
+		if (mime_multipart(c, mf, type, body, len, fr) == 0)
+			return;
+		type = "text/plain";
+	}
+	mime_leaf(c, mf, type, body, len, fr);
+}
+
+static void mime_walk(struct mime_ctx *c)
+{
+	size_t ent_max = c->lim.max_parts * 2 + 64;
+
+	while (c->nstack > 0 && !c->stop) {
+		struct mime_frame fr = c->stack[--c->nstack];
+		struct mime_fields mf;
+		enum mime_header_end end;
+		size_t nf, off;
+
+		if (++c->entities > ent_max) {
+			c->notes |= MIME_NOTE_PARTS;
+			return;
+		}
+		off = mime_read_fields(c, fr.s, fr.len, &mf, 0, &nf, &end);
+		mime_entity(c, &mf, fr.s + off, fr.len - off, &fr);
+	}
+	if (c->nstack > 0)
+		c->notes |= MIME_NOTE_PARTS;
+}
+
+/* ---- bodies ---- */
+
+/* selected: in the first branch with text of its kind, in every group */
+static int mime_selected(const struct mime_leaf *l, const int *first_plain, const int *first_html)
+{
+	for (size_t i = 0; i < l->nalt; i++) {
+		const int *ch = l->html ? first_html : first_plain;
+
+		if (ch[l->alt[2 * i]] != l->alt[2 * i + 1])
+			return 0;
+	}
+	return 1;
+}
+
+/* <meta charset=...> or content="...; charset=..." near the start */
+static char *mime_html_charset(struct mime_ctx *c, const unsigned char *d, size_t n)
+{
+	static const char key[] = "charset=";
+	size_t lim = n < 4096 ? n : 4096, k;
+
+	for (size_t i = 0; i + sizeof(key) - 1 < lim; i++) {
+		if (strncasecmp((const char *)d + i, key, sizeof(key) - 1) != 0)
+			continue;
+		i += sizeof(key) - 1;
+		if (i < lim && (d[i] == '"' || d[i] == '\''))
+			i++;
+		for (k = i; k < lim && k - i < 40 &&
+			    ((d[k] >= 'a' && d[k] <= 'z') || (d[k] >= 'A' && d[k] <= 'Z') ||
+			     (d[k] >= '0' && d[k] <= '9') || d[k] == '-' || d[k] == '_' || d[k] == '.' ||
+			     d[k] == ':');
+		     k++)
+			;
+		return k > i ? pool_strndup(c->p, (const char *)d + i, k - i) : NULL;
+	}
+	return NULL;
+}
+
+/* CR LF and lone CR to LF, in place */
+static size_t mime_lf(char *s, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\r') {
+			s[o++] = '\n';
+			if (i + 1 < n && s[i + 1] == '\n')
+				i++;
+		} else {
+			s[o++] = s[i];
+		}
+	}
+	s[o] = '\0';
+	return o;
+}
+
+/* one selected leaf appended to b, within the text limit */
+static void mime_leaf_text(struct mime_ctx *c, const struct mime_leaf *l, struct mime_header_sb *b)
+{
+	size_t max = c->lim.max_text_bytes, room, dn;
+	const unsigned char *d;
+	const char *cs = l->charset;
+	struct charset_text t;
+	int cut;
+
+	room = b->len < max ? max - b->len : 0;
+	if (b->len > 0 && b->s[b->len - 1] != '\n' && room > 0)
+		room--; /* for the joining "\n" */
+	if (room == 0) {
+		c->notes |= MIME_NOTE_TEXT_CUT;
+		return;
+	}
+	d = mime_transfer(c, l->body, l->len, l->cte, max > SIZE_MAX / 4 ? max : max * 4, &dn, &cut);
+	if (cs == NULL && l->html)
+		cs = mime_html_charset(c, d, dn);
+	if (charset_to_utf8(c->p, cs, d, dn, room, &t) < 0) {
+		c->notes |= MIME_NOTE_MEMORY;
+		return;
+	}
+	c->undecodable += t.undecodable;
+	if (cut || t.truncated)
+		c->notes |= MIME_NOTE_TEXT_CUT;
+	t.len = mime_lf(t.s, t.len);
+	if (b->len > 0 && b->s[b->len - 1] != '\n')
+		mime_header_sb_putc(b, '\n');
+	mime_header_sb_put(b, t.s, t.len);
+}
+
+static void mime_bodies(struct mime_ctx *c)
+{
+	int *fp = NULL, *fh = NULL, ng = c->groups;
+	struct mime_header_sb text, html;
+	const struct mime_leaf *l;
+	int any_plain = 0, any_html = 0;
+
+	if (ng > 0 && ((fp = mime_alloc(c, (size_t)ng * sizeof(int))) == NULL ||
+		       (fh = mime_alloc(c, (size_t)ng * sizeof(int))) == NULL))
+		return;
+	for (int g = 0; g < ng; g++)
+		fp[g] = fh[g] = INT32_MAX;
+	for (l = c->lhead; l != NULL; l = l->next)
+		for (size_t i = 0; i < l->nalt; i++) {
+			int *ch = l->html ? fh : fp, g = l->alt[2 * i], br = l->alt[2 * i + 1];
+
+			if (br < ch[g])
+				ch[g] = br;
+		}
+	mime_header_sb_init(&text, c->p);
+	mime_header_sb_init(&html, c->p);
+	for (l = c->lhead; l != NULL; l = l->next) {
+		if (!mime_selected(l, fp, fh))
+			continue;
+		mime_leaf_text(c, l, l->html ? &html : &text);
+		*(l->html ? &any_html : &any_plain) = 1;
+	}
+	if (any_html)
+		c->out->body_html = mime_header_sb_str(&html);
+	if (any_plain)
+		c->out->body_text = mime_header_sb_str(&text);
+	else if (any_html)
+		c->out->body_text = mime_html_to_text(c->p, html.s != NULL ? html.s : "", html.len,
+						      c->lim.max_text_bytes);
+}
+
+/* attachments referenced as cid: from the HTML are inline */
+static void mime_cids(struct mime_ctx *c)
+{
+	const char *h = c->out->body_html, *p;
+	size_t left = MIME_CIDS_MAX;
+
+	if (h == NULL)
+		return;
+	for (p = h; left > 0 && (p = strcasestr(p, "cid:")) != NULL; left--) {
+		size_t k;
+
+		p += 4;
+		k = strcspn(p, "\"' >)\t\r\n");
+		for (size_t i = 0; i < c->out->natt; i++) {
+			const char *id = c->out->att[i].content_id;
+
+			if (id != NULL && strlen(id) == k && strncasecmp(id, p, k) == 0)
+				c->out->att[i].is_inline = 1;
+		}
+		p += k;
+	}
+}
+
+/* ---- entry ---- */
+
+static void mime_defaults(struct mime_ctx *c, struct pool *p, const struct mime_limits *lim,
+			  struct mime_mail *out)
+{
+	struct mime_limits d;
+
+	memset(c, 0, sizeof(*c));
+	mime_limits_default(&d);
+	c->p = p;
+	c->out = out;
+	c->lim = lim != NULL ? *lim : d;
+	if (c->lim.max_depth == 0)
+		c->lim.max_depth = d.max_depth;
+	if (c->lim.max_parts == 0)
+		c->lim.max_parts = d.max_parts;
+	if (c->lim.max_headers == 0)
+		c->lim.max_headers = d.max_headers;
+	if (c->lim.max_text_bytes == 0)
+		c->lim.max_text_bytes = d.max_text_bytes;
+	if (c->lim.max_attachment_bytes == 0)
+		c->lim.max_attachment_bytes = d.max_attachment_bytes;
+	if (c->lim.max_header_bytes == 0)
+		c->lim.max_header_bytes = d.max_header_bytes;
+	c->ltail = &c->lhead;
+	memset(out, 0, sizeof(*out));
+	out->subject = out->from_name = out->from_addr = "";
+	out->to = out->cc = out->reply_to = out->body_text = "";
+}
+
+static void mime_finish(struct mime_ctx *c)
+{
+	struct mime_header_sb b;
+	struct mime_mail *m = c->out;
+
+	m->undecodable = c->undecodable > 0;
+	if (c->notes == 0) {
+		m->state = MIME_OK;
+		return;
+	}
+	m->state = c->notes & (MIME_NOTE_EMPTY | MIME_NOTE_NO_HEADER) ? MIME_UNPARSED : MIME_PARTIAL;
+	mime_header_sb_init(&b, c->p);
+	for (size_t i = 0; i < sizeof(mime_note_text) / sizeof(mime_note_text[0]); i++)
+		if (c->notes & (1u << i)) {
+			if (b.len > 0)
+				mime_header_sb_put(&b, "; ", 2);
+			mime_header_sb_put(&b, mime_note_text[i], strlen(mime_note_text[i]));
+		}
+	m->notes = b.oom ? mime_note_text[10] : mime_header_sb_str(&b);
+}
+
+/* the top entity: mail fields, then its body as any entity */
+static void mime_top(struct mime_ctx *c, const char *raw, size_t len)
+{
+	struct mime_frame top = { raw, len, 0, 0, NULL, 0 };
+	struct mime_fields mf;
+	enum mime_header_end end;
+	size_t nf, off;
+
+	/* an mbox "From " line before the header */
+	if (len >= 5 && memcmp(raw, "From ", 5) == 0) {
+		const char *nl = memchr(raw, '\n', len);
+
+		off = nl != NULL ? (size_t)(nl + 1 - raw) : len;
+		raw += off;
+		len -= off;
+	}
+	off = mime_read_fields(c, raw, len, &mf, 1, &nf, &end);
+	if (nf == 0) {
+		/* nothing we can read as a header: show the bytes as text */
+		c->notes |= MIME_NOTE_NO_HEADER;
+		memset(&mf, 0, sizeof(mf));
+		mime_leaf(c, &mf, "text/plain", raw, len, &top);
+		return;
+	}
+	if (end == MIME_HEADER_NOT_FIELD)
+		c->notes |= MIME_NOTE_NO_SEPARATOR;
+	mime_mail_fields(c, &mf);
+	mime_entity(c, &mf, raw + off, len - off, &top);
+}
+
+int mime_parse(struct pool *p, const char *raw, size_t len, const struct mime_limits *lim,
+	       struct mime_mail *out)
+{
+	struct mime_ctx c;
+
+	mime_defaults(&c, p, lim, out);
+	if (len == 0 || raw == NULL)
+		c.notes |= MIME_NOTE_EMPTY;
+	else
+		mime_top(&c, raw, len);
+	mime_walk(&c);
+	mime_bodies(&c);
+	mime_cids(&c);
+	mime_finish(&c);
+	return c.notes & MIME_NOTE_MEMORY ? -1 : 0;
+}

@@ -1,0 +1,626 @@
+/* Unit tests for mime (and its pieces mime_header, mime_html): Japanese
+ * headers and bodies as Japanese mailers write them, attachments byte for
+ * byte, the body choice, and hostile input that must come back quickly
+ * with a state and notes. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mime.h"
+#include "mime_header.h"
+#include "mime_html.h"
+#include "pool.h"
+#include "testlib.h"
+
+static struct pool *tp;
+
+static struct mime_mail parse(const char *raw, size_t len)
+{
+	struct mime_mail m;
+	struct mime_limits lim;
+
+	mime_limits_default(&lim);
+	CHECK_INT(mime_parse(tp, raw, len, &lim, &m), 0);
+	return m;
+}
+
+#define PARSE(lit) parse(lit, sizeof(lit) - 1)
+
+/* CPU seconds of one parse of a hostile input */
+static double parse_timed(const char *raw, size_t len, struct mime_mail *m)
+{
+	clock_t t0 = clock();
+
+	mime_parse(tp, raw, len, NULL, m);
+	return (double)(clock() - t0) / CLOCKS_PER_SEC;
+}
+
+/* ---- headers ---- */
+
+static void test_subject_cp50220(void)
+{
+	/* Outlook: ISO-2022-JP carrying NEC row 13 (①, ㈱); glibc gives "??" */
+	struct mime_mail m = PARSE("Subject: =?ISO-2022-JP?B?GyRCLSEtaiQqQ04kaSQ7GyhC?=\r\n"
+				   "From: a@example.jp\r\n\r\nbody\r\n");
+
+	CHECK_STR(m.subject, "①㈱お知らせ");
+	CHECK_INT(m.undecodable, 0);
+	CHECK_INT(m.state, MIME_OK);
+	CHECK(m.notes == NULL);
+}
+
+static void test_subject_split_words(void)
+{
+	/* 日本語の件名 in UTF-8 with 本 cut after its first byte */
+	struct mime_mail m = PARSE("Subject: =?UTF-8?B?5pel5g==?=\r\n =?UTF-8?B?nKzoqp7jga7ku7blkI0=?=\r\n"
+				   "\r\nx");
+
+	CHECK_STR(m.subject, "日本語の件名");
+	CHECK_INT(m.undecodable, 0);
+	/* ISO-2022-JP cut inside a two-byte character, no escape repeated */
+	m = PARSE("Subject: Re: =?iso-2022-jp?B?GyRCQWs4?= =?iso-2022-jp?B?fSRHJDkbKEI=?= (2)\r\n\r\n");
+	CHECK_STR(m.subject, "Re: 窓口です (2)");
+	/* different charsets side by side: each word on its own */
+	m = PARSE("Subject: =?utf-8?q?caf=C3=A9?= =?iso-8859-1?q?_cr=E8me?=\r\n\r\n");
+	CHECK_STR(m.subject, "café crème");
+}
+
+static void test_subject_q_and_raw(void)
+{
+	struct mime_mail m = PARSE("Subject: =?UTF-8?Q?=E4=BD=8F=E6=B0=91=E7=A5=A8_no_kudasai?=\r\n\r\n");
+
+	CHECK_STR(m.subject, "住民票 no kudasai");
+	/* raw 8-bit header bytes: UTF-8 and Shift_JIS */
+	m = PARSE("Subject: \xe7\xaa\x93\xe5\x8f\xa3 test\r\n\r\n");
+	CHECK_STR(m.subject, "窓口 test");
+	m = PARSE("Subject: \x91\x8b\x8c\xfb\x82\xd6\r\n\r\n");
+	CHECK_STR(m.subject, "窓口へ");
+	/* raw ISO-2022-JP (7-bit escapes, no encoded word), old mailers */
+	m = PARSE("Subject: \x1b$BAk8}\x1b(B\r\n\r\n");
+	CHECK_STR(m.subject, "窓口");
+	/* "=?" that starts no word stays as it is; a bad charset is guessed */
+	m = PARSE("Subject: a =? b ?= c =?x?B?5pel5pys?=\r\n\r\n");
+	CHECK_STR(m.subject, "a =? b ?= c 日本");
+	CHECK_INT(m.undecodable, 0);
+}
+
+static void test_addresses(void)
+{
+	struct mime_mail m = PARSE(
+		"From: =?ISO-2022-JP?B?GyRCO1RMMUJATzobKEI=?= <shimin@example.jp>\r\n"
+		"To: \"Tanaka, Taro\" <taro@example.jp>, hanako@example.jp (Hanako),\r\n"
+		" =?UTF-8?B?5bGx55Sw?= <yamada@example.jp>\r\n"
+		"Cc: undisclosed-recipients:;\r\n"
+		"Reply-To: Group: a@example.jp, b@example.jp;\r\n"
+		"\r\nx");
+
+	CHECK_STR(m.from_name, "市民太郎");
+	CHECK_STR(m.from_addr, "shimin@example.jp");
+	CHECK_STR(m.to, "Tanaka, Taro <taro@example.jp>, hanako@example.jp, 山田 <yamada@example.jp>");
+	CHECK_STR(m.cc, "");
+	CHECK_STR(m.reply_to, "a@example.jp, b@example.jp");
+	/* libetpan cannot read this one: the simple splitter does */
+	m = PARSE("From: Broken Name <broken@example.jp\r\nTo: <a@b>, ,<c@d>\r\n\r\n");
+	CHECK_STR(m.from_name, "Broken Name");
+	CHECK_STR(m.from_addr, "broken@example.jp");
+	CHECK_STR(m.to, "a@b, c@d");
+	/* a raw Shift_JIS display name, and one whose 表 ends in 0x5C */
+	m = PARSE("From: \"\x95\x5c \x8e\x73\x96\xf0\x8f\x8a\" <hyo@example.jp>\r\n\r\n");
+	CHECK_STR(m.from_name, "表 市役所");
+	CHECK_STR(m.from_addr, "hyo@example.jp");
+	/* comments nested past the limit never reach libetpan's recursion */
+	m = PARSE("From: a@b ((((((((((((((((((((((((((((((((((((((((x))))\r\n\r\n");
+	CHECK_STR(m.from_addr, "a@b");
+}
+
+static void test_ids(void)
+{
+	struct mime_mail m = PARSE("Message-ID: <abc.123@example.jp>\r\n"
+				   "In-Reply-To: <p1@x> <p2@x>\r\n"
+				   "References: <r1@x>\r\n <r2@x> junk <r3@x>\r\n\r\n");
+
+	CHECK_STR(m.message_id, "abc.123@example.jp");
+	CHECK_STR(m.in_reply_to, "p1@x");
+	CHECK_STR(m.references, "r1@x r2@x r3@x");
+	m = PARSE("Message-Id: bare-id@example.jp\r\nSubject: x\r\n\r\n");
+	CHECK_STR(m.message_id, "bare-id@example.jp");
+	CHECK(m.in_reply_to == NULL);
+	CHECK(m.references == NULL);
+}
+
+static int64_t date_of(const char *s)
+{
+	int64_t us = -1;
+
+	if (mime_header_date(s, strlen(s), &us) < 0)
+		return -1;
+	return us;
+}
+
+static void test_dates(void)
+{
+	/* 2024-01-05 01:02:03 UTC */
+	const int64_t t = INT64_C(1704416523) * 1000000;
+	struct mime_mail m;
+
+	CHECK_INT(date_of("Fri, 05 Jan 2024 10:02:03 +0900"), t);
+	CHECK_INT(date_of("Fri, 5 Jan 2024 10:02:03 +0900 (JST)"), t);
+	CHECK_INT(date_of("5 Jan 2024 10:02:03 JST"), t);
+	CHECK_INT(date_of("Fri, 05 Jan 24 01:02:03 GMT"), t);
+	CHECK_INT(date_of("Friday, 05-Jan-2024 01:02:03 UT"), t);
+	CHECK_INT(date_of("Thu, 04 Jan 2024 20:02:03 -0500"), t);
+	CHECK_INT(date_of("Thu, 04 Jan 2024 17:02:03 PST"), t);
+	CHECK_INT(date_of("Fri Jan  5 01:02:03 2024"), t);         /* asctime */
+	CHECK_INT(date_of("2024/01/05 10:02:03 +09:00"), t);       /* Japanese mailers */
+	CHECK_INT(date_of("Fri, 05 Jan 2024 01:02:03 Z"), t);
+	CHECK_INT(date_of("Fri, 5 Jan 2024 1:2:3 +0000"), t);
+	CHECK_INT(date_of("05 Jan 1999 00:00:00 +0000"), INT64_C(915494400) * 1000000);
+	CHECK_INT(date_of("05 Jan 99 00:00:00 +0000"), INT64_C(915494400) * 1000000);
+	CHECK_INT(date_of("05 Jan 099 00:00:00 +0000"), INT64_C(915494400) * 1000000);
+	CHECK_INT(date_of("29 Feb 2024 00:00:00 +0000"), INT64_C(1709164800) * 1000000);
+	CHECK_INT(date_of("30 Feb 2024 00:00:00 +0000"), -1);
+	CHECK_INT(date_of("Fri, 05 Jan 2024 25:00:00 +0000"), -1);
+	CHECK_INT(date_of("yesterday"), -1);
+	CHECK_INT(date_of(""), -1);
+	m = PARSE("Date: Fri, 05 Jan 2024 10:02:03 +0900\r\n\r\n");
+	CHECK_STR(m.date_raw, "Fri, 05 Jan 2024 10:02:03 +0900");
+	CHECK_INT(m.date_us, t);
+	m = PARSE("Date: someday\r\n\r\n");
+	CHECK_STR(m.date_raw, "someday");
+	CHECK_INT(m.date_us, 0);
+	m = PARSE("Subject: no date\r\n\r\n");
+	CHECK(m.date_raw == NULL);
+	CHECK_INT(m.date_us, 0);
+}
+
+/* ---- bodies ---- */
+
+static void test_body_charsets(void)
+{
+	struct mime_mail m;
+
+	/* CP932 labelled Shift_JIS: ～ is U+FF5E, ① decodes */
+	m = PARSE("Content-Type: text/plain; charset=Shift_JIS\r\n\r\n"
+		  "\x81\x60\x87\x40\x82\xa8\x96\xe2\x82\xa2\x8d\x87\x82\xed\x82\xb9\r\n");
+	CHECK_STR(m.body_text, "～①お問い合わせ\n");
+	CHECK_INT(m.undecodable, 0);
+	m = PARSE("Content-Type: text/plain; charset=\"EUC-JP\"\r\n\r\n"
+		  "\xbd\xbb\xcc\xb1\xc9\xbc\xa4\xce\xbc\xcc\xa4\xb7");
+	CHECK_STR(m.body_text, "住民票の写し");
+	m = PARSE("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+		  "5L2P5rCR56Wo44Gu5YaZ44GXDQrkuozooYznm64=\r\n");
+	CHECK_STR(m.body_text, "住民票の写し\n二行目");
+	m = PARSE("Content-Type: text/plain; charset=iso-2022-jp\r\n\r\n"
+		  "\x1b$B-!\x1b(B abc\r\n");
+	CHECK_STR(m.body_text, "① abc\n");
+	/* quoted-printable, soft breaks with trailing blanks, a lone "=" */
+	m = PARSE("Content-Type: text/plain; charset=utf-8\r\n"
+		  "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+		  "=E7=AA=93=E5=8F=A3 soft=\r\nbreak=  \r\n1+1=2 =ZZ\r\n");
+	CHECK_STR(m.body_text, "窓口 softbreak1+1=2 =ZZ\n");
+	/* no charset, 8-bit Shift_JIS: guessed as CP932 */
+	m = PARSE("Subject: x\r\n\r\n\x82\xa0\x82\xa2");
+	CHECK_STR(m.body_text, "あい");
+	CHECK_INT(m.undecodable, 0);
+}
+
+static void test_undecodable(void)
+{
+	/* 0xFF is no Shift_JIS byte: U+FFFD, flagged, and never '?' */
+	struct mime_mail m = PARSE("Subject: x\r\nContent-Type: text/plain; charset=Shift_JIS\r\n\r\n"
+				   "\x82\xa0\xff\x82\xa2");
+
+	CHECK_STR(m.body_text, "あ\xEF\xBF\xBDい");
+	CHECK_INT(m.undecodable, 1);
+	CHECK(strchr(m.body_text, '?') == NULL);
+	CHECK_INT(m.state, MIME_OK);
+	m = PARSE("Subject: =?UTF-8?B?/w==?=\r\n\r\nok");
+	CHECK_STR(m.subject, "\xEF\xBF\xBD");
+	CHECK_INT(m.undecodable, 1);
+}
+
+static void test_alternative(void)
+{
+	struct mime_mail m = PARSE(
+		"Subject: alt\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/alternative; boundary=\"==b1\"\r\n\r\n"
+		"preamble\r\n--==b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+		"plain text\r\n--==b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+		"<p>html text</p>\r\n--==b1--\r\nepilogue\r\n");
+
+	CHECK_STR(m.body_text, "plain text");
+	CHECK_STR(m.body_html, "<p>html text</p>");
+	CHECK_INT(m.natt, 0);
+	CHECK_INT(m.state, MIME_OK);
+	/* html first, plain second, nested in related with an inline image */
+	m = PARSE("Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+		  "--o\r\nContent-Type: multipart/alternative; boundary=a\r\n\r\n"
+		  "--a\r\nContent-Type: multipart/related; boundary=r\r\n\r\n"
+		  "--r\r\nContent-Type: text/html\r\n\r\n<img src=\"cid:img1@x\">hi\r\n"
+		  "--r\r\nContent-Type: image/png\r\nContent-ID: <img1@x>\r\n"
+		  "Content-Transfer-Encoding: base64\r\n\r\niVBORw==\r\n--r--\r\n"
+		  "--a\r\nContent-Type: text/plain\r\n\r\nthe plain one\r\n--a--\r\n"
+		  "--o\r\nContent-Type: text/plain; name=\"note.txt\"\r\n\r\nan attached note\r\n"
+		  "--o--\r\n");
+	CHECK_STR(m.body_text, "the plain one");
+	CHECK_STR(m.body_html, "<img src=\"cid:img1@x\">hi");
+	CHECK_INT(m.natt, 2);
+	if (m.natt == 2) {
+		CHECK_STR(m.att[0].content_type, "image/png");
+		CHECK_STR(m.att[0].content_id, "img1@x");
+		CHECK_STR(m.att[0].filename, "");
+		CHECK_INT(m.att[0].is_inline, 1);
+		CHECK_INT(m.att[0].size, 4);
+		CHECK(memcmp(m.att[0].data, "\x89PNG", 4) == 0);
+		CHECK_STR(m.att[1].filename, "note.txt");
+		CHECK_INT(m.att[1].is_inline, 0);
+		CHECK_INT(m.att[1].size, 16);
+		CHECK(memcmp(m.att[1].data, "an attached note", 16) == 0);
+	}
+}
+
+static void test_html_only(void)
+{
+	struct mime_mail m = PARSE(
+		"Content-Type: text/html; charset=utf-8\r\n\r\n"
+		"<html><head><title>T</title><style>p{color:red}</style>"
+		"<script>var secret = 'do not show';</script></head>"
+		"<body><p>住民票の  申請&amp;交付</p><div>二行目<br>三行目</div>"
+		"<!-- hidden --><table><tr><td>a</td><td>b</td></tr></table>"
+		"&lt;tag&gt; &#x2460;&#9312;&nbsp;end</body></html>");
+
+	CHECK_STR(m.body_text, "住民票の 申請&交付\n二行目\n三行目\na b\n<tag> ①① end");
+	CHECK(strstr(m.body_text, "secret") == NULL);
+	CHECK(strstr(m.body_text, "color") == NULL);
+	CHECK(m.body_html != NULL && strstr(m.body_html, "<script>") != NULL);
+	/* charset only in a meta tag */
+	m = PARSE("Content-Type: text/html\r\n\r\n"
+		  "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=Shift_JIS\">"
+		  "\x82\xa0");
+	CHECK_STR(m.body_text, "あ");
+}
+
+static void test_html_text(void)
+{
+	CHECK_STR(mime_html_to_text(tp, "a<br><br><br><br>b", 18, 0), "a\n\nb");
+	CHECK_STR(mime_html_to_text(tp, "<pre>x  y\r\n z</pre>t", 20, 0), "x  y\n z\nt");
+	CHECK_STR(mime_html_to_text(tp, "1 < 2 &bogus; &", 15, 0), "1 < 2 &bogus; &");
+	/* unterminated things end the text, linearly */
+	CHECK_STR(mime_html_to_text(tp, "ok<script>x", 11, 0), "ok");
+	CHECK_STR(mime_html_to_text(tp, "ok<!-- x", 8, 0), "ok");
+	CHECK_STR(mime_html_to_text(tp, "ok<b x", 6, 0), "ok");
+	CHECK_STR(mime_html_to_text(tp, "abcdef", 6, 4), "");
+}
+
+static void test_rfc2231_filename(void)
+{
+	struct mime_mail m = PARSE(
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+		"--b\r\nContent-Type: application/pdf\r\n"
+		"Content-Disposition: attachment;\r\n"
+		" filename*0*=UTF-8''%E7%94;\r\n"
+		" filename*1*=%B3%E8%AB%8B%E6%9B%B8_2024;\r\n"
+		" filename*2*=%E5%B9%B4%E5%BA%A6.pdf\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n"
+		"--b\r\nContent-Type: application/octet-stream;\r\n"
+		" name=\"=?ISO-2022-JP?B?GyRCO3FOQRsoQi5wZGY=?=\"\r\n\r\nraw\r\n"
+		"--b\r\nContent-Type: text/plain; charset=Shift_JIS\r\n"
+		"Content-Disposition: attachment; filename=\"\x95\x5c.txt\"\r\n\r\nx\r\n"
+		"--b\r\nContent-Disposition: attachment; filename*=iso-8859-1'fr'caf%E9.txt\r\n\r\n"
+		"y\r\n--b--\r\n");
+
+	CHECK_STR(m.body_text, "body");
+	CHECK_INT(m.natt, 4);
+	if (m.natt != 4)
+		return;
+	/* the UTF-8 of 申 is cut between two sections: bytes joined first */
+	CHECK_STR(m.att[0].filename, "申請書_2024年度.pdf");
+	CHECK_STR(m.att[0].content_type, "application/pdf");
+	CHECK_INT(m.att[0].size, 5);
+	CHECK(memcmp(m.att[0].data, "%PDF-", 5) == 0);
+	CHECK_STR(m.att[1].filename, "資料.pdf");
+	CHECK_STR(m.att[2].filename, "表.txt");
+	CHECK_STR(m.att[3].filename, "café.txt");
+	CHECK_STR(m.att[3].content_type, "text/plain");
+}
+
+static void test_attachment_bytes(void)
+{
+	static const char raw[] =
+		"Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n"
+		"--XX\r\nContent-Type: application/octet-stream; name=all.bin\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n"
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4\r\n"
+		"OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3Bx\r\n"
+		"cnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmq\r\n"
+		"q6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj\r\n"
+		"5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/wD/DQo=\r\n"
+		"--XX\r\nContent-Type: application/octet-stream; name=raw.bin\r\n\r\n"
+		"line1\r\n--XXnot a delimiter\r\n\r\n--XX--\r\n";
+	struct mime_mail m = PARSE(raw);
+	unsigned char want[260];
+
+	for (int i = 0; i < 256; i++)
+		want[i] = (unsigned char)i;
+	memcpy(want + 256, "\0\xff\r\n", 4);
+	CHECK_INT(m.natt, 2);
+	if (m.natt != 2)
+		return;
+	CHECK_STR(m.att[0].filename, "all.bin");
+	CHECK_INT(m.att[0].size, 260);
+	CHECK(memcmp(m.att[0].data, want, 260) == 0);
+	/* identity data: exact, the CR LF before the delimiter excluded */
+	CHECK_INT(m.att[1].size, 28);
+	CHECK(memcmp(m.att[1].data, "line1\r\n--XXnot a delimiter\r\n", 28) == 0);
+	CHECK_STR(m.body_text, "");
+	CHECK(m.body_html == NULL);
+}
+
+static void test_message_rfc822(void)
+{
+	struct mime_mail m = PARSE(
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		"--b\r\n\r\nsee attached\r\n"
+		"--b\r\nContent-Type: message/rfc822\r\n\r\n"
+		"Subject: =?UTF-8?B?5YWD44Gu44Oh44O844OrL+i7oumAgQ==?=\r\nFrom: x@y\r\n\r\ninner\r\n"
+		"--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: x@y\r\n\r\nno subject\r\n"
+		"--b--\r\n");
+
+	CHECK_STR(m.body_text, "see attached");
+	CHECK_INT(m.natt, 2);
+	if (m.natt != 2)
+		return;
+	CHECK_STR(m.att[0].filename, "元のメール_転送.eml");
+	CHECK_STR(m.att[0].content_type, "message/rfc822");
+	CHECK_INT(m.att[0].size, 73);
+	CHECK_STR(m.att[1].filename, "message.eml");
+}
+
+static void test_defects(void)
+{
+	struct mime_mail m;
+
+	/* a multipart without its boundary parameter: the body is text */
+	m = PARSE("Subject: s\r\nContent-Type: multipart/mixed\r\n\r\nhello");
+	CHECK_STR(m.body_text, "hello");
+	CHECK_INT(m.state, MIME_PARTIAL);
+	CHECK(m.notes != NULL && strstr(m.notes, "boundary") != NULL);
+	/* a boundary that never occurs */
+	m = PARSE("Subject: s\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\nhello");
+	CHECK_STR(m.body_text, "hello");
+	CHECK_INT(m.state, MIME_PARTIAL);
+	/* no close delimiter: the last part runs to the end */
+	m = PARSE("Content-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n\r\nlast part\r\n");
+	CHECK_STR(m.body_text, "last part\n");
+	CHECK_INT(m.state, MIME_OK);
+	/* an mbox From_ line, LF line ends */
+	m = PARSE("From someone Fri Jan  5 00:00:00 2024\nSubject: lf\n\nbody\n");
+	CHECK_STR(m.subject, "lf");
+	CHECK_STR(m.body_text, "body\n");
+	CHECK_INT(m.state, MIME_OK);
+	/* empty */
+	m = parse("", 0);
+	CHECK_INT(m.state, MIME_UNPARSED);
+	CHECK_STR(m.notes, "empty message");
+	CHECK_STR(m.subject, "");
+	CHECK_STR(m.body_text, "");
+}
+
+/* ---- hostile input ---- */
+
+static void test_no_separator(void)
+{
+	struct mime_mail m = PARSE("Subject: s\r\nFrom: a@b\r\nthis line is the body\r\nmore\r\n");
+
+	CHECK_STR(m.subject, "s");
+	CHECK_STR(m.body_text, "this line is the body\nmore\n");
+	CHECK_INT(m.state, MIME_PARTIAL);
+	CHECK(m.notes != NULL && strstr(m.notes, "empty line") != NULL);
+	/* header only, no body at all: fine */
+	m = PARSE("Subject: s\r\nFrom: a@b");
+	CHECK_INT(m.state, MIME_OK);
+	CHECK_STR(m.from_addr, "a@b");
+}
+
+static void test_garbage(void)
+{
+	static char g[65536];
+	struct mime_mail m;
+	uint32_t x = 12345;
+
+	for (size_t i = 0; i < sizeof(g); i++) {
+		x = x * 1103515245 + 12345;
+		g[i] = (char)(x >> 16);
+	}
+	g[0] = '\x01'; /* no field name can start with it */
+	CHECK(parse_timed(g, sizeof(g), &m) < 2.0);
+	CHECK_INT(m.state, MIME_UNPARSED);
+	CHECK(m.notes != NULL && strstr(m.notes, "no header fields") != NULL);
+	CHECK_STR(m.subject, "");
+	CHECK_INT(m.undecodable, 1);
+	CHECK(strlen(m.body_text) > 0);
+	CHECK(strchr(m.body_text, '?') == NULL || memchr(g, '?', sizeof(g)) != NULL);
+}
+
+static void test_deep_nesting(void)
+{
+	size_t depth = 10000, cap = depth * 64 + 128, n = 0;
+	char *raw = malloc(cap);
+	struct mime_mail m;
+	double s;
+
+	n += (size_t)snprintf(raw + n, cap - n, "Subject: deep\r\n");
+	for (size_t i = 0; i < depth; i++)
+		n += (size_t)snprintf(raw + n, cap - n,
+				      "Content-Type: multipart/mixed; boundary=\"b%zu\"\r\n\r\n--b%zu\r\n",
+				      i, i);
+	n += (size_t)snprintf(raw + n, cap - n, "\r\nthe bottom\r\n");
+	s = parse_timed(raw, n, &m);
+	CHECK(s < 2.0);
+	CHECK_INT(m.state, MIME_PARTIAL);
+	CHECK(m.notes != NULL && strstr(m.notes, "nesting") != NULL);
+	CHECK_STR(m.subject, "deep");
+	/* 10 000 nested message/rfc822 (libetpan's parser dies on these):
+	 * one attachment, not a descent */
+	n = (size_t)snprintf(raw, cap, "Subject: rfc822\r\n");
+	for (size_t i = 0; i < depth && n + 40 < cap; i++)
+		n += (size_t)snprintf(raw + n, cap - n, "Content-Type: message/rfc822\r\n\r\n");
+	s = parse_timed(raw, n, &m);
+	CHECK(s < 2.0);
+	CHECK_INT(m.natt, 1);
+	/* a million '(' in From: */
+	free(raw);
+	cap = 1000000 + 64;
+	raw = malloc(cap);
+	n = (size_t)snprintf(raw, cap, "From: ");
+	memset(raw + n, '(', 1000000);
+	n += 1000000;
+	n += (size_t)snprintf(raw + n, cap - n, "\r\n\r\n");
+	s = parse_timed(raw, n, &m);
+	CHECK(s < 2.0);
+	CHECK_INT(m.state, MIME_PARTIAL); /* the field was cut at 64 KiB */
+	free(raw);
+}
+
+static void test_many_headers(void)
+{
+	size_t nh = 100000, cap = nh * 24 + 64, n = 0;
+	char *raw = malloc(cap);
+	struct mime_mail m;
+
+	for (size_t i = 0; i < nh; i++)
+		n += (size_t)snprintf(raw + n, cap - n, "X-H%zu: v\r\n", i);
+	n += (size_t)snprintf(raw + n, cap - n, "Subject: late\r\n\r\nbody");
+	CHECK(parse_timed(raw, n, &m) < 2.0);
+	CHECK_INT(m.state, MIME_PARTIAL);
+	CHECK(m.notes != NULL && strstr(m.notes, "header fields") != NULL);
+	/* past the limit fields are ignored, but the body is still found */
+	CHECK_STR(m.subject, "");
+	CHECK_STR(m.body_text, "body");
+	free(raw);
+}
+
+static void test_long_line(void)
+{
+	size_t big = 20u << 20;
+	char *raw = malloc(big + 64);
+	struct mime_mail m;
+	size_t n;
+
+	/* a 20 MB subject */
+	n = (size_t)snprintf(raw, 64, "Subject: ");
+	memset(raw + n, 'a', big);
+	n += big;
+	CHECK(parse_timed(raw, n, &m) < 2.0);
+	CHECK_INT(m.state, MIME_PARTIAL);
+	CHECK_INT(strlen(m.subject), 64 << 10);
+	/* a 20 MB body line: text cut at 4 MiB */
+	memcpy(raw, "Subject: x\r\n\r\n", 14);
+	CHECK(parse_timed(raw, n, &m) < 2.0);
+	CHECK_INT(m.state, MIME_PARTIAL);
+	CHECK(m.notes != NULL && strstr(m.notes, "body text") != NULL);
+	CHECK_INT(strlen(m.body_text), 4 << 20);
+	/* 20 MB of one line of binary: unparsed, shown cut */
+	for (size_t i = 0; i < n; i++)
+		raw[i] = (char)(0x80 | (i & 0x7F));
+	CHECK(parse_timed(raw, n, &m) < 2.0);
+	CHECK_INT(m.state, MIME_UNPARSED);
+	free(raw);
+}
+
+static void test_many_parts(void)
+{
+	size_t np = 5000, cap = np * 40 + 128, n = 0;
+	char *raw = malloc(cap);
+	struct mime_mail m;
+
+	n += (size_t)snprintf(raw + n, cap - n, "Content-Type: multipart/mixed; boundary=b\r\n\r\n");
+	for (size_t i = 0; i < np; i++)
+		n += (size_t)snprintf(raw + n, cap - n, "--b\r\nContent-Type: image/gif\r\n\r\nx\r\n");
+	CHECK(parse_timed(raw, n, &m) < 2.0);
+	CHECK_INT(m.state, MIME_PARTIAL);
+	CHECK_INT(m.natt, 500);
+	free(raw);
+}
+
+/* every prefix of a rich message parses without a crash (run under ASan) */
+static void test_every_prefix(void)
+{
+	static const char raw[] =
+		"From: =?ISO-2022-JP?B?GyRCO1RNPkMrGyhC?= <shimin@example.jp>\r\n"
+		"Subject: =?UTF-8?B?5pel5g==?= =?UTF-8?B?nKzoqp7jga7ku7blkI0=?=\r\n"
+		"Date: Fri, 05 Jan 2024 10:02:03 +0900\r\n"
+		"Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+		"--o\r\nContent-Type: multipart/alternative; boundary=a\r\n\r\n"
+		"--a\r\nContent-Type: text/plain; charset=iso-2022-jp\r\n\r\n\x1b$B-!\x1b(B\r\n"
+		"--a\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: "
+		"quoted-printable\r\n\r\n<p>=E2=91=A0&amp;</p>\r\n--a--\r\n"
+		"--o\r\nContent-Disposition: attachment; filename*0*=UTF-8''%E7%94;\r\n"
+		" filename*1*=%B3.txt\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--o--\r\n";
+	struct pool *p = pool_create(0);
+	size_t bad = 0;
+
+	for (size_t n = 0; n <= sizeof(raw) - 1; n++) {
+		struct mime_mail m;
+		char *copy = malloc(n + 1);
+
+		memcpy(copy, raw, n); /* exactly n bytes: ASan sees any overread */
+		if (mime_parse(p, copy, n, NULL, &m) != 0 || m.subject == NULL || m.body_text == NULL)
+			bad++;
+		free(copy);
+		pool_clear(p);
+	}
+	CHECK_INT(bad, 0);
+	pool_destroy(p);
+}
+
+static void test_pool_limit(void)
+{
+	/* a small pool: -1 and a consistent result, never a crash */
+	struct pool *p = pool_create(20000);
+	struct mime_mail m;
+	size_t n = 200000;
+	char *raw = malloc(n);
+
+	memcpy(raw, "Subject: x\r\n\r\n", 14);
+	memset(raw + 14, 'z', n - 14);
+	CHECK_INT(mime_parse(p, raw, n, NULL, &m), -1);
+	CHECK_INT(m.state, MIME_PARTIAL);
+	CHECK(m.notes != NULL);
+	CHECK(m.body_text != NULL && m.subject != NULL);
+	free(raw);
+	pool_destroy(p);
+}
+
+int main(void)
+{
+	tp = pool_create(0);
+	RUN(test_subject_cp50220);
+	RUN(test_subject_split_words);
+	RUN(test_subject_q_and_raw);
+	RUN(test_addresses);
+	RUN(test_ids);
+	RUN(test_dates);
+	RUN(test_body_charsets);
+	RUN(test_undecodable);
+	RUN(test_alternative);
+	RUN(test_html_only);
+	RUN(test_html_text);
+	RUN(test_rfc2231_filename);
+	RUN(test_attachment_bytes);
+	RUN(test_message_rfc822);
+	RUN(test_defects);
+	RUN(test_no_separator);
+	RUN(test_garbage);
+	RUN(test_deep_nesting);
+	RUN(test_many_headers);
+	RUN(test_long_line);
+	RUN(test_many_parts);
+	RUN(test_every_prefix);
+	RUN(test_pool_limit);
+	pool_destroy(tp);
+	return TEST_END();
+}
