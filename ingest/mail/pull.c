@@ -61,7 +61,7 @@ struct pull {
 	struct imap_caps caps;
 	struct ingest_backoff backoff;
 	uint32_t uidvalidity, uidnext, last_uid;
-	int recovering;
+	int recovering, first_look;
 	uint32_t recover_last;
 	long recover_new, recover_known;
 	int need_repair, need_scan;
@@ -181,6 +181,7 @@ static int pull_resume(struct pull *p)
 		return 0;
 	}
 	p->recovering = 1;
+	p->first_look = !found;
 	p->need_repair = 0;
 	p->last_uid = 0;
 	if (found)
@@ -315,6 +316,10 @@ static void pull_batch(struct pull *p, struct ingest_wait *w)
 
 	if (n > (size_t)p->set->batch)
 		n = (size_t)p->set->batch;
+	if (store_ready(p->st, &w->timeout_ms) < 0) {
+		w->failed = 1;
+		return;
+	}
 	if (!room_check(p->room)) {
 		w->timeout_ms = ROOM_RETRY_MS;
 		return;
@@ -378,23 +383,47 @@ static int pull_finish_recovery(struct pull *p)
 {
 	if (store_set_mailbox(p->st, p->set->mailbox, p->uidvalidity, p->recover_last) < 0)
 		return -1;
-	log_warn("imap: %s re-read after the UIDVALIDITY change: %ld new messages stored, %ld "
-		 "were stored before; now at UIDVALIDITY %u, UID %u",
-		 p->set->mailbox, p->recover_new, p->recover_known, p->uidvalidity,
-		 p->recover_last);
+	if (p->first_look)
+		log_info("imap: %s: %ld messages stored, %ld were stored before; now at UID %u",
+			 p->set->mailbox, p->recover_new, p->recover_known, p->recover_last);
+	else
+		log_warn("imap: %s re-read after the UIDVALIDITY change: %ld new messages "
+			 "stored, %ld were stored before; now at UIDVALIDITY %u, UID %u",
+			 p->set->mailbox, p->recover_new, p->recover_known, p->uidvalidity,
+			 p->recover_last);
 	p->recovering = 0;
 	p->last_uid = p->recover_last;
 	p->need_scan = 1;
 	return 0;
 }
 
+/* 1 when the mailbox's UIDVALIDITY is still ours, 0 when it changed
+ * (the connection is then dropped, to SELECT afresh), -1 on error */
+static int pull_same_mailbox(struct pull *p, char *err, size_t errlen)
+{
+	uint32_t v;
+
+	if (imap_status_uidvalidity(p->im, p->set->mailbox, &v, err, errlen) < 0)
+		return -1;
+	if (v == p->uidvalidity)
+		return 1;
+	log_info("imap: %s now has UIDVALIDITY %u (was %u); selecting it again", p->set->mailbox,
+		 v, p->uidvalidity);
+	pull_drop(p, 1);
+	return 0;
+}
+
 static int pull_scan(struct pull *p, char *err, size_t errlen)
 {
 	size_t keep = 0;
+	int same;
 
 	uidset_clear(&p->plan);
 	p->plan_pos = 0;
 	p->need_scan = 0;
+	same = pull_same_mailbox(p, err, errlen);
+	if (same <= 0)
+		return same;
 	if (imap_search(p->im, p->last_uid + 1, 0, 0, &p->plan, err, errlen) < 0)
 		return -1;
 	/* "N:*" matches the highest UID even when it is below N */
