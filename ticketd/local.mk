@@ -1,7 +1,5 @@
 # ticketd/: the ticket daemon.  Everything but main.c goes into a library
 # so that the unit tests link the same objects.
-# Intake: the lead's intake.c replaces the stub here (one line).
-TICKETD_INTAKE = ticketd/intake_stub.c
 
 noinst_LIBRARIES += ticketd/libticketd.a
 ticketd_libticketd_a_SOURCES = \
@@ -13,9 +11,9 @@ ticketd_libticketd_a_SOURCES = \
 	ticketd/messages.c ticketd/messages.h \
 	ticketd/sse.c ticketd/sse.h \
 	ticketd/webroot.c ticketd/webroot.h \
-	ticketd/intake.h $(TICKETD_INTAKE)
-ticketd_libticketd_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(ETPAN_CFLAGS) $(ICU_CFLAGS)
-TICKETD_LIBS = ticketd/libticketd.a $(MDG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(ETPAN_LIBS) $(ICU_LIBS)
+	ticketd/intake.c ticketd/intake.h
+ticketd_libticketd_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
+TICKETD_LIBS = ticketd/libticketd.a $(MDG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS)
 
 bin_PROGRAMS += ticketd/ticketd
 ticketd_ticketd_SOURCES = ticketd/main.c
