@@ -97,6 +97,7 @@ void api_tick(struct api *a)
 
 void api_ticket_change(struct api *a, const char *payload)
 {
+	tickets_changed();
 	sse_broadcast(a->sse, payload);
 }
 

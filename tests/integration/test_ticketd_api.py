@@ -227,6 +227,25 @@ def test_tickets(t, c):
     t.equal('detail: id too long 404', c.get('/api/tickets/' + '9' * 30).status, 404)
 
 
+def test_counts_follow_notify(t, env, c):
+    def counts():
+        return c.get('/api/tickets').json()['counts']
+    notify = "NOTIFY ticket_change, '{\"id\":4,\"op\":\"created\"}'"
+    counts()
+    env.pg.psql("INSERT INTO ticket (id, channel, subject, created_at, updated_at) VALUES "
+                f"(4, 'mail', 'x', now(), now()); {notify}", user='madoguchi_owner')
+    got = mdg.wait_for(lambda: counts() == {'new': 2, 'open': 3, 'all': 4}, 0.5, 0.01)
+    t.check('counts follow a NOTIFY ticket_change at once', bool(got), repr(counts()))
+    env.pg.psql(f"DELETE FROM ticket WHERE id = 4; {notify}", user='madoguchi_owner')
+    got = mdg.wait_for(lambda: counts() == {'new': 1, 'open': 2, 'all': 3}, 0.5, 0.01)
+    t.check('and again after the ticket is gone', bool(got), repr(counts()))
+    env.pg.psql("INSERT INTO ticket (id, channel, subject, created_at, updated_at) VALUES "
+                "(4, 'mail', 'x', now(), now())", user='madoguchi_owner')
+    got = mdg.wait_for(lambda: counts()['all'] == 4, 2, 0.05)
+    t.check('without a NOTIFY counts are right within a second or so', bool(got))
+    env.pg.psql(f"DELETE FROM ticket WHERE id = 4; {notify}", user='madoguchi_owner')
+
+
 def test_downloads(t, c):
     r = c.get('/api/messages/11/raw')
     t.equal('raw: bytes identical', r.body, RAW1)
@@ -427,9 +446,9 @@ def test_static(t, port, files):
     t.equal('wrong method on an API path: 405', c.request('DELETE', '/api/tickets').status, 405)
 
 
-def wrk_bench(port, token, seconds=5):
-    """requests/s and p99 latency (ms) of GET /api/tickets, 4 connections."""
-    url = f'http://127.0.0.1:{port}/api/tickets'
+def wrk_bench(port, token, seconds=5, path='/api/tickets'):
+    """requests/s and p99 latency (ms) of GET path, 4 connections."""
+    url = f'http://127.0.0.1:{port}{path}'
     if shutil.which('wrk'):
         out = subprocess.run(['wrk', '-t2', '-c4', f'-d{seconds}s', '--latency', '-H',
                               f'Cookie: mdg_session={token}', url], stdout=subprocess.PIPE,
@@ -444,7 +463,7 @@ def wrk_bench(port, token, seconds=5):
     lat, bad, end = [], 0, time.monotonic() + seconds
     while time.monotonic() < end:
         t0 = time.monotonic()
-        conn.request('GET', '/api/tickets', headers={'Cookie': f'mdg_session={token}'})
+        conn.request('GET', path, headers={'Cookie': f'mdg_session={token}'})
         r = conn.getresponse()
         r.read()
         bad += r.status != 200
@@ -466,7 +485,8 @@ SELECT 1000 + i, 1000 + i, 'in', '粗大ごみ', '市民 ' || i, 'c' || i || '@e
        '2026-05-01'::timestamptz
 FROM generate_series(1, 10000) i;
 ANALYZE ticket;
-ANALYZE message;""", user='madoguchi_owner')
+ANALYZE message;
+NOTIFY ticket_change, '{"op":"bulk"}';""", user='madoguchi_owner')
     c = Client(port)
     c.login('op1', 'operator-pass-1')
     r = c.get('/api/tickets')
@@ -542,6 +562,7 @@ def main():
             test_csrf_logout(t, env, port, d)
             test_idle(t, env, port)
             test_tickets(t, c)
+            test_counts_follow_notify(t, env, c)
             test_downloads(t, c)
             test_static(t, port, files)
             test_html_in_chromium(t, c, port, web)
