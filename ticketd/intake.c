@@ -345,7 +345,7 @@ static int intake_attachments(struct intake *in, const char *message_id,
 	for (size_t i = 0; i < m->natt; i++) {
 		const struct mime_attachment *a = &m->att[i];
 		unsigned char sha[SHA256_DIGEST_LENGTH];
-		char idx[16], size[32];
+		char idx[32], size[32];
 		const char *vals[8];
 		int lens[8] = { 0 }, binary[8] = { 0 };
 

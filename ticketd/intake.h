@@ -8,8 +8,8 @@
  * loses nothing and doubles nothing. */
 #ifndef MDG_INTAKE_H
 #define MDG_INTAKE_H
+#include "config.h"
 
-struct config;
 struct db;
 struct intake;
 

@@ -39,7 +39,7 @@ def main():
             env.maildir_drop(mailgen.mail(i)[0])
         got = mdg.wait_for(lambda: int(env.sql('SELECT count(*) FROM ticket')[0][0]) >= n, 20)
         t.check('30 mails became tickets', got)
-        rows = env.sql("SELECT t.subject, m.from_name, m.from_addr, m.body_text, t.status, t.channel"
+        rows = env.sql("SELECT t.subject, m.from_name, m.from_addr, length(m.body_text), t.status, t.channel"
                        " FROM ticket t JOIN message m ON m.ticket_id = t.id ORDER BY t.id")
         by_subject = {r[0]: r for r in rows}
         bad = []
