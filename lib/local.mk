@@ -28,3 +28,9 @@ lib_test_charset_LDADD = $(MDG_LIBS)
 lib_test_mime_SOURCES = lib/test_mime.c
 lib_test_mime_LDADD = $(MDG_LIBS)
 TESTS += lib/test_charset lib/test_mime
+# the shared mail corpus (../shared/corpus/mail) against mime_parse; skips without it
+check_PROGRAMS += lib/test_mime_corpus
+lib_test_mime_corpus_SOURCES = lib/test_mime_corpus.c
+lib_test_mime_corpus_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+lib_test_mime_corpus_LDADD = $(MDG_LIBS) $(JANSSON_LIBS)
+TESTS += lib/test_mime_corpus

@@ -45,6 +45,7 @@
 #define MIME_REFERENCES_MAX 500  /* ids kept from References */
 #define MIME_CIDS_MAX 1000       /* cid: references looked up in the HTML */
 #define MIME_NAME_MAX 200        /* bytes of a subject used as a file name */
+#define MIME_ADDR_FIELDS 16      /* To (Cc, Reply-To) fields joined, as mailers show them */
 
 enum mime_cte { MIME_CTE_IDENTITY, MIME_CTE_BASE64, MIME_CTE_QP };
 
@@ -82,10 +83,17 @@ struct mime_slice {
 	size_t n;
 };
 
+/* address fields that may come more than once */
+struct mime_multi {
+	struct mime_slice f[MIME_ADDR_FIELDS];
+	size_t n;
+};
+
 /* the fields we read from one header block (first of each) */
 struct mime_fields {
 	struct mime_slice type, disp, cte, id;
-	struct mime_slice subject, from, to, cc, reply_to, date, msgid, in_reply_to, references;
+	struct mime_slice subject, from, date, msgid, in_reply_to, references;
+	struct mime_multi to, cc, reply_to;
 };
 
 /* a text/plain or text/html leaf, decoded only if selected */
@@ -168,6 +176,14 @@ static void mime_take(struct mime_slice *sl, const struct mime_header_field *f)
 	}
 }
 
+static void mime_take_multi(struct mime_multi *mu, const struct mime_header_field *f)
+{
+	if (mu->n < MIME_ADDR_FIELDS) {
+		mu->f[mu->n].s = f->value;
+		mu->f[mu->n++].n = f->value_len;
+	}
+}
+
 static void mime_field(struct mime_fields *mf, const struct mime_header_field *f, int top)
 {
 	static const struct {
@@ -181,9 +197,6 @@ static void mime_field(struct mime_fields *mf, const struct mime_header_field *f
 		{ "content-id", offsetof(struct mime_fields, id), 0 },
 		{ "subject", offsetof(struct mime_fields, subject), 1 },
 		{ "from", offsetof(struct mime_fields, from), 1 },
-		{ "to", offsetof(struct mime_fields, to), 1 },
-		{ "cc", offsetof(struct mime_fields, cc), 1 },
-		{ "reply-to", offsetof(struct mime_fields, reply_to), 1 },
 		{ "date", offsetof(struct mime_fields, date), 1 },
 		{ "message-id", offsetof(struct mime_fields, msgid), 1 },
 		{ "in-reply-to", offsetof(struct mime_fields, in_reply_to), 1 },
@@ -195,6 +208,14 @@ static void mime_field(struct mime_fields *mf, const struct mime_header_field *f
 			mime_take((struct mime_slice *)(void *)((char *)mf + map[i].off), f);
 			return;
 		}
+	if (!top)
+		return;
+	if (mime_header_is(f, "to"))
+		mime_take_multi(&mf->to, f);
+	else if (mime_header_is(f, "cc"))
+		mime_take_multi(&mf->cc, f);
+	else if (mime_header_is(f, "reply-to"))
+		mime_take_multi(&mf->reply_to, f);
 }
 
 /* read a header block; returns the body offset, *nfields the fields seen */
@@ -307,17 +328,54 @@ static int mime_comments_shallow(const char *v, size_t n)
 	return maxd <= MIME_COMMENT_DEPTH_MAX;
 }
 
+/* an addr-spec as libetpan returns it, less comments, blanks and an
+ * obsolete route ("@relay:"); NULL if it still is no plain address */
+static char *mime_addr_spec(struct mime_ctx *c, const char *s)
+{
+	char *r = pool_strdup(c->p, s != NULL ? s : ""), *route;
+	size_t o = 0;
+	int depth = 0;
+
+	if (r == NULL)
+		return NULL;
+	for (size_t i = 0; r[i] != '\0'; i++) {
+		if (r[i] == '(' || (r[i] == ')' && depth > 0)) {
+			depth += r[i] == '(' ? 1 : -1;
+			continue;
+		}
+		if (depth == 0 && r[i] != ' ' && r[i] != '\t')
+			r[o++] = r[i];
+	}
+	r[o] = '\0';
+	if (r[0] == '@' && (route = strchr(r, ':')) != NULL)
+		r = route + 1;
+	return strpbrk(r, "<>\"") == NULL || r[0] == '"' ? r : NULL;
+}
+
+/* libetpan keeps the quotes of "=?...?=" (it reads the encoded word
+ * first): inside an encoded name they are no content */
+static char *mime_addr_name(struct mime_ctx *c, const char *s)
+{
+	char *r;
+	size_t o = 0;
+
+	if (s == NULL || strstr(s, "=?") == NULL || (r = pool_strdup(c->p, s)) == NULL)
+		return (char *)s;
+	for (size_t i = 0; r[i] != '\0'; i++)
+		if (r[i] != '"')
+			r[o++] = r[i];
+	r[o] = '\0';
+	return r;
+}
+
 /* libetpan reads "Name <a@b" as one odd addr-spec: do not believe it */
-static int mime_addr_plausible(const struct mailimf_address_list *al)
+static int mime_addr_plausible(struct mime_ctx *c, const struct mailimf_address_list *al)
 {
 	for (clistiter *it = clist_begin(al->ad_list); it != NULL; it = clist_next(it)) {
 		const struct mailimf_address *a = clist_content(it);
-		const struct mailimf_mailbox *mb;
 
-		if (a->ad_type != MAILIMF_ADDRESS_MAILBOX)
-			continue;
-		mb = a->ad_data.ad_mailbox;
-		if (mb->mb_addr_spec == NULL || strpbrk(mb->mb_addr_spec, "<> \t") != NULL)
+		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX &&
+		    mime_addr_spec(c, a->ad_data.ad_mailbox->mb_addr_spec) == NULL)
 			return 0;
 	}
 	return 1;
@@ -326,10 +384,12 @@ static int mime_addr_plausible(const struct mailimf_address_list *al)
 static void mime_addr_mailbox(struct mime_ctx *c, struct mime_addrs *o,
 			      const struct mailimf_mailbox *mb)
 {
-	const char *dn = mb->mb_display_name, *as = mb->mb_addr_spec;
+	const char *dn = mime_addr_name(c, mb->mb_display_name);
+	const char *as = mime_addr_spec(c, mb->mb_addr_spec);
 
-	mime_addr_add(c, o, dn, dn != NULL ? strlen(dn) : 0, as != NULL ? as : "",
-		      as != NULL ? strlen(as) : 0);
+	if (as == NULL)
+		as = "";
+	mime_addr_add(c, o, dn, dn != NULL ? strlen(dn) : 0, as, strlen(as));
 }
 
 static int mime_addr_etpan(struct mime_ctx *c, const char *v, size_t n, struct mime_addrs *o)
@@ -342,7 +402,7 @@ static int mime_addr_etpan(struct mime_ctx *c, const char *v, size_t n, struct m
 		return -1;
 	while (idx < n && (v[idx] == ' ' || v[idx] == '\t' || v[idx] == ','))
 		idx++;
-	if (idx < n || !mime_addr_plausible(al)) {
+	if (idx < n || !mime_addr_plausible(c, al)) {
 		/* something libetpan could not read: the simple splitter gets all */
 		mailimf_address_list_free(al);
 		return -1;
@@ -363,35 +423,43 @@ static int mime_addr_etpan(struct mime_ctx *c, const char *v, size_t n, struct m
 	return 0;
 }
 
-/* one item of the simple splitter: "Name <addr>", "addr (Name)", "addr" */
+/* one item of the simple splitter: "Name <addr>", "addr (Name)", "addr",
+ * with a group's "Name:" before it dropped */
 static void mime_addr_item(struct mime_ctx *c, struct mime_addrs *o, const char *s, size_t n)
 {
-	const char *lt, *gt, *name = NULL, *addr;
+	const char *lt, *gt, *name = NULL, *colon;
 	size_t nn = 0, an;
+	char *raw, *addr;
 
 	mime_addr_trim(&s, &n);
-	if (n == 0)
-		return;
 	if ((lt = memchr(s, '<', n)) != NULL) {
 		gt = memchr(lt, '>', n - (size_t)(lt - s));
-		addr = lt + 1;
-		an = gt != NULL ? (size_t)(gt - addr) : n - (size_t)(addr - s);
+		an = gt != NULL ? (size_t)(gt - lt - 1) : n - (size_t)(lt + 1 - s);
+		raw = pool_strndup(c->p, lt + 1, an);
 		name = s;
 		nn = (size_t)(lt - s);
-		mime_addr_trim(&name, &nn);
-		if (nn >= 2 && name[0] == '"' && name[nn - 1] == '"')
-			name++, nn -= 2;
 	} else if ((lt = memchr(s, '(', n)) != NULL) {
 		gt = memchr(lt, ')', n - (size_t)(lt - s));
 		name = lt + 1;
 		nn = gt != NULL ? (size_t)(gt - name) : n - (size_t)(name - s);
-		addr = s;
-		an = (size_t)(lt - s);
+		raw = pool_strndup(c->p, s, (size_t)(lt - s));
 	} else {
-		addr = s;
-		an = n;
+		raw = pool_strndup(c->p, s, n);
 	}
-	mime_addr_add(c, o, name, nn, addr, an);
+	if (raw == NULL)
+		return;
+	if ((colon = name != NULL ? memchr(name, ':', nn) : NULL) != NULL && memchr(name, '"', nn) == NULL) {
+		nn -= (size_t)(colon + 1 - name);
+		name = colon + 1;
+	}
+	mime_addr_trim(&name, &nn);
+	if (nn >= 2 && name[0] == '"' && name[nn - 1] == '"')
+		name++, nn -= 2;
+	if ((addr = mime_addr_spec(c, raw)) == NULL)
+		addr = raw;
+	if (strchr(addr, ':') != NULL && strchr(addr, '@') == NULL)
+		return; /* "group:" alone */
+	mime_addr_add(c, o, name, nn, addr, strlen(addr));
 }
 
 static void mime_addr_simple(struct mime_ctx *c, const char *v, size_t n, struct mime_addrs *o)
@@ -421,23 +489,35 @@ static void mime_addr_simple(struct mime_ctx *c, const char *v, size_t n, struct
 	mime_addr_item(c, o, v + start, n - start);
 }
 
-/* "Name <a@b>, c@d"; *first_* get the first mailbox (may be NULL) */
-static const char *mime_addresses(struct mime_ctx *c, const struct mime_slice *sl,
-				  const char **first_name, const char **first_addr)
+/* one field's addresses appended to o */
+static void mime_addr_field(struct mime_ctx *c, const struct mime_slice *sl, struct mime_addrs *o)
 {
-	struct mime_addrs o;
+	struct mime_addrs save = *o;
 	size_t n;
 	char *v = mime_val(c, sl, &n);
 
+	if (v == NULL || n == 0)
+		return;
+	if (mime_addr_etpan(c, v, n, o) < 0) {
+		/* start this field again with what came before */
+		*o = save;
+		if (o->sb.s != NULL)
+			o->sb.s[o->sb.len] = '\0';
+		mime_addr_simple(c, v, n, o);
+	}
+}
+
+/* "Name <a@b>, c@d" from every field given; *first_* get the first
+ * mailbox (may be NULL) */
+static const char *mime_addresses(struct mime_ctx *c, const struct mime_slice *sl, size_t nsl,
+				  const char **first_name, const char **first_addr)
+{
+	struct mime_addrs o;
+
 	memset(&o, 0, sizeof(o));
 	mime_header_sb_init(&o.sb, c->p);
-	if (v == NULL || n == 0)
-		return "";
-	if (mime_addr_etpan(c, v, n, &o) < 0) {
-		memset(&o, 0, sizeof(o));
-		mime_header_sb_init(&o.sb, c->p);
-		mime_addr_simple(c, v, n, &o);
-	}
+	for (size_t i = 0; i < nsl; i++)
+		mime_addr_field(c, &sl[i], &o);
 	if (first_name != NULL && o.first_addr != NULL) {
 		*first_name = o.first_name != NULL ? o.first_name : "";
 		*first_addr = o.first_addr;
@@ -455,10 +535,10 @@ static void mime_mail_fields(struct mime_ctx *c, const struct mime_fields *mf)
 
 	if ((v = mime_decoded(c, &mf->subject)) != NULL)
 		m->subject = v;
-	m->to = mime_addresses(c, &mf->to, NULL, NULL);
-	m->cc = mime_addresses(c, &mf->cc, NULL, NULL);
-	m->reply_to = mime_addresses(c, &mf->reply_to, NULL, NULL);
-	mime_addresses(c, &mf->from, &m->from_name, &m->from_addr);
+	m->to = mime_addresses(c, mf->to.f, mf->to.n, NULL, NULL);
+	m->cc = mime_addresses(c, mf->cc.f, mf->cc.n, NULL, NULL);
+	m->reply_to = mime_addresses(c, mf->reply_to.f, mf->reply_to.n, NULL, NULL);
+	mime_addresses(c, &mf->from, 1, &m->from_name, &m->from_addr);
 	if ((v = mime_val(c, &mf->date, &n)) != NULL) {
 		m->date_raw = v;
 		if (mime_header_date(v, n, &m->date_us) < 0)
@@ -651,17 +731,19 @@ static int mime_delimiter(const char *line, size_t n, const char *b, size_t bl)
 }
 
 static void mime_part_end(struct mime_ctx *c, struct mime_slice **parts, size_t *np, size_t *cap,
-			  const char *ps, const char *end, int at_delimiter)
+			  const char *ps, const char *end)
 {
 	struct mime_slice *na = mime_grow(c, *parts, *np, cap, sizeof(**parts));
 
 	if (na == NULL)
 		return;
 	*parts = na;
-	/* the line break before a delimiter belongs to the delimiter */
-	if (at_delimiter && end > ps && end[-1] == '\n')
+	/* the line break before a delimiter belongs to the delimiter; at
+	 * the end of data without a close delimiter it goes too (as Python's
+	 * email package does) */
+	if (end > ps && end[-1] == '\n')
 		end--;
-	if (at_delimiter && end > ps && end[-1] == '\r')
+	if (end > ps && end[-1] == '\r')
 		end--;
 	(*parts)[*np].s = ps;
 	(*parts)[(*np)++].n = (size_t)(end - ps);
@@ -683,7 +765,7 @@ static size_t mime_split(struct mime_ctx *c, const char *s, size_t n, const char
 
 		if (d != 0) {
 			if (ps != NULL)
-				mime_part_end(c, parts, &np, &cap, ps, s + pos, 1);
+				mime_part_end(c, parts, &np, &cap, ps, s + pos);
 			ps = d == 2 || np >= maxp ? NULL : s + (nl != NULL ? e + 1 : n);
 			if (d == 2 || np >= maxp)
 				return np;
@@ -691,7 +773,7 @@ static size_t mime_split(struct mime_ctx *c, const char *s, size_t n, const char
 		pos = nl != NULL ? e + 1 : n;
 	}
 	if (ps != NULL)
-		mime_part_end(c, parts, &np, &cap, ps, s + n, 0);
+		mime_part_end(c, parts, &np, &cap, ps, s + n);
 	return np;
 }
 

@@ -160,32 +160,54 @@ static int mime_header_has_8bit(const char *s, size_t n)
 	return 0;
 }
 
+/* a cut in the middle of a UTF-8 sequence would make the whole value
+ * look like Shift_JIS: drop the broken tail */
+static void mime_header_utf8_tail(struct mime_header_sb *b)
+{
+	size_t k = b->len, back = 0, need;
+	unsigned char c;
+
+	while (k > 0 && back < 3 && ((unsigned char)b->s[k - 1] & 0xC0) == 0x80)
+		k--, back++;
+	if (k == 0 || ((c = (unsigned char)b->s[k - 1]) & 0xC0) != 0xC0)
+		return;
+	need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+	if (back < need) {
+		b->len = k - 1;
+		b->s[b->len] = '\0';
+	}
+}
+
 char *mime_header_value(struct pool *p, const char *v, size_t n, size_t max, int *cut,
 			size_t *undecodable)
 {
 	struct mime_header_sb b;
 	struct charset_text t;
-	size_t i = 0, start;
+	size_t i = 0;
 
 	mime_header_sb_init(&b, p);
 	while (i < n && (mime_header_ws(v[i]) || v[i] == '\r' || v[i] == '\n'))
 		i++;
-	for (start = i; i < n; i = start) {
-		/* copy up to the next CR or LF; folding keeps the blank after it */
+	while (i < n && !b.oom) {
+		/* up to the next CR or LF; a fold and the blanks around it are
+		 * one space (so "TEST \r\n\t=?..?=" reads "TEST ...") */
 		const char *cr = memchr(v + i, '\r', n - i), *lf = memchr(v + i, '\n', n - i);
 		const char *stop = cr != NULL && (lf == NULL || cr < lf) ? cr : lf;
 		size_t k = stop != NULL ? (size_t)(stop - v) : n;
 
 		if (b.len + (k - i) > max) {
-			k = i + (max - b.len);
-			*cut = 1;
-		}
-		mime_header_sb_put(&b, v + i, k - i);
-		if (b.len >= max && k < n) {
+			mime_header_sb_put(&b, v + i, max - b.len);
+			mime_header_utf8_tail(&b);
 			*cut = 1;
 			break;
 		}
-		start = k + 1;
+		mime_header_sb_put(&b, v + i, k - i);
+		for (i = k; i < n && (mime_header_ws(v[i]) || v[i] == '\r' || v[i] == '\n'); i++)
+			;
+		while (b.len > 0 && mime_header_ws(b.s[b.len - 1]))
+			b.s[--b.len] = '\0';
+		if (i < n && k < n && b.len < max)
+			mime_header_sb_putc(&b, ' ');
 	}
 	while (b.len > 0 && mime_header_ws(b.s[b.len - 1]))
 		b.s[--b.len] = '\0';

@@ -392,8 +392,9 @@ static void test_defects(void)
 	m = PARSE("Subject: s\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\nhello");
 	CHECK_STR(m.body_text, "hello");
 	CHECK_INT(m.state, MIME_PARTIAL);
-	/* no close delimiter: the last part runs to the end */
-	m = PARSE("Content-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n\r\nlast part\r\n");
+	/* no close delimiter: the last part runs to the end (less the last
+	 * line break, as if a delimiter followed) */
+	m = PARSE("Content-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n\r\nlast part\r\n\r\n");
 	CHECK_STR(m.body_text, "last part\n");
 	CHECK_INT(m.state, MIME_OK);
 	/* an mbox From_ line, LF line ends */
