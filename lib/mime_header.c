@@ -221,30 +221,53 @@ char *mime_header_value(struct pool *p, const char *v, size_t n, size_t max, int
 
 /* ---- shared decoders ---- */
 
-static int mime_header_b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return c == '=' ? -2 : -1;
-}
+/* base64 alphabet: value, -2 for the padding '=', -1 for the rest */
+static const signed char mime_header_b64[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -2, -1, -1,
+	-1, 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 size_t mime_header_base64(const char *s, size_t n, unsigned char *dst, size_t max, int *cut)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	uint32_t acc = 0;
 	int bits = 0;
-	size_t o = 0;
+	size_t o = 0, i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		int v = mime_header_b64val((unsigned char)s[i]);
+	while (i < n) {
+		int v;
 
+		/* four alphabet characters at once: the common case */
+		if (bits == 0 && i + 4 <= n && o + 3 <= max) {
+			int a = mime_header_b64[u[i]], b = mime_header_b64[u[i + 1]];
+			int c = mime_header_b64[u[i + 2]], d = mime_header_b64[u[i + 3]];
+
+			if ((a | b | c | d) >= 0) {
+				uint32_t q = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+
+				dst[o] = (unsigned char)(q >> 16);
+				dst[o + 1] = (unsigned char)(q >> 8);
+				dst[o + 2] = (unsigned char)q;
+				o += 3;
+				i += 4;
+				continue;
+			}
+		}
+		v = mime_header_b64[u[i++]];
 		if (v == -2) {
 			/* padding ends a quantum; a concatenated chunk starts fresh */
 			acc = 0;

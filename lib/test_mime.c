@@ -282,6 +282,34 @@ static void test_html_only(void)
 	CHECK_STR(m.body_text, "あ");
 }
 
+static void test_decoders(void)
+{
+	unsigned char d[64];
+	int cut = 0;
+	size_t n;
+
+	n = mime_header_base64("QUJD", 4, d, sizeof(d), &cut);
+	CHECK(n == 3 && memcmp(d, "ABC", 3) == 0);
+	n = mime_header_base64("QUI=", 4, d, sizeof(d), &cut);
+	CHECK(n == 2 && memcmp(d, "AB", 2) == 0);
+	/* two chunks glued: the padding restarts the quantum */
+	n = mime_header_base64("QQ==QUJD", 8, d, sizeof(d), &cut);
+	CHECK(n == 4 && memcmp(d, "AABC", 4) == 0);
+	/* line breaks and junk are skipped, also inside a quantum */
+	n = mime_header_base64("Q U\r\nJD!", 9, d, sizeof(d), &cut);
+	CHECK(n == 3 && memcmp(d, "ABC", 3) == 0);
+	CHECK_INT(cut, 0);
+	n = mime_header_base64("QUJDREVG", 8, d, 4, &cut);
+	CHECK(n == 4 && memcmp(d, "ABCD", 4) == 0);
+	CHECK_INT(cut, 1);
+	cut = 0;
+	n = mime_header_qp("a=3Db=\r\nc= \t\nd=4", 17, d, sizeof(d), 0, &cut);
+	CHECK(n == 7 && memcmp(d, "a=bcd=4", 7) == 0);
+	n = mime_header_qp("a_b=5F", 6, d, sizeof(d), 1, &cut);
+	CHECK(n == 4 && memcmp(d, "a b_", 4) == 0);
+	CHECK_INT(cut, 0);
+}
+
 static void test_html_text(void)
 {
 	CHECK_STR(mime_html_to_text(tp, "a<br><br><br><br>b", 18, 0), "a\n\nb");
@@ -609,6 +637,7 @@ int main(void)
 	RUN(test_undecodable);
 	RUN(test_alternative);
 	RUN(test_html_only);
+	RUN(test_decoders);
 	RUN(test_html_text);
 	RUN(test_rfc2231_filename);
 	RUN(test_attachment_bytes);
