@@ -284,6 +284,7 @@ static void test_html_only(void)
 
 static void test_decoders(void)
 {
+	static const char qp[] = "a=3Db=\r\nc= \t\nd=4";
 	unsigned char d[64];
 	int cut = 0;
 	size_t n;
@@ -303,7 +304,7 @@ static void test_decoders(void)
 	CHECK(n == 4 && memcmp(d, "ABCD", 4) == 0);
 	CHECK_INT(cut, 1);
 	cut = 0;
-	n = mime_header_qp("a=3Db=\r\nc= \t\nd=4", 17, d, sizeof(d), 0, &cut);
+	n = mime_header_qp(qp, strlen(qp), d, sizeof(d), 0, &cut);
 	CHECK(n == 7 && memcmp(d, "a=bcd=4", 7) == 0);
 	n = mime_header_qp("a_b=5F", 6, d, sizeof(d), 1, &cut);
 	CHECK(n == 4 && memcmp(d, "a b_", 4) == 0);
