@@ -104,6 +104,7 @@ struct mime_leaf {
 	enum mime_cte cte;
 	const char *charset;
 	int html;
+	int flowed; /* 1 format=flowed, 2 format=flowed; delsp=yes */
 	const int *alt; /* (group, branch) pairs of the enclosing alternatives */
 	size_t nalt;
 };
@@ -597,7 +598,7 @@ static const unsigned char *mime_transfer(struct mime_ctx *c, const char *s, siz
 /* ---- leaves ---- */
 
 static void mime_add_leaf(struct mime_ctx *c, const struct mime_frame *fr, const char *body,
-			  size_t len, enum mime_cte cte, const char *charset, int html)
+			  size_t len, enum mime_cte cte, const char *charset, int html, int flowed)
 {
 	struct mime_leaf *l = mime_alloc(c, sizeof(*l));
 
@@ -609,6 +610,7 @@ static void mime_add_leaf(struct mime_ctx *c, const struct mime_frame *fr, const
 	l->cte = cte;
 	l->charset = charset;
 	l->html = html;
+	l->flowed = flowed;
 	l->alt = fr->alt;
 	l->nalt = fr->nalt;
 	*c->ltail = l;
@@ -682,6 +684,18 @@ static void mime_attachment(struct mime_ctx *c, const struct mime_fields *mf, co
 	a->filename = filename != NULL ? filename : "";
 }
 
+/* format=flowed (RFC 3676) and its delsp */
+static int mime_flowed_of(struct mime_ctx *c, const char *tv, size_t tn)
+{
+	char *f = tv != NULL ? mime_header_param_raw(c->p, tv, tn, "format", NULL) : NULL;
+	char *d;
+
+	if (f == NULL || strcasecmp(f, "flowed") != 0)
+		return 0;
+	d = mime_header_param_raw(c->p, tv, tn, "delsp", NULL);
+	return d != NULL && strcasecmp(d, "yes") == 0 ? 2 : 1;
+}
+
 static void mime_leaf(struct mime_ctx *c, const struct mime_fields *mf, const char *type,
 		      const char *body, size_t len, const struct mime_frame *fr)
 {
@@ -705,7 +719,8 @@ static void mime_leaf(struct mime_ctx *c, const struct mime_fields *mf, const ch
 	    (strcmp(type, "text/plain") == 0 || strcmp(type, "text/html") == 0)) {
 		char *cs = tv != NULL ? mime_header_param_raw(c->p, tv, tn, "charset", NULL) : NULL;
 
-		mime_add_leaf(c, fr, body, len, mime_cte_of(c, mf), cs, type[5] == 'h');
+		mime_add_leaf(c, fr, body, len, mime_cte_of(c, mf), cs, type[5] == 'h',
+			      mime_flowed_of(c, tv, tn));
 		return;
 	}
 	mime_attachment(c, mf, type, body, len, fname, disp != NULL && strcmp(disp, "inline") == 0);
@@ -938,6 +953,46 @@ static size_t mime_lf(char *s, size_t n)
 	return o;
 }
 
+/* RFC 3676: a line ending in a space flows into the next one of the same
+ * quote depth; space-stuffing goes; "-- " (the signature line) stays */
+static char *mime_unflow(struct mime_ctx *c, const char *s, size_t n, int delsp, size_t *outlen)
+{
+	struct mime_header_sb b;
+	const char *p = s, *e = s + n;
+	size_t prev_q = 0;
+	int prev_flowed = 0, first = 1;
+
+	mime_header_sb_init(&b, c->p);
+	while (p < e) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p)), *le = nl != NULL ? nl : e, *t;
+		size_t q = 0, tl;
+		int flowed;
+
+		while (p + q < le && p[q] == '>')
+			q++;
+		t = p + q < le && p[q] == ' ' ? p + q + 1 : p + q;
+		tl = (size_t)(le - t);
+		flowed = tl > 0 && t[tl - 1] == ' ' && !(tl == 3 && memcmp(t, "-- ", 3) == 0);
+		if (!(prev_flowed && q == prev_q)) {
+			if (!first)
+				mime_header_sb_putc(&b, '\n');
+			for (size_t i = 0; i < q; i++)
+				mime_header_sb_putc(&b, '>');
+			if (q > 0)
+				mime_header_sb_putc(&b, ' ');
+		}
+		mime_header_sb_put(&b, t, flowed && delsp ? tl - 1 : tl);
+		first = 0;
+		prev_flowed = flowed;
+		prev_q = q;
+		p = nl != NULL ? nl + 1 : e;
+	}
+	if (n > 0 && s[n - 1] == '\n')
+		mime_header_sb_putc(&b, '\n');
+	*outlen = b.len;
+	return mime_header_sb_str(&b);
+}
+
 /* one selected leaf appended to b, within the text limit */
 static void mime_leaf_text(struct mime_ctx *c, const struct mime_leaf *l, struct mime_header_sb *b)
 {
@@ -965,6 +1020,15 @@ static void mime_leaf_text(struct mime_ctx *c, const struct mime_leaf *l, struct
 	if (cut || t.truncated)
 		c->notes |= MIME_NOTE_TEXT_CUT;
 	t.len = mime_lf(t.s, t.len);
+	if (l->flowed)
+		t.s = mime_unflow(c, t.s, t.len, l->flowed == 2, &t.len);
+	if (t.len > room) {
+		/* unflowing may add "> " to quoted lines: cut at a character */
+		t.len = room;
+		while (t.len > 0 && ((unsigned char)t.s[t.len] & 0xC0) == 0x80)
+			t.len--;
+		c->notes |= MIME_NOTE_TEXT_CUT;
+	}
 	if (b->len > 0 && b->s[b->len - 1] != '\n')
 		mime_header_sb_putc(b, '\n');
 	mime_header_sb_put(b, t.s, t.len);

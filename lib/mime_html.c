@@ -153,6 +153,8 @@ static size_t mime_html_entity(struct mime_html_out *o, const char *s, size_t n)
 		return mime_html_numeric(o, s, n);
 	while (k < n && k < 10 && ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z')))
 		k++;
+	if (k < 3)
+		return 0; /* no entity name is shorter than two letters */
 	for (size_t i = 0; i < sizeof(mime_html_entities) / sizeof(mime_html_entities[0]); i++) {
 		size_t l = strlen(mime_html_entities[i].name);
 

@@ -206,6 +206,19 @@ static void test_body_charsets(void)
 	CHECK_INT(m.undecodable, 0);
 }
 
+static void test_flowed(void)
+{
+	struct mime_mail m = PARSE(
+		"Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes\r\n\r\n"
+		"\xe3\x81\x93\xe3\x82\x8c\xe3\x81\xaf \r\n\xe4\xb8\x80\xe8\xa1\x8c\r\n"
+		">> quoted \r\n>>line\r\n>  stuffed\r\n-- \r\nsig\r\n");
+
+	CHECK_STR(m.body_text, "これは一行\n>> quotedline\n>  stuffed\n-- \nsig\n");
+	m = PARSE("Content-Type: text/plain; format=flowed\r\n\r\n"
+		  "one long \r\nline\r\n From stuffed\r\n\r\nnext para\r\n");
+	CHECK_STR(m.body_text, "one long line\nFrom stuffed\n\nnext para\n");
+}
+
 static void test_undecodable(void)
 {
 	/* 0xFF is no Shift_JIS byte: U+FFFD, flagged, and never '?' */
@@ -635,6 +648,7 @@ int main(void)
 	RUN(test_ids);
 	RUN(test_dates);
 	RUN(test_body_charsets);
+	RUN(test_flowed);
 	RUN(test_undecodable);
 	RUN(test_alternative);
 	RUN(test_html_only);
