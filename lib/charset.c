@@ -419,6 +419,15 @@ int charset_to_utf8(struct pool *p, const char *name, const void *in, size_t len
 	memset(out, 0, sizeof(*out));
 	charset_out_reserve(&o, guess - 1);
 	used = o.oom ? "" : charset_run(&o, k, label, in, len);
+	if ((k == CS_CP932 || k == CS_EUCJP) && o.bad > 0 && !o.oom && charset_is_utf8(in, len)) {
+		/* labelled Shift_JIS or EUC-JP, undecodable as that, but valid
+		 * UTF-8: a mislabelled UTF-8 mail; read it as what it is */
+		o.len = 0;
+		o.bad = 0;
+		o.full = 0;
+		charset_copy(&o, in, len);
+		used = "UTF-8";
+	}
 	if (used == NULL)
 		used = pool_strdup(p, label);
 	out->used = used != NULL ? used : "";

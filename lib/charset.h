@@ -12,7 +12,9 @@
  *
  * Unlabelled or unknown-charset text is guessed: 7-bit with JIS escapes
  * is ISO-2022-JP, well-formed UTF-8 is UTF-8, anything else is CP932.
- * "us-ascii" text carrying 8-bit bytes is guessed the same way. */
+ * "us-ascii" text carrying 8-bit bytes is guessed the same way, and text
+ * labelled Shift_JIS or EUC-JP that does not decode as such but is valid
+ * UTF-8 is read as UTF-8 (mislabelled mail). */
 #ifndef MDG_CHARSET_H
 #define MDG_CHARSET_H
 #include <stddef.h>

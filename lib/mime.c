@@ -243,7 +243,7 @@ static size_t mime_read_fields(struct mime_ctx *c, const char *s, size_t len,
 	return it.pos;
 }
 
-/* a field's value unfolded, UTF-8, bounded; "" if absent */
+/* a field's value unfolded, UTF-8, bounded; NULL if absent */
 static char *mime_val(struct mime_ctx *c, const struct mime_slice *sl, size_t *n)
 {
 	int cut = 0;

@@ -120,6 +120,12 @@ static void test_guess(void)
 	CHECK_STR(DEC("us-ascii", "\x82\xa0", &bad), "あ");
 	CHECK_STR(DEC(NULL, "\x1b$B$\"\x1b(B", &bad), "あ");
 	CHECK_STR(DEC("us-ascii", "\x1b$B$\"\x1b(B", &bad), "あ");
+	/* labelled Shift_JIS, really UTF-8 (undecodable as CP932): UTF-8 */
+	CHECK_STR(DEC("Shift_JIS", "\xe7\xaa\x93\xe5\x8f\xa3\xe3\x81\xa7\xe3\x81\x99", &bad), "窓口です");
+	CHECK_INT(bad, 0);
+	/* but bytes that decode cleanly as CP932 stay CP932 (the label wins) */
+	CHECK_STR(DEC("Shift_JIS", "\xe3\x81\x82\xe3\x81\x84", &bad), "縺ゅ＞");
+	CHECK_INT(bad, 0);
 	/* a label with ICU option syntax is no label */
 	CHECK_STR(DEC("UTF-8,swaplfnl", "\xe3\x81\x82", &bad), "あ");
 	charset_to_utf8(tp, "Shift_JIS", "\x82\xa0", 2, 0, &t);
