@@ -199,39 +199,6 @@ int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity, uin
 	return 0;
 }
 
-int imap_status_uidvalidity(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
-			    char *err, size_t errlen)
-{
-	struct mailimap_status_att_list *atts = mailimap_status_att_list_new_empty();
-	struct mailimap_mailbox_data_status *res = NULL;
-	int r;
-
-	if (atts == NULL ||
-	    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDVALIDITY) != MAILIMAP_NO_ERROR) {
-		if (atts != NULL)
-			mailimap_status_att_list_free(atts);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	r = mailimap_status(im->s, mailbox, atts, &res);
-	mailimap_status_att_list_free(atts);
-	if (!imap_ok(r))
-		return imap_fail(im, "STATUS", r, err, errlen);
-	*uidvalidity = 0;
-	for (clistiter *it = clist_begin(res->st_info_list); it != NULL; it = clist_next(it)) {
-		struct mailimap_status_info *si = clist_content(it);
-
-		if (si->st_att == MAILIMAP_STATUS_ATT_UIDVALIDITY)
-			*uidvalidity = si->st_value;
-	}
-	mailimap_mailbox_data_status_free(res);
-	if (*uidvalidity == 0) {
-		snprintf(err, errlen, "STATUS %s: the server sent no UIDVALIDITY", mailbox);
-		return -1;
-	}
-	return 0;
-}
-
 static struct mailimap_search_key *imap_search_key(uint32_t lo, uint32_t hi, int unstored_only)
 {
 	struct mailimap_search_key *all = mailimap_search_key_new_multiple_empty();

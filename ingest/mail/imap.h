@@ -51,11 +51,6 @@ void imap_caps(const struct imap *im, struct imap_caps *caps);
 int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity, uint32_t *uidnext,
 		char *err, size_t errlen);
 
-/* UIDVALIDITY as STATUS sees it now: a mailbox deleted and created again
- * under a selected session is not always reported by the server */
-int imap_status_uidvalidity(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
-			    char *err, size_t errlen);
-
 /* UIDs in lo:hi (hi 0 means "*"), only those without IMAP_STORED_KEYWORD
  * when unstored_only; appended to out, which is then sorted */
 int imap_search(struct imap *im, uint32_t lo, uint32_t hi, int unstored_only,

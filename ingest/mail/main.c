@@ -10,6 +10,7 @@
  * read (libetpan treats EINTR as a broken connection). */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,6 +99,11 @@ int main(int argc, char **argv)
 	int opt, once = 0, status = 0;
 
 	log_init("ingest-mail");
+	/* a fixed mmap threshold: buffers of big mails (libetpan's literal,
+	 * libpq's send buffer) are mmapped and go back to the system when
+	 * freed; glibc's sliding threshold would otherwise move them onto the
+	 * heap after the first big one and keep them resident */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		if (opt == 'c')
 			path = optarg;

@@ -50,12 +50,27 @@ struct mdir {
 
 int mdir_unique(const char *name, char *out, size_t outlen)
 {
-	size_t n = strcspn(name, ":");
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
 
-	if (n == 0 || name[0] == '.' || n >= outlen)
+	if (name[0] == '.' || name[0] == ':' || name[0] == '\0')
 		return -1;
-	memcpy(out, name, n);
-	out[n] = '\0';
+	/* the key is text: bytes that are not printable ASCII (a name need
+	 * not be UTF-8) are written %XX, and so is '%', to stay one-to-one */
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0' && *p != ':'; p++) {
+		int plain = *p > 0x20 && *p < 0x7f && *p != '%';
+
+		if (o + (plain ? 1 : 3) >= outlen)
+			return -1;
+		if (plain)
+			out[o++] = (char)*p;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
 	return 0;
 }
 
@@ -150,7 +165,7 @@ static int mdir_list(struct mdir *m)
 	int fd = dup(m->newfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
-	char key[256];
+	char key[768];
 
 	pool_clear(m->pool);
 	m->n = 0;
@@ -214,7 +229,7 @@ static int mdir_read(struct mdir *m, const char *name, size_t *len, int64_t *mti
 /* one transaction over the listed files; 0, or -1 (rolled back) */
 static int mdir_store(struct mdir *m)
 {
-	char key[256];
+	char key[768];
 	size_t len;
 	int64_t mtime;
 	int r = 0;
@@ -250,16 +265,18 @@ static int mdir_store(struct mdir *m)
 /* after the commit: new/NAME -> cur/UNIQUE:2,S; how many moved */
 static size_t mdir_move(struct mdir *m)
 {
-	char key[256], to[300];
+	char to[300];
 	size_t moved = 0;
 
 	for (size_t i = 0; i < m->n; i++) {
+		const char *name = m->names[i];
+
 		if (!m->stored[i])
 			continue;
-		mdir_unique(m->names[i], key, sizeof(key));
-		snprintf(to, sizeof(to), "%s:2,S", key);
-		if (renameat(m->newfd, m->names[i], m->curfd, to) < 0)
-			log_error("msg=%s: stored, but cannot move it to cur/: %s", key,
+		/* the same unique part, as it is written in new/ */
+		snprintf(to, sizeof(to), "%.*s:2,S", (int)strcspn(name, ":"), name);
+		if (renameat(m->newfd, name, m->curfd, to) < 0)
+			log_error("msg=%s: stored, but cannot move it to cur/: %s", name,
 				  strerror(errno));
 		else
 			moved++;

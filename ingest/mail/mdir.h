@@ -20,8 +20,9 @@ struct mdir *mdir_open(const struct settings *set, struct store *st, struct room
 void mdir_step(struct mdir *m, struct ingest_wait *w);
 void mdir_close(struct mdir *m);
 
-/* the unique part of a Maildir file name (up to ':') into out; -1 when
- * the name is not one to take (empty, hidden, too long) */
+/* the key of a Maildir file: the unique part of its name (up to ':'),
+ * bytes other than printable ASCII and '%' written %XX; -1 when the name
+ * is not one to take (empty, hidden) or out is too small */
 int mdir_unique(const char *name, char *out, size_t outlen);
 
 #endif

@@ -17,7 +17,8 @@
  *          batches  the plan (a sorted UID list) fetch_batch at a time:
  *                   BEGIN, FETCH with inserts as messages arrive,
  *                   mailbox_state, NOTIFY, COMMIT, then mark
- *          scan     UID SEARCH last_uid+1:* gives the next plan
+ *          scan     UID SEARCH last_uid+1:* gives the next plan; after a
+ *                   wait, SELECT first to see whether UIDVALIDITY changed
  *          wait     IDLE (re-entered every poll_seconds at most, so a
  *                   notification libetpan swallowed costs at most that)
  *                   or a poll timer
@@ -64,7 +65,7 @@ struct pull {
 	int recovering, first_look;
 	uint32_t recover_last;
 	long recover_new, recover_known;
-	int need_repair, need_scan;
+	int need_repair, need_scan, need_select;
 	int waiting, idling; /* for new mail; with IDLE */
 	int64_t wake_ms;     /* end of the wait */
 	struct uidset plan;
@@ -174,6 +175,7 @@ static int pull_resume(struct pull *p)
 	if (found < 0)
 		return -1;
 	p->recover_new = p->recover_known = 0;
+	p->need_select = 0; /* just selected */
 	if (found && v == p->uidvalidity) {
 		p->last_uid = last;
 		p->need_repair = last > 0;
@@ -289,14 +291,8 @@ static void pull_on_msg(void *arg, const struct imap_msg *m)
 	}
 	r = store_put(p->st, key, m->data, m->len, m->internal_us ? m->internal_us : clock_now_us(),
 		      p->recovering);
-	if (r < 0 || uidset_add(&p->done, m->uid) < 0) {
+	if (r < 0 || uidset_add(&p->done, m->uid) < 0)
 		p->batch_failed = 1;
-		return;
-	}
-	if (r == 1)
-		p->recover_new++;
-	else
-		p->recover_known++;
 }
 
 static int pull_mark(struct pull *p, const struct uidset *u, char *err, size_t errlen)
@@ -313,6 +309,7 @@ static void pull_batch(struct pull *p, struct ingest_wait *w)
 	size_t n = p->plan.n - p->plan_pos;
 	const uint32_t *uids = p->plan.v + p->plan_pos;
 	char err[512], set[64];
+	int64_t t0, t1, t2;
 
 	if (n > (size_t)p->set->batch)
 		n = (size_t)p->set->batch;
@@ -326,6 +323,7 @@ static void pull_batch(struct pull *p, struct ingest_wait *w)
 	}
 	uidset_clear(&p->done);
 	p->batch_failed = 0;
+	t0 = clock_mono_ms();
 	if (store_begin(p->st) < 0) {
 		pull_db_fail(p, w, n);
 		return;
@@ -335,6 +333,7 @@ static void pull_batch(struct pull *p, struct ingest_wait *w)
 		pull_imap_fail(p, w, err);
 		return;
 	}
+	t1 = clock_mono_ms();
 	if (p->batch_failed ||
 	    (!p->recovering &&
 	     store_set_mailbox(p->st, p->set->mailbox, p->uidvalidity, uids[n - 1]) < 0) ||
@@ -344,14 +343,19 @@ static void pull_batch(struct pull *p, struct ingest_wait *w)
 	}
 	if (!p->recovering)
 		p->last_uid = uids[n - 1];
+	p->recover_new += store_inserted(p->st);
+	p->recover_known += (long)p->done.n - store_inserted(p->st);
 	p->plan_pos += n;
-	uidset_format(uids, n, set, sizeof(set));
-	log_info("imap: stored %ld new of %zu messages (UID %s)", store_inserted(p->st),
-		 p->done.n, set);
+	t2 = clock_mono_ms();
 	if (pull_mark(p, &p->done, err, sizeof(err)) < 0) {
 		pull_imap_fail(p, w, err); /* committed; the repair after reconnecting marks them */
 		return;
 	}
+	uidset_format(uids, n, set, sizeof(set));
+	log_info("imap: stored %ld new of %zu messages (UID %s) in %lld ms (fetch and insert "
+		 "%lld, commit %lld, mark %lld)", store_inserted(p->st), p->done.n, set,
+		 (long long)(clock_mono_ms() - t0), (long long)(t1 - t0), (long long)(t2 - t1),
+		 (long long)(clock_mono_ms() - t2));
 	ingest_backoff_reset(&p->backoff);
 	if (p->plan_pos == p->plan.n)
 		p->need_scan = 1; /* mail may have come meanwhile */
@@ -398,17 +402,20 @@ static int pull_finish_recovery(struct pull *p)
 }
 
 /* 1 when the mailbox's UIDVALIDITY is still ours, 0 when it changed
- * (the connection is then dropped, to SELECT afresh), -1 on error */
+ * (the connection is then dropped, to start afresh), -1 on error.  It
+ * SELECTs again: a session whose mailbox was deleted and created anew
+ * under it keeps the old view in dovecot (STATUS and NOOP too), while a
+ * new SELECT opens what is there now. */
 static int pull_same_mailbox(struct pull *p, char *err, size_t errlen)
 {
-	uint32_t v;
+	uint32_t v, next;
 
-	if (imap_status_uidvalidity(p->im, p->set->mailbox, &v, err, errlen) < 0)
+	if (imap_select(p->im, p->set->mailbox, &v, &next, err, errlen) < 0)
 		return -1;
 	if (v == p->uidvalidity)
 		return 1;
-	log_info("imap: %s now has UIDVALIDITY %u (was %u); selecting it again", p->set->mailbox,
-		 v, p->uidvalidity);
+	log_info("imap: %s now has UIDVALIDITY %u (was %u); starting over", p->set->mailbox, v,
+		 p->uidvalidity);
 	pull_drop(p, 1);
 	return 0;
 }
@@ -421,9 +428,12 @@ static int pull_scan(struct pull *p, char *err, size_t errlen)
 	uidset_clear(&p->plan);
 	p->plan_pos = 0;
 	p->need_scan = 0;
-	same = pull_same_mailbox(p, err, errlen);
-	if (same <= 0)
-		return same;
+	if (p->need_select) {
+		same = pull_same_mailbox(p, err, errlen);
+		if (same <= 0)
+			return same;
+		p->need_select = 0;
+	}
 	if (imap_search(p->im, p->last_uid + 1, 0, 0, &p->plan, err, errlen) < 0)
 		return -1;
 	/* "N:*" matches the highest UID even when it is below N */
@@ -487,7 +497,7 @@ static int pull_waiting(struct pull *p, struct ingest_wait *w)
 		return 1;
 	}
 	p->waiting = 0;
-	p->need_scan = 1;
+	p->need_scan = p->need_select = 1;
 	return 0;
 }
 

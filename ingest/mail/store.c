@@ -1,16 +1,26 @@
 /* store: prepared statements on inbound_item and mailbox_state.
  *
- * The raw message goes to PostgreSQL as a binary bytea parameter straight
- * from the buffer it was read into (libetpan's literal, or the file
- * buffer): no escaping, no extra copy on our side.  Times travel as
- * microseconds since the epoch, so no formatting or time zone is involved.
+ * Rows go in as one multi-row INSERT per few MiB: store_put appends the
+ * message to PostgreSQL binary arrays (text[], bytea[], bool[], int8[]) and
+ * "ingest_put_many" unnests them.  One round trip and one executor start
+ * per flush instead of per message is what lets intake keep up with a
+ * mail server on a small machine; the price is one memcpy of each message
+ * into the array, bounded by STORE_FLUSH_BYTES.  A message bigger than
+ * STORE_ALONE_BYTES goes alone as a plain binary parameter straight from
+ * the buffer it was read into, so a large mail is not copied by us at all.
+ * Flushes happen inside the batch's transaction, so they change nothing
+ * about what is committed when.
+ *
+ * Times travel as microseconds since the epoch: no formatting, no zone.
  * The madoguchi_ingest role may insert inbound_item rows and read back
- * (id, source, source_key, raw_sha256), which is all ON CONFLICT and the
- * hash check need. */
+ * (id, source, source_key, raw_sha256): all ON CONFLICT and the hash check
+ * need. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "config.h"
 #include "db.h"
@@ -21,32 +31,60 @@
 
 /* PostgreSQL cannot hold a value of 1 GiB or more */
 #define STORE_MAX_VALUE (1024L * 1024 * 1024 - 1024)
+#define STORE_FLUSH_BYTES (1024 * 1024)
+#define STORE_FLUSH_ROWS 200
+#define STORE_ALONE_BYTES (256 * 1024)
+/* libpq never shrinks its send buffer: after a mail this big, the
+ * connection is closed after the commit (and opened again, ~5 ms) so the
+ * memory goes back instead of staying resident */
+#define STORE_RECYCLE_BYTES (4 * 1024 * 1024)
+#define STORE_ARRAY_HDR 20
+
+/* PostgreSQL type OIDs of the array elements (pg_type.dat; fixed forever) */
+#define STORE_OID_BOOL 16
+#define STORE_OID_BYTEA 17
+#define STORE_OID_INT8 20
+#define STORE_OID_TEXT 25
 
 #define STORE_COLS                                                                         \
 	"INSERT INTO inbound_item (channel, source, source_key, raw, raw_size, raw_sha256, " \
 	"flags, arrived_at, stored_at) "
-#define STORE_TIME(n) "timestamptz 'epoch' + $" #n "::bigint * interval '1 microsecond'"
+#define STORE_TIME(x) "timestamptz 'epoch' + " x " * interval '1 microsecond'"
+#define STORE_FLAGS(x) "CASE WHEN " x " THEN '{oversize}'::text[] ELSE '{}'::text[] END"
 
 static const struct db_stmt store_stmts[] = {
-	{ "ingest_put",
-	  STORE_COLS "VALUES ('mail', $1, $2, $3, $4, $5, $6::text[], " STORE_TIME(7) ", "
-		     STORE_TIME(8) ") ON CONFLICT (source, source_key) DO NOTHING RETURNING id" },
+	{ "ingest_put_many",
+	  STORE_COLS "SELECT 'mail', $1::text, k, r, length(r), s, " STORE_FLAGS("o") ", "
+	  STORE_TIME("a") ", " STORE_TIME("$6::bigint")
+	  " FROM unnest($2::text[], $3::bytea[], $4::bytea[], $5::bool[], $7::bigint[]) "
+	  "AS u(k, r, s, o, a) ON CONFLICT (source, source_key) DO NOTHING RETURNING id" },
+	{ "ingest_put_one",
+	  STORE_COLS "VALUES ('mail', $1::text, $2::text, $3::bytea, length($3::bytea), $4::bytea, "
+	  STORE_FLAGS("$5::bool") ", "
+	  STORE_TIME("$7::bigint") ", " STORE_TIME("$6::bigint")
+	  ") ON CONFLICT (source, source_key) DO NOTHING RETURNING id" },
 	/* after a UIDVALIDITY change: the same bytes under any key count as stored */
 	{ "ingest_put_by_hash",
-	  STORE_COLS "SELECT 'mail', $1::text, $2::text, $3::bytea, $4::bigint, $5::bytea, "
-		     "$6::text[], " STORE_TIME(7) ", " STORE_TIME(8) " WHERE NOT EXISTS "
-		     "(SELECT 1 FROM inbound_item WHERE source = $1::text AND raw_sha256 = $5::bytea) "
-		     "ON CONFLICT (source, source_key) DO NOTHING RETURNING id" },
+	  STORE_COLS "SELECT 'mail', $1::text, $2::text, $3::bytea, length($3::bytea), $4::bytea, "
+	  STORE_FLAGS("$5::bool") ", " STORE_TIME("$7::bigint") ", " STORE_TIME("$6::bigint")
+	  " WHERE NOT EXISTS (SELECT 1 FROM inbound_item WHERE source = $1::text "
+	  "AND raw_sha256 = $4::bytea) ON CONFLICT (source, source_key) DO NOTHING RETURNING id" },
 	{ "ingest_notify", "SELECT pg_notify('inbound', $1)" },
 	{ "ingest_get_mailbox",
 	  "SELECT uidvalidity, last_uid FROM mailbox_state WHERE source = $1 AND mailbox = $2" },
 	{ "ingest_set_mailbox",
 	  "INSERT INTO mailbox_state (source, mailbox, uidvalidity, last_uid, updated_at) "
-	  "VALUES ($1, $2, $3, $4, " STORE_TIME(5) ") ON CONFLICT (source, mailbox) DO UPDATE "
-	  "SET uidvalidity = EXCLUDED.uidvalidity, last_uid = EXCLUDED.last_uid, "
+	  "VALUES ($1, $2, $3, $4, " STORE_TIME("$5::bigint") ") ON CONFLICT (source, mailbox) "
+	  "DO UPDATE SET uidvalidity = EXCLUDED.uidvalidity, last_uid = EXCLUDED.last_uid, "
 	  "updated_at = EXCLUDED.updated_at" },
 	{ "ingest_db_mb", "SELECT pg_database_size(current_database()) / 1048576" },
 	{ NULL, NULL },
+};
+
+/* the five arrays of ingest_put_many, in parameter order $2..$5, $7 */
+enum { STORE_A_KEY, STORE_A_RAW, STORE_A_SHA, STORE_A_OVER, STORE_A_ARRIVED, STORE_NARRAYS };
+static const unsigned int store_array_oid[STORE_NARRAYS] = {
+	STORE_OID_TEXT, STORE_OID_BYTEA, STORE_OID_BYTEA, STORE_OID_BOOL, STORE_OID_INT8
 };
 
 struct store {
@@ -55,6 +93,9 @@ struct store {
 	long long max_id; /* largest id inserted by this batch */
 	long inserted;
 	int in_tx;
+	struct buf arr[STORE_NARRAYS];
+	int pending; /* rows in the arrays */
+	int recycle; /* close the connection after this batch */
 };
 
 struct store *store_new(const struct config *cfg, const struct settings *set)
@@ -66,6 +107,8 @@ struct store *store_new(const struct config *cfg, const struct settings *set)
 		log_fatal("out of memory");
 	free(ci);
 	st->set = set;
+	for (int i = 0; i < STORE_NARRAYS; i++)
+		buf_init(&st->arr[i], STORE_FLUSH_BYTES + STORE_ALONE_BYTES + 4096);
 	db_prepare_all(st->db, store_stmts);
 	return st;
 }
@@ -74,6 +117,8 @@ void store_free(struct store *st)
 {
 	if (st == NULL)
 		return;
+	for (int i = 0; i < STORE_NARRAYS; i++)
+		buf_free(&st->arr[i]);
 	db_free(st->db);
 	free(st);
 }
@@ -88,10 +133,123 @@ int store_ready(struct store *st, int64_t *retry_ms)
 	return -1;
 }
 
+static void store_be32(unsigned char *p, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(p, &v, 4);
+}
+
+/* forget the queued rows; the buffers stay for the next batch (their
+ * maximum bounds them at about 1.3 MiB) */
+static void store_clear(struct store *st)
+{
+	for (int i = 0; i < STORE_NARRAYS; i++)
+		buf_reset(&st->arr[i]);
+	st->pending = 0;
+}
+
+/* one element: length, then the bytes (binary array format, array_recv) */
+static int store_elem(struct buf *b, const void *p, size_t n)
+{
+	unsigned char len[4];
+
+	if (b->len == 0 && buf_append(b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+				      STORE_ARRAY_HDR) < 0)
+		return -1;
+	store_be32(len, (uint32_t)n);
+	return buf_append(b, len, 4) < 0 || buf_append(b, p, n) < 0 ? -1 : 0;
+}
+
+/* the header, now that the count is known: 1 dimension, no NULLs, type,
+ * size, lower bound 1 */
+static void store_header(struct buf *b, unsigned int oid, int n)
+{
+	unsigned char *h = (unsigned char *)b->data;
+
+	store_be32(h, 1);
+	store_be32(h + 4, 0);
+	store_be32(h + 8, oid);
+	store_be32(h + 12, (uint32_t)n);
+	store_be32(h + 16, 1);
+}
+
+/* take the ids a RETURNING id gave */
+static void store_count(struct store *st, struct db_res *r)
+{
+	for (int i = 0; i < db_res_rows(r); i++) {
+		long long id = db_res_ll(r, i, 0);
+
+		if (id > st->max_id)
+			st->max_id = id;
+		st->inserted++;
+	}
+}
+
+static int store_flush(struct store *st)
+{
+	static const int binary[7] = { 0, 1, 1, 1, 1, 0, 1 };
+	const char *vals[7];
+	int lens[7] = { 0 };
+	char now[24];
+	struct db_res *r;
+	static const int map[7] = { -1, STORE_A_KEY, STORE_A_RAW, STORE_A_SHA, STORE_A_OVER, -1,
+				    STORE_A_ARRIVED };
+
+	if (st->pending == 0)
+		return 0;
+	snprintf(now, sizeof(now), "%lld", (long long)clock_now_us());
+	vals[0] = st->set->account;
+	vals[5] = now;
+	for (int i = 0; i < 7; i++) {
+		struct buf *b;
+
+		if (map[i] < 0)
+			continue;
+		b = &st->arr[map[i]];
+		store_header(b, store_array_oid[map[i]], st->pending);
+		vals[i] = b->data;
+		lens[i] = (int)b->len;
+	}
+	r = db_query(st->db, "ingest_put_many", 7, vals, lens, binary, 0);
+	store_clear(st);
+	if (r == NULL)
+		return -1;
+	store_count(st, r);
+	db_res_free(r);
+	return 0;
+}
+
+/* one row now, from the caller's buffer: for big mail and hash checks */
+static int store_put_now(struct store *st, const char *key, const void *raw, size_t len,
+			 const unsigned char *sha, int over, int64_t arrived_us, int by_hash)
+{
+	static const int binary[7] = { 0, 0, 1, 1, 0, 0, 0 };
+	char arrived[24], now[24];
+	const char *vals[7] = { st->set->account, key, raw, (const char *)sha,
+				over ? "true" : "false", now, arrived };
+	int lens[7] = { 0, 0, (int)len, TLS_SHA256_LEN, 0, 0, 0 };
+	struct db_res *r;
+
+	snprintf(arrived, sizeof(arrived), "%lld", (long long)arrived_us);
+	snprintf(now, sizeof(now), "%lld", (long long)clock_now_us());
+	if (store_flush(st) < 0)
+		return -1;
+	if (len >= STORE_RECYCLE_BYTES)
+		st->recycle = 1;
+	r = db_query(st->db, by_hash ? "ingest_put_by_hash" : "ingest_put_one", 7, vals, lens,
+		     binary, 0);
+	if (r == NULL)
+		return -1;
+	store_count(st, r);
+	db_res_free(r);
+	return 0;
+}
+
 int store_begin(struct store *st)
 {
 	st->max_id = 0;
 	st->inserted = 0;
+	store_clear(st);
 	if (db_begin(st->db) < 0)
 		return -1;
 	st->in_tx = 1;
@@ -101,13 +259,8 @@ int store_begin(struct store *st)
 int store_put(struct store *st, const char *key, const void *raw, size_t len,
 	      int64_t arrived_us, int by_hash)
 {
-	unsigned char sha[TLS_SHA256_LEN];
-	char size[24], arrived[24], stored[24];
-	const char *vals[8];
-	int lens[8] = { 0, 0, 0, 0, TLS_SHA256_LEN, 0, 0, 0 };
-	static const int binary[8] = { 0, 0, 1, 0, 1, 0, 0, 0 };
-	struct db_res *r;
-	int got;
+	unsigned char sha[TLS_SHA256_LEN], over, when[8];
+	uint64_t a = (uint64_t)arrived_us;
 
 	if (len > (size_t)STORE_MAX_VALUE) {
 		log_error("msg=%s: %zu bytes is more than PostgreSQL can hold in one value; "
@@ -116,32 +269,23 @@ int store_put(struct store *st, const char *key, const void *raw, size_t len,
 		return -1;
 	}
 	tls_sha256(raw, len, sha);
-	snprintf(size, sizeof(size), "%zu", len);
-	snprintf(arrived, sizeof(arrived), "%lld", (long long)arrived_us);
-	snprintf(stored, sizeof(stored), "%lld", (long long)clock_now_us());
-	vals[0] = st->set->account;
-	vals[1] = key;
-	vals[2] = raw;
-	lens[2] = (int)len;
-	vals[3] = size;
-	vals[4] = (const char *)sha;
-	vals[5] = (int64_t)len > st->set->max_message_bytes ? "{oversize}" : "{}";
-	vals[6] = arrived;
-	vals[7] = stored;
-	r = db_query(st->db, by_hash ? "ingest_put_by_hash" : "ingest_put", 8, vals, lens, binary,
-		     0);
-	if (r == NULL)
+	over = (int64_t)len > st->set->max_message_bytes;
+	if (by_hash || len > STORE_ALONE_BYTES)
+		return store_put_now(st, key, raw, len, sha, over, arrived_us, by_hash);
+	for (int i = 0; i < 8; i++)
+		when[i] = (unsigned char)(a >> (56 - 8 * i));
+	if (store_elem(&st->arr[STORE_A_KEY], key, strlen(key)) < 0 ||
+	    store_elem(&st->arr[STORE_A_RAW], raw, len) < 0 ||
+	    store_elem(&st->arr[STORE_A_SHA], sha, sizeof(sha)) < 0 ||
+	    store_elem(&st->arr[STORE_A_OVER], &over, 1) < 0 ||
+	    store_elem(&st->arr[STORE_A_ARRIVED], when, 8) < 0) {
+		log_error("msg=%s: out of memory queueing it", key);
 		return -1;
-	got = db_res_rows(r);
-	if (got == 1) {
-		long long id = db_res_ll(r, 0, 0);
-
-		if (id > st->max_id)
-			st->max_id = id;
-		st->inserted++;
 	}
-	db_res_free(r);
-	return got == 1;
+	st->pending++;
+	if (st->pending >= STORE_FLUSH_ROWS || st->arr[STORE_A_RAW].len >= STORE_FLUSH_BYTES)
+		return store_flush(st);
+	return 0;
 }
 
 int store_commit(struct store *st)
@@ -149,15 +293,20 @@ int store_commit(struct store *st)
 	char payload[24];
 	const char *vals[1] = { payload };
 
+	if (store_flush(st) < 0)
+		return -1;
 	if (st->max_id > 0) {
 		snprintf(payload, sizeof(payload), "%lld", st->max_id);
-		if (db_cmd(st->db, "ingest_notify", 1, vals, NULL, NULL) < 0) {
-			store_rollback(st);
+		if (db_cmd(st->db, "ingest_notify", 1, vals, NULL, NULL) < 0)
 			return -1;
-		}
 	}
+	if (db_commit(st->db) < 0)
+		return -1;
 	st->in_tx = 0;
-	return db_commit(st->db);
+	if (st->recycle)
+		db_disconnect(st->db);
+	st->recycle = 0;
+	return 0;
 }
 
 void store_rollback(struct store *st)
@@ -167,6 +316,10 @@ void store_rollback(struct store *st)
 	st->in_tx = 0;
 	st->inserted = 0;
 	st->max_id = 0;
+	if (st->recycle)
+		db_disconnect(st->db);
+	st->recycle = 0;
+	store_clear(st);
 }
 
 long store_inserted(const struct store *st)

@@ -21,13 +21,16 @@ void store_free(struct store *st);
 int store_ready(struct store *st, int64_t *retry_ms);
 
 int store_begin(struct store *st);
-/* 1 inserted, 0 already there (same key, or with by_hash the same bytes
- * under another key), -1 on error (the batch is to be rolled back) */
+/* Queue (or, when big, insert) one message.  A row whose key exists, or
+ * with by_hash whose bytes exist under any key of this account, is left
+ * alone.  0, or -1 on error (then the batch is to be rolled back).  The
+ * bytes may be reused as soon as it returns. */
 int store_put(struct store *st, const char *key, const void *raw, size_t len,
 	      int64_t arrived_us, int by_hash);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
-/* rows inserted by the current (or last committed) batch */
+/* rows the current (or last committed) batch inserted; all of them once
+ * store_commit has returned 0 */
 long store_inserted(const struct store *st);
 
 /* 1 found, 0 no row yet, -1 error */

@@ -20,6 +20,14 @@ static void test_mdir_unique(void)
 	CHECK_INT(mdir_unique("0123456789", out, 10), -1);
 	CHECK_INT(mdir_unique("012345678", out, 10), 0);
 	CHECK_STR(out, "012345678");
+	/* not printable ASCII, or '%': %XX, so the key is text and one-to-one */
+	CHECK_INT(mdir_unique("a b\xe7\xaa\x93%.x:2,S", out, sizeof(out)), 0);
+	CHECK_STR(out, "a%20b%E7%AA%93%25.x");
+	CHECK_INT(mdir_unique("a%20b", out, sizeof(out)), 0);
+	CHECK_STR(out, "a%2520b");
+	CHECK_INT(mdir_unique("\x01", out, 4), 0);
+	CHECK_STR(out, "%01");
+	CHECK_INT(mdir_unique("\x01", out, 3), -1);
 }
 
 int main(void)

@@ -228,7 +228,9 @@ def test_uidvalidity(env, dv, d, c):
     first = [mail(5000 + i, 700 + 50 * i, tag='intake') for i in range(10)]
     for raw in first:
         c.append('Intake', None, None, raw)
-    env.write_config(**{'ingest_mail.imap_mailbox': 'Intake'})
+    # poll_seconds: how soon the daemon looks again even when dovecot does not
+    # tell the idling session that its mailbox was replaced
+    env.write_config(**{'ingest_mail.imap_mailbox': 'Intake', 'ingest_mail.poll_seconds': '3'})
     reload(d)
     where = "source_key LIKE 'Intake/%'"
     mdg.wait_for(lambda: count(env, where) >= 10, 20, 0.2)

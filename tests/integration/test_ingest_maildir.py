@@ -129,6 +129,18 @@ def test_mtime_exact(env):
             str(r))
 
 
+def test_odd_name(env):
+    """A file name that is not printable ASCII still makes a text key (%XX), and moves."""
+    raw = mail(600)
+    name = '1650000001.M600P42.窓口 test'
+    env.maildir_drop(raw, name=name)
+    key = '1650000001.M600P42.%E7%AA%93%E5%8F%A3%20test'
+    mdg.wait_for(lambda: count(env, f"source_key = '{key}'") == 1, 10)
+    t.equal('odd file name: key with %XX', count(env, f"source_key = '{key}'"), 1)
+    t.check('odd file name: moved to cur/', name + ':2,S' in os.listdir(box(env, 'cur')),
+            str(os.listdir(box(env, 'new'))))
+
+
 def test_restart(env, d):
     before = count(env)
     d.stop()
@@ -228,6 +240,7 @@ def main():
         env.write_config(**{'ingest_mail.min_free_mb': '1'})
         d = test_basic(env)
         test_mtime_exact(env)
+        test_odd_name(env)
         d = test_restart(env, d)
         test_reload(env, d)
         test_pause(env, d)
