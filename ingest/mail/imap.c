@@ -115,6 +115,12 @@ void imap_close(struct imap *im, int logout)
 	if (im->s != NULL) {
 		if (logout && im->s->imap_stream != NULL)
 			mailimap_logout(im->s);
+		/* mailimap_free says LOGOUT itself (and waits for the answer,
+		 * up to the timeout) unless the stream is gone already */
+		if (im->s->imap_stream != NULL) {
+			mailstream_close(im->s->imap_stream);
+			im->s->imap_stream = NULL;
+		}
 		mailimap_free(im->s);
 	}
 	if (im->chain != NULL)

@@ -33,7 +33,6 @@
  * already exists for this account, marks them all, and only then stores
  * the new uidvalidity with last_uid = UIDNEXT-1.  A crash half-way redoes
  * the recovery, which the key and the hash make idempotent. */
-#include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +236,12 @@ static int pull_login(struct pull *p, char *err, size_t errlen)
 	return 0;
 }
 
+static int pull_loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+	       strcmp(host, "::1") == 0;
+}
+
 static void pull_connect(struct pull *p, struct ingest_wait *w)
 {
 	const struct settings *s = p->set;
@@ -251,6 +256,9 @@ static void pull_connect(struct pull *p, struct ingest_wait *w)
 		pull_imap_fail(p, w, err);
 		return;
 	}
+	if (pull_security(s) == IMAP_PLAIN && !pull_loopback(s->host))
+		log_warn("imap: ingest_mail.source = imap: the password goes to %s unencrypted",
+			 s->host);
 	if (pull_security(s) != IMAP_PLAIN && pull_trust(p) < 0) {
 		pull_drop(p, 0);
 		pull_retry(p, w);
