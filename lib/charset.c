@@ -9,6 +9,7 @@
  * UTF-16 buffer on the stack, then to UTF-8 in the pool.  The to-Unicode
  * callback writes U+FFFD and counts; it never substitutes silently. */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <unicode/ucnv.h>
@@ -53,6 +54,22 @@ static const struct {
 	/* labels that say "we do not know" */
 	{ "unknown-8bit", CS_GUESS }, { "x-unknown", CS_GUESS }, { "unknown", CS_GUESS },
 	{ "default", CS_GUESS }, { "x-user-defined", CS_GUESS },
+};
+
+/* labels read as the superset mail clients (and the WHATWG encoding
+ * standard) use, so that Windows-written mail decodes: Latin-1 mail is
+ * really windows-1252 (smart quotes at 0x93), GB2312 is GBK, EUC-KR is
+ * Microsoft's UHC */
+static const struct {
+	const char *label;
+	const char *icu;
+} charset_supersets[] = {
+	{ "iso-8859-1", "windows-1252" }, { "iso8859-1", "windows-1252" },
+	{ "iso_8859-1", "windows-1252" }, { "latin1", "windows-1252" },
+	{ "l1", "windows-1252" },         { "cp819", "windows-1252" },
+	{ "gb2312", "GBK" },              { "csgb2312", "GBK" },
+	{ "euc-kr", "windows-949" },      { "ks_c_5601-1987", "windows-949" },
+	{ "cseuckr", "windows-949" },
 };
 
 struct charset_out {
@@ -100,6 +117,11 @@ static enum charset_kind charset_kind_of(const char *name, char *label, size_t l
 	for (size_t i = 0; i < sizeof(charset_aliases) / sizeof(charset_aliases[0]); i++)
 		if (strcmp(label, charset_aliases[i].label) == 0)
 			return charset_aliases[i].kind;
+	for (size_t i = 0; i < sizeof(charset_supersets) / sizeof(charset_supersets[0]); i++)
+		if (strcmp(label, charset_supersets[i].label) == 0) {
+			snprintf(label, labelsz, "%s", charset_supersets[i].icu);
+			break;
+		}
 	return CS_ICU;
 }
 

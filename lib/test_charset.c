@@ -70,6 +70,11 @@ static void test_eucjp_utf8(void)
 	CHECK_INT(bad, 0);
 	CHECK_STR(DEC("iso-8859-1", "caf\xe9", &bad), "café");
 	CHECK_INT(bad, 0);
+	/* Latin-1 labels read as windows-1252, as mail clients do */
+	CHECK_STR(DEC("ISO-8859-1", "\x93quoted\x94", &bad), "“quoted”");
+	/* GB2312 as GBK: 0x8140 is GBK only */
+	CHECK_STR(DEC("gb2312", "\x81\x40", &bad), "丂");
+	CHECK_INT(bad, 0);
 }
 
 static void test_undecodable(void)

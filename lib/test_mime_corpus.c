@@ -68,6 +68,8 @@ static const struct {
 	 * ("ìIGTSî", "Envoyé"), Python drops the bytes */
 	{ "error_emails/content_transfer_encoding_plain.eml", "text", "8-bit UTF-8 under us-ascii: decoded, not dropped" },
 	{ "plain_emails/raw_email6.eml", "text", "8-bit UTF-8 under us-ascii: decoded, not dropped" },
+	/* ISO-8859-1 read as windows-1252, as mail clients do */
+	{ "error_emails/content_transfer_encoding_7-bit.eml", "text", "0x86 under iso-8859-1 is \"†\" (windows-1252); Python gives the C1 control U+0086" },
 	/* broken address fields, read differently and no worse */
 	{ "error_emails/missing_body.eml", "to", "<Undisclosed-Recipient:@host;> kept as written; Python splits at ':'" },
 	{ "mime_emails/raw_email11.eml", "to", "\"x@y\" <matmail>: name and address as written; Python takes the name as address" },
