@@ -26,7 +26,14 @@
  * ends.  Every other leaf is an attachment; message/rfc822 is for now an
  * attachment named after its subject (".eml"), not descended into.
  * Attachment data without a transfer encoding points into raw (which the
- * header says outlives the pool); decoded data is in the pool. */
+ * header says outlives the pool); decoded data is in the pool.
+ *
+ * States: MIME_UNPARSED when no header field could be read (the bytes are
+ * then shown as guessed text) or the message is empty; MIME_PARTIAL when a
+ * limit was reached or the structure had to be guessed (no empty line
+ * after the header, a multipart without a usable boundary); notes say
+ * which, in English, one clause per reason.  Undecodable bytes alone do
+ * not make a mail partial: they set undecodable. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
