@@ -86,17 +86,36 @@ static void main_reload(const char *path, struct config **cfg, struct ingest **i
 	log_info("configuration reloaded from %s", config_file(ncfg));
 }
 
-int main(int argc, char **argv)
+static void main_options(int argc, char **argv, const char **path, int *once)
 {
 	static const struct option opts[] = { { "once", no_argument, NULL, 'o' },
 					      { "config-keys", no_argument, NULL, 'k' },
 					      { NULL, 0, NULL, 0 } };
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (opt == 'c')
+			*path = optarg;
+		else if (opt == 'o')
+			*once = 1;
+		else if (opt == 'k') {
+			config_print_keys(main_tables);
+			exit(0);
+		} else
+			main_usage();
+	}
+	if (optind != argc)
+		main_usage();
+}
+
+int main(int argc, char **argv)
+{
 	const char *path = "etc/madoguchi.conf";
 	struct ingest_wait w;
 	struct config *cfg;
 	struct ingest *in;
 	sigset_t block, during;
-	int opt, once = 0, status = 0;
+	int once = 0, status = 0;
 
 	log_init("ingest-mail");
 	/* a fixed mmap threshold: buffers of big mails (libetpan's literal,
@@ -104,19 +123,7 @@ int main(int argc, char **argv)
 	 * freed; glibc's sliding threshold would otherwise move them onto the
 	 * heap after the first big one and keep them resident */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-		if (opt == 'c')
-			path = optarg;
-		else if (opt == 'o')
-			once = 1;
-		else if (opt == 'k') {
-			config_print_keys(main_tables);
-			return 0;
-		} else
-			main_usage();
-	}
-	if (optind != argc)
-		main_usage();
+	main_options(argc, argv, &path, &once);
 	daemon_signals();
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);

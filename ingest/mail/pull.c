@@ -30,9 +30,12 @@
  * no row yet), UIDs mean nothing any more.  Recovery plans every message
  * up to UIDNEXT-1 that lacks the keyword (all of them in move mode, where
  * stored mail has left), inserts each unless a row with the same SHA-256
- * already exists for this account, marks them all, and only then stores
- * the new uidvalidity with last_uid = UIDNEXT-1.  A crash half-way redoes
- * the recovery, which the key and the hash make idempotent. */
+ * already exists for this account, and marks them all.  Then it SELECTs
+ * again and goes on the same way with what came since, until nothing
+ * came (a mailbox still being filled by a copy must not have its later
+ * part taken for new mail); only then is the new uidvalidity stored, with
+ * last_uid = UIDNEXT-1.  A crash half-way redoes the recovery, which the
+ * key and the hash make idempotent. */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +185,7 @@ static int pull_resume(struct pull *p)
 		return 0;
 	}
 	p->recovering = 1;
+	p->recover_last = 0;
 	p->first_look = !found;
 	p->need_repair = 0;
 	p->last_uid = 0;
@@ -195,34 +199,62 @@ static int pull_resume(struct pull *p)
 	return 0;
 }
 
-/* the recovery plan: everything up to UIDNEXT-1 not yet marked */
+/* the recovery plan: UIDs after recover_last up to UIDNEXT-1 not yet
+ * marked (all of them in move mode); recover_last becomes UIDNEXT-1 */
 static int pull_plan_recovery(struct pull *p, char *err, size_t errlen)
 {
 	int unstored = p->set->after != SETTINGS_AFTER_MOVE;
+	uint32_t lo = p->recover_last + 1;
 	struct uidset all;
+	size_t keep = 0;
 
 	uidset_clear(&p->plan);
 	p->plan_pos = 0;
-	if (p->uidnext == 1) {
-		p->recover_last = 0;
-		return 0;
-	}
-	if (imap_search(p->im, 1, p->uidnext ? p->uidnext - 1 : 0, unstored, &p->plan, err,
-			errlen) < 0)
-		return -1;
 	if (p->uidnext > 0) {
+		if (p->uidnext - 1 < lo)
+			return 0;
+		if (imap_search(p->im, lo, p->uidnext - 1, unstored, &p->plan, err, errlen) < 0)
+			return -1;
 		p->recover_last = p->uidnext - 1;
 		return 0;
 	}
-	/* no UIDNEXT from the server: the highest UID there is */
+	/* no UIDNEXT from the server: up to the highest UID there is ("lo:*"
+	 * also matches the highest UID when it is below lo) */
 	uidset_init(&all);
-	if (imap_search(p->im, 1, 0, 0, &all, err, errlen) < 0) {
+	if (imap_search(p->im, lo, 0, unstored, &p->plan, err, errlen) < 0 ||
+	    imap_search(p->im, lo, 0, 0, &all, err, errlen) < 0) {
 		uidset_free(&all);
 		return -1;
 	}
-	p->recover_last = uidset_max(&all);
+	for (size_t i = 0; i < p->plan.n; i++)
+		if (p->plan.v[i] >= lo)
+			p->plan.v[keep++] = p->plan.v[i];
+	p->plan.n = keep;
+	if (uidset_max(&all) >= lo)
+		p->recover_last = uidset_max(&all);
 	uidset_free(&all);
 	return 0;
+}
+
+/* After the recovery plan: did more come meanwhile?  A mailbox being
+ * filled by a copy (a migration) must not have its later part taken for
+ * new mail, so recovery goes on, by hash, until a SELECT shows nothing
+ * beyond what it planned.  1: more to do (or starting over), 0: done. */
+static int pull_recovery_more(struct pull *p, char *err, size_t errlen)
+{
+	uint32_t v, before = p->recover_last;
+
+	if (imap_select(p->im, p->set->mailbox, &v, &p->uidnext, err, errlen) < 0)
+		return -1;
+	if (v != p->uidvalidity) {
+		log_info("imap: %s now has UIDVALIDITY %u (was %u); starting over",
+			 p->set->mailbox, v, p->uidvalidity);
+		pull_drop(p, 1);
+		return 1;
+	}
+	if (pull_plan_recovery(p, err, errlen) < 0)
+		return -1;
+	return p->recover_last != before || p->plan.n > 0;
 }
 
 static int pull_login(struct pull *p, char *err, size_t errlen)
@@ -312,6 +344,20 @@ static int pull_mark(struct pull *p, const struct uidset *u, char *err, size_t e
 }
 
 /* one batch of the plan; the caller has checked there is one */
+/* the database is there and has room; else w says how long to wait */
+static int pull_can_store(struct pull *p, struct ingest_wait *w)
+{
+	if (store_ready(p->st, &w->timeout_ms) < 0) {
+		w->failed = 1;
+		return 0;
+	}
+	if (!room_check(p->room)) {
+		w->timeout_ms = ROOM_RETRY_MS;
+		return 0;
+	}
+	return 1;
+}
+
 static void pull_batch(struct pull *p, struct ingest_wait *w)
 {
 	size_t n = p->plan.n - p->plan_pos;
@@ -321,14 +367,8 @@ static void pull_batch(struct pull *p, struct ingest_wait *w)
 
 	if (n > (size_t)p->set->batch)
 		n = (size_t)p->set->batch;
-	if (store_ready(p->st, &w->timeout_ms) < 0) {
-		w->failed = 1;
+	if (!pull_can_store(p, w))
 		return;
-	}
-	if (!room_check(p->room)) {
-		w->timeout_ms = ROOM_RETRY_MS;
-		return;
-	}
 	uidset_clear(&p->done);
 	p->batch_failed = 0;
 	t0 = clock_mono_ms();
@@ -525,7 +565,11 @@ static void pull_work(struct pull *p, struct ingest_wait *w)
 		return;
 	}
 	if (p->recovering) {
-		if (pull_finish_recovery(p) < 0)
+		int more = pull_recovery_more(p, err, sizeof(err));
+
+		if (more < 0)
+			pull_imap_fail(p, w, err);
+		else if (more == 0 && pull_finish_recovery(p) < 0)
 			pull_retry(p, w);
 		return;
 	}

@@ -58,6 +58,17 @@ static const struct db_stmt store_stmts[] = {
 	  STORE_TIME("a") ", " STORE_TIME("$6::bigint")
 	  " FROM unnest($2::text[], $3::bytea[], $4::bytea[], $5::bool[], $7::bigint[]) "
 	  "AS u(k, r, s, o, a) ON CONFLICT (source, source_key) DO NOTHING RETURNING id" },
+	/* the same after a UIDVALIDITY change: bytes already stored under any
+	 * key are left out, and so are repeats within the arrays (the first
+	 * stays); rows go in in array order, so ids follow UIDs */
+	{ "ingest_put_many_by_hash",
+	  STORE_COLS "SELECT 'mail', $1::text, k, r, length(r), s, " STORE_FLAGS("o") ", "
+	  STORE_TIME("a") ", " STORE_TIME("$6::bigint")
+	  " FROM (SELECT DISTINCT ON (s) * FROM unnest($2::text[], $3::bytea[], $4::bytea[], "
+	  "$5::bool[], $7::bigint[]) WITH ORDINALITY AS u(k, r, s, o, a, n) "
+	  "WHERE NOT EXISTS (SELECT 1 FROM inbound_item i WHERE i.source = $1::text "
+	  "AND i.raw_sha256 = u.s) ORDER BY s, n) d ORDER BY n "
+	  "ON CONFLICT (source, source_key) DO NOTHING RETURNING id" },
 	{ "ingest_put_one",
 	  STORE_COLS "VALUES ('mail', $1::text, $2::text, $3::bytea, length($3::bytea), $4::bytea, "
 	  STORE_FLAGS("$5::bool") ", "
@@ -95,6 +106,7 @@ struct store {
 	int in_tx;
 	struct buf arr[STORE_NARRAYS];
 	int pending; /* rows in the arrays */
+	int pending_by_hash; /* they are to go in with ingest_put_many_by_hash */
 	int recycle; /* close the connection after this batch */
 };
 
@@ -210,7 +222,8 @@ static int store_flush(struct store *st)
 		vals[i] = b->data;
 		lens[i] = (int)b->len;
 	}
-	r = db_query(st->db, "ingest_put_many", 7, vals, lens, binary, 0);
+	r = db_query(st->db, st->pending_by_hash ? "ingest_put_many_by_hash" : "ingest_put_many", 7,
+		     vals, lens, binary, 0);
 	store_clear(st);
 	if (r == NULL)
 		return -1;
@@ -219,7 +232,7 @@ static int store_flush(struct store *st)
 	return 0;
 }
 
-/* one row now, from the caller's buffer: for big mail and hash checks */
+/* one row now, from the caller's buffer: for big mail */
 static int store_put_now(struct store *st, const char *key, const void *raw, size_t len,
 			 const unsigned char *sha, int over, int64_t arrived_us, int by_hash)
 {
@@ -270,8 +283,11 @@ int store_put(struct store *st, const char *key, const void *raw, size_t len,
 	}
 	tls_sha256(raw, len, sha);
 	over = (int64_t)len > st->set->max_message_bytes;
-	if (by_hash || len > STORE_ALONE_BYTES)
+	if (len > STORE_ALONE_BYTES)
 		return store_put_now(st, key, raw, len, sha, over, arrived_us, by_hash);
+	if (st->pending > 0 && st->pending_by_hash != by_hash && store_flush(st) < 0)
+		return -1;
+	st->pending_by_hash = by_hash;
 	for (int i = 0; i < 8; i++)
 		when[i] = (unsigned char)(a >> (56 - 8 * i));
 	if (store_elem(&st->arr[STORE_A_KEY], key, strlen(key)) < 0 ||
