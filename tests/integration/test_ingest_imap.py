@@ -4,7 +4,9 @@
 - certificates: an unpinned self-signed certificate (and a wrong pin) is
   refused with the clear log line, the password is never sent, no rows;
   the same certificate given as imap_ca_file is accepted (chain + IP
-  address check); STARTTLS works;
+  address check); STARTTLS works; a certificate issued through an
+  intermediate verifies against the root alone when the server sends the
+  intermediate (libetpan hands over the whole chain), not otherwise;
 - 100 messages appended while ingest-mail idles become exactly 100 rows
   with the exact bytes, INTERNALDATE as arrived_at, all marked
   $MadoguchiStored, mailbox_state at the last UID;
@@ -293,6 +295,60 @@ def test_move_and_seen(env, dv, c):
             all('$MadoguchiStored' in f and '\\Seen' in f for f in fl.values()), str(fl) + r.stdout[-300:])
 
 
+def make_chain(d):
+    """root -> intermediate -> leaf (127.0.0.1, localhost), with the openssl command line"""
+    def run(*args):
+        subprocess.run(['openssl'] + list(args), check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, cwd=d)
+    with open(os.path.join(d, 'ca.ext'), 'w') as f:
+        f.write('basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n')
+    with open(os.path.join(d, 'leaf.ext'), 'w') as f:
+        f.write('basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n'
+                'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n')
+    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'root.key', '-out', 'root.pem',
+        '-days', '2', '-subj', '/CN=Test Root', '-addext', 'basicConstraints=critical,CA:TRUE',
+        '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
+    for name, cn, issuer, ext in (('int', 'Test Intermediate', 'root', 'ca.ext'),
+                                  ('leaf', 'localhost', 'int', 'leaf.ext')):
+        run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f'{name}.key', '-out', f'{name}.csr',
+            '-subj', f'/CN={cn}')
+        run('x509', '-req', '-in', f'{name}.csr', '-CA', f'{issuer}.pem', '-CAkey', f'{issuer}.key',
+            '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', f'{name}.pem')
+
+
+def test_chain(env, dv):
+    """A certificate from a CA through an intermediate: verified with only the root as
+    imap_ca_file when the server sends the intermediate, refused when it does not."""
+    d = os.path.join(env.root, 'chain')
+    os.makedirs(d)
+    make_chain(d)
+    dv.stop()
+    time.sleep(0.5)
+    with open(os.path.join(d, 'leaf.pem')) as f:
+        leaf = f.read()
+    with open(os.path.join(d, 'int.pem')) as f:
+        inter = f.read()
+    with open(os.path.join(d, 'leaf.key')) as f:
+        key = f.read()
+    with open(os.path.join(dv.dir, 'key.pem'), 'w') as f:
+        f.write(key)
+    settings = dv.ingest_settings(pin=False, **{'ingest_mail.imap_ca_file': os.path.join(d, 'root.pem'),
+                                                'ingest_mail.imap_mailbox': 'SeenBox'})
+    for label, pem, ok in (('leaf and intermediate sent', leaf + inter, True),
+                           ('leaf alone sent', leaf, False)):
+        with open(os.path.join(dv.dir, 'cert.pem'), 'w') as f:
+            f.write(pem)
+        dv.start()
+        r = run_once(env, write_conf(env, 'chain.conf', settings))
+        if ok:
+            t.check(f'chain, {label}: trusted', r.returncode == 0 and 'logged in' in r.stdout, r.stdout[-400:])
+        else:
+            t.check(f'chain, {label}: refused',
+                    'not trusted: unable to get local issuer certificate' in r.stdout, r.stdout[-400:])
+        dv.stop()
+        time.sleep(0.5)
+
+
 def main():
     with mdg.Env('ingest-imap') as env:
         env.start_db()
@@ -310,8 +366,10 @@ def main():
         test_move_and_seen(env, dv, c)
         print(f'# ingest-mail peak RSS (VmHWM): {d.vmhwm_kib()} KiB', flush=True)
         c.logout()
+        d.stop()
         errors = [line for line in d.log_text().splitlines() if ' error: ' in line]
         t.equal('no error lines in the daemon log', errors, [])
+        test_chain(env, dv)
     t.done()
 
 
