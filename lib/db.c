@@ -34,6 +34,7 @@ struct db {
 	int64_t next_try_ms;
 	int64_t backoff_ms;
 	int reported_down;
+	int pipeline_failed;
 	char sqlstate[6];
 };
 
@@ -340,4 +341,106 @@ void db_res_free(struct db_res *r)
 		return;
 	PQclear(r->res);
 	free(r);
+}
+
+/* Pipeline mode (libpq 14+).  libpq stays in blocking mode: with the small
+ * results intake reads (a row or a command tag per statement) the server
+ * never blocks on a full socket while we are still sending. */
+int db_pipeline_begin(struct db *db)
+{
+	if (db->conn == NULL)
+		return -1;
+	if (!PQenterPipelineMode(db->conn)) {
+		db_fail(db, "entering pipeline mode", NULL);
+		return -1;
+	}
+	db->pipeline_failed = 0;
+	return 0;
+}
+
+int db_send(struct db *db, const char *stmt, int n, const char *const *vals, const int *lens,
+	    const int *binary)
+{
+	if (db->conn == NULL)
+		return -1;
+	if (!PQsendQueryPrepared(db->conn, stmt, n, vals, lens, binary, 0)) {
+		db_fail(db, stmt, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int db_pipeline_end(struct db *db)
+{
+	if (db->conn == NULL)
+		return -1;
+	if (!PQpipelineSync(db->conn)) {
+		db_fail(db, "pipeline sync", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+struct db_res *db_pipeline_result(struct db *db)
+{
+	PGresult *res, *extra;
+	ExecStatusType st;
+	struct db_res *r;
+
+	if (db->conn == NULL)
+		return NULL;
+	res = PQgetResult(db->conn);
+	if (res == NULL)
+		return NULL;
+	/* each statement's results end with a NULL */
+	while ((extra = PQgetResult(db->conn)) != NULL)
+		PQclear(extra);
+	st = PQresultStatus(res);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		/* only the first error is worth a log line; the rest say "aborted" */
+		if (st != PGRES_PIPELINE_ABORTED && !db->pipeline_failed)
+			db_fail(db, "pipelined statement", res);
+		db->pipeline_failed = 1;
+		PQclear(res);
+		return NULL;
+	}
+	r = malloc(sizeof(*r));
+	if (r == NULL) {
+		PQclear(res);
+		return NULL;
+	}
+	r->res = res;
+	return r;
+}
+
+int db_pipeline_finish(struct db *db)
+{
+	PGresult *res;
+	int ok = 0;
+
+	if (db->conn == NULL)
+		return -1;
+	/* drain up to and including the sync point; a NULL is either the end
+	 * of one statement's results or nothing left at all */
+	for (;;) {
+		res = PQgetResult(db->conn);
+		if (res == NULL) {
+			if (PQexitPipelineMode(db->conn) || PQstatus(db->conn) == CONNECTION_BAD)
+				break;
+			continue;
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+			ok = 1;
+		PQclear(res);
+	}
+	if (PQstatus(db->conn) == CONNECTION_BAD) {
+		db_fail(db, "pipeline", NULL);
+		return -1;
+	}
+	return ok && !db->pipeline_failed ? 0 : -1;
+}
+
+long db_res_affected(const struct db_res *r)
+{
+	return strtol(PQcmdTuples(r->res), NULL, 10);
 }

@@ -55,6 +55,23 @@ struct db_res *db_query(struct db *db, const char *stmt, int n, const char *cons
 /* as db_query for statements without rows: affected rows, or -1 */
 long db_cmd(struct db *db, const char *stmt, int n, const char *const *vals, const int *lens,
 	    const int *binary);
+/* Pipeline: send many prepared statements without waiting, then read
+ * their results in order, saving a round trip per statement.  Keep what is
+ * sent in one pipeline modest (a batch of mails, not a mailbox): results
+ * are read only after db_pipeline_end(), so they wait in socket buffers.
+ *   db_pipeline_begin(db); db_send(...) x N; db_pipeline_end(db);
+ *   db_pipeline_result(db) x N  (NULL on error: later ones fail too);
+ *   db_pipeline_finish(db)      (reads what is left, leaves pipeline mode)
+ * Inside a transaction, an error aborts it: roll back after finishing. */
+int db_pipeline_begin(struct db *db);
+int db_send(struct db *db, const char *stmt, int n, const char *const *vals, const int *lens,
+	    const int *binary);
+int db_pipeline_end(struct db *db);
+struct db_res *db_pipeline_result(struct db *db);
+int db_pipeline_finish(struct db *db);
+/* affected rows of a command result ("INSERT 0 1" gives 1) */
+long db_res_affected(const struct db_res *r);
+
 /* SQLSTATE of the last error ("" if none) */
 const char *db_sqlstate(const struct db *db);
 

@@ -12,7 +12,8 @@
  *     reads their raw bytes, parses each (lib/mime.h), and writes ticket,
  *     message, timeline event and attachments, marks the item done and
  *     queues NOTIFY ticket_change; one statement per mail plus one per
- *     attachment.
+ *     attachment, all sent in one libpq pipeline and their results read
+ *     after, so a batch costs a few round trips, not one per statement.
  *  3. commit.  A crash anywhere before it rolls everything back and the
  *     rows are still 'new'; after it they are 'done'.  message has a UNIQUE
  *     inbound_item_id, so no path can make two tickets of one item.
@@ -87,10 +88,10 @@ static const struct db_stmt intake_stmts[] = {
 	  " SELECT m.id, m.ticket_id, pg_notify('ticket_change',"
 	  "  json_build_object('id', m.ticket_id, 'op', 'created')::text) FROM m" },
 	{ "intake_attachment",
-	  "WITH b AS (INSERT INTO blob (sha256, size, data) VALUES ($3, $4, $5)"
+	  "WITH b AS (INSERT INTO blob (sha256, size, data) VALUES ($2, $3, $4)"
 	  "  ON CONFLICT (sha256) DO NOTHING)"
 	  " INSERT INTO attachment (message_id, idx, filename, content_type, size, sha256,"
-	  "  content_id) VALUES ($1, $2, $6, $7, $4, $3, $8)" },
+	  "  content_id) VALUES (currval('message_id_seq'), $1, $5, $6, $3, $2, $7)" },
 	{ "intake_failed",
 	  "UPDATE inbound_item SET last_error = $2,"
 	  " not_before = $3::timestamptz + make_interval(secs => least(3600, 10 * 2 ^ attempts))"
@@ -108,6 +109,9 @@ struct intake_item {
 	const char *raw; /* in the batch result or own result */
 	size_t raw_len;
 	struct db_res *own; /* raw fetched alone (big items) */
+	/* filled when sent, for the log line after the results */
+	size_t natt;
+	const char *state;
 };
 
 struct intake {
@@ -339,33 +343,33 @@ static const char *intake_text(struct intake *in, const char *s, int *undecodabl
 	return r ? r : "";
 }
 
-static int intake_attachments(struct intake *in, const char *message_id,
-			      const struct mime_mail *m, int *undecodable)
+/* attachments refer to the message just inserted in this session
+ * (currval), so they can be pipelined behind it */
+static int intake_attachments(struct intake *in, const struct mime_mail *m, int *undecodable)
 {
 	for (size_t i = 0; i < m->natt; i++) {
 		const struct mime_attachment *a = &m->att[i];
 		unsigned char sha[SHA256_DIGEST_LENGTH];
 		char idx[32], size[32];
-		const char *vals[8];
-		int lens[8] = { 0 }, binary[8] = { 0 };
+		const char *vals[7];
+		int lens[7] = { 0 }, binary[7] = { 0 };
 
 		SHA256(a->data, a->size, sha);
 		snprintf(idx, sizeof(idx), "%zu", i);
 		snprintf(size, sizeof(size), "%zu", a->size);
-		vals[0] = message_id;
-		vals[1] = idx;
-		vals[2] = (const char *)sha;
-		lens[2] = sizeof(sha);
-		binary[2] = 1;
-		vals[3] = size;
-		vals[4] = a->size ? (const char *)a->data : "";
-		lens[4] = (int)a->size;
-		binary[4] = 1;
-		vals[5] = intake_text(in, a->filename, undecodable);
-		vals[6] = intake_text(in, a->content_type ? a->content_type : "application/octet-stream",
+		vals[0] = idx;
+		vals[1] = (const char *)sha;
+		lens[1] = sizeof(sha);
+		binary[1] = 1;
+		vals[2] = size;
+		vals[3] = a->size ? (const char *)a->data : "";
+		lens[3] = (int)a->size;
+		binary[3] = 1;
+		vals[4] = intake_text(in, a->filename, undecodable);
+		vals[5] = intake_text(in, a->content_type ? a->content_type : "application/octet-stream",
 				      undecodable);
-		vals[7] = a->content_id ? intake_text(in, a->content_id, undecodable) : NULL;
-		if (db_cmd(in->db, "intake_attachment", 8, vals, lens, binary) != 1)
+		vals[6] = a->content_id ? intake_text(in, a->content_id, undecodable) : NULL;
+		if (db_send(in->db, "intake_attachment", 7, vals, lens, binary) < 0)
 			return -1;
 	}
 	return 0;
@@ -379,14 +383,14 @@ static const char *intake_flags(struct intake *in, const char *state, int undeco
 			   undecodable ? "undecodable" : "");
 }
 
-/* one mail: ticket, message, event, attachments, item done */
-static int intake_store(struct intake *in, struct intake_item *it, int giveup)
+/* one mail: send its ticket, message, event and item update, then its
+ * attachments, into the pipeline */
+static int intake_send(struct intake *in, struct intake_item *it, int giveup)
 {
 	struct mime_mail m;
 	const char *state, *vals[16];
 	char id[32], now[64], date[64];
-	int und = 0, r = -1;
-	struct db_res *res;
+	int und;
 
 	pool_clear(in->pool);
 	intake_parse(in, it, giveup, &m, &state);
@@ -408,18 +412,30 @@ static int intake_store(struct intake *in, struct intake_item *it, int giveup)
 	vals[14] = state;
 	vals[15] = m.notes ? intake_text(in, m.notes, &und) : NULL;
 	vals[2] = intake_flags(in, state, und);
-	res = db_query(in->db, "intake_mail", 16, vals, NULL, NULL, 0);
-	if (res == NULL || db_res_rows(res) != 1)
-		goto out;
-	if (intake_attachments(in, db_res_val(res, 0, 0), &m, &und) < 0)
-		goto out;
-	log_info("item=%lld: ticket=%s created from %zu bytes, %zu attachment%s%s%s", it->id,
-		 db_res_val(res, 0, 1), it->raw_len, m.natt, m.natt == 1 ? "" : "s",
-		 strcmp(state, "ok") ? ", " : "", strcmp(state, "ok") ? state : "");
-	r = 0;
-out:
+	it->natt = m.natt;
+	it->state = state; /* a string constant */
+	if (db_send(in->db, "intake_mail", 16, vals, NULL, NULL) < 0)
+		return -1;
+	return intake_attachments(in, &m, &und);
+}
+
+/* read one mail's results in the order intake_send sent them */
+static int intake_collect(struct intake *in, struct intake_item *it)
+{
+	struct db_res *res = db_pipeline_result(in->db);
+	int ok = res != NULL && db_res_rows(res) == 1;
+
+	if (ok)
+		log_info("item=%lld: ticket=%s created from %zu bytes, %zu attachment%s%s%s", it->id,
+			 db_res_val(res, 0, 1), it->raw_len, it->natt, it->natt == 1 ? "" : "s",
+			 strcmp(it->state, "ok") ? ", " : "", strcmp(it->state, "ok") ? it->state : "");
 	db_res_free(res);
-	return r;
+	for (size_t i = 0; ok && i < it->natt; i++) {
+		res = db_pipeline_result(in->db);
+		ok = res != NULL && db_res_affected(res) == 1;
+		db_res_free(res);
+	}
+	return ok ? 0 : -1;
 }
 
 static void intake_release(struct intake_item *items, int n, struct db_res *small)
@@ -438,7 +454,7 @@ static int intake_batch(struct intake *in, struct intake_item *items, int n, int
 {
 	struct db_res *small = NULL;
 	struct buf ids;
-	int m, r = -1;
+	int m, sent, r = -1;
 
 	buf_init(&ids, 32 * INTAKE_MAX_BATCH);
 	if (db_begin(in->db) < 0)
@@ -446,9 +462,18 @@ static int intake_batch(struct intake *in, struct intake_item *items, int n, int
 	m = intake_lock(in, items, n, &ids);
 	if (m < 0 || intake_fetch(in, items, m, &ids, &small) < 0)
 		goto out;
-	for (int i = 0; i < m; i++)
-		if (intake_store(in, &items[i], giveup || items[i].attempts > in->max_attempts) < 0)
-			goto out;
+	if (db_pipeline_begin(in->db) < 0)
+		goto out;
+	for (sent = 0; sent < m; sent++)
+		if (intake_send(in, &items[sent], giveup || items[sent].attempts > in->max_attempts) < 0)
+			break;
+	r = db_pipeline_end(in->db);
+	for (int i = 0; r == 0 && i < sent; i++)
+		r = intake_collect(in, &items[i]);
+	if (db_pipeline_finish(in->db) < 0 || sent < m)
+		r = -1;
+	if (r < 0)
+		goto out;
 	r = db_commit(in->db);
 out:
 	if (r < 0)
