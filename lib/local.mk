@@ -36,6 +36,6 @@ lib_test_mime_corpus_LDADD = $(MDG_LIBS) $(JANSSON_LIBS)
 TESTS += lib/test_mime_corpus
 
 # the MIME parse benchmark: built on demand (make tests/bench/mime_bench), never run by make check
-EXTRA_PROGRAMS = tests/bench/mime_bench
+EXTRA_PROGRAMS += tests/bench/mime_bench
 tests_bench_mime_bench_SOURCES = tests/bench/mime_bench.c
 tests_bench_mime_bench_LDADD = $(MDG_LIBS)
