@@ -18,6 +18,7 @@
 
 #include "charset.h"
 #include "pool.h"
+#include "utf8.h"
 
 #define CHARSET_LABEL_MAX 40
 #define CHARSET_U16_CHUNK 2048
@@ -263,30 +264,6 @@ static void charset_copy(struct charset_out *o, const char *s, size_t len)
 	}
 }
 
-static size_t charset_enc_utf8(char *d, uint32_t c)
-{
-	if (c < 0x80) {
-		d[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		d[0] = (char)(0xC0 | (c >> 6));
-		d[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		d[0] = (char)(0xE0 | (c >> 12));
-		d[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		d[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	d[0] = (char)(0xF0 | (c >> 18));
-	d[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-	d[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-	d[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
-}
-
 /* UTF-16 chunk to UTF-8; *lead carries a high surrogate across chunks;
  * lone surrogates and U+0000 become U+FFFD */
 static void charset_put_u16(struct charset_out *o, const UChar *u, size_t n, uint32_t *lead)
@@ -301,12 +278,12 @@ static void charset_put_u16(struct charset_out *o, const UChar *u, size_t n, uin
 			if (c >= 0xDC00 && c <= 0xDFFF) {
 				c = 0x10000 + ((*lead - 0xD800) << 10) + (c - 0xDC00);
 				*lead = 0;
-				t += charset_enc_utf8(tmp + t, c);
+				t += utf8_encode(tmp + t, c);
 				continue;
 			}
 			*lead = 0;
 			o->bad++;
-			t += charset_enc_utf8(tmp + t, 0xFFFD);
+			t += utf8_encode(tmp + t, 0xFFFD);
 		}
 		if (c >= 0xD800 && c <= 0xDBFF) {
 			*lead = c;
@@ -316,7 +293,7 @@ static void charset_put_u16(struct charset_out *o, const UChar *u, size_t n, uin
 			o->bad++;
 			c = 0xFFFD;
 		}
-		t += charset_enc_utf8(tmp + t, c);
+		t += utf8_encode(tmp + t, c);
 		if (t > sizeof(tmp) - 8) {
 			if (charset_out_put(o, tmp, t) < 0)
 				return;

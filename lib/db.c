@@ -42,6 +42,19 @@ struct db_res {
 	PGresult *res;
 };
 
+/* our handle on a result; takes ownership (clears it on failure) */
+static struct db_res *db_res_wrap(PGresult *res)
+{
+	struct db_res *r = malloc(sizeof(*r));
+
+	if (r == NULL) {
+		PQclear(res);
+		return NULL;
+	}
+	r->res = res;
+	return r;
+}
+
 /* first line of the connection's error message */
 static const char *db_errline(const struct db *db, char *buf, size_t len)
 {
@@ -250,7 +263,6 @@ int db_rollback(struct db *db)
 struct db_res *db_query(struct db *db, const char *stmt, int n, const char *const *vals,
 			const int *lens, const int *binary, int result_binary)
 {
-	struct db_res *r;
 	PGresult *res;
 	ExecStatusType st;
 
@@ -264,13 +276,7 @@ struct db_res *db_query(struct db *db, const char *stmt, int n, const char *cons
 		PQclear(res);
 		return NULL;
 	}
-	r = malloc(sizeof(*r));
-	if (r == NULL) {
-		PQclear(res);
-		return NULL;
-	}
-	r->res = res;
-	return r;
+	return db_res_wrap(res);
 }
 
 long db_cmd(struct db *db, const char *stmt, int n, const char *const *vals, const int *lens,
@@ -385,7 +391,6 @@ struct db_res *db_pipeline_result(struct db *db)
 {
 	PGresult *res, *extra;
 	ExecStatusType st;
-	struct db_res *r;
 
 	if (db->conn == NULL)
 		return NULL;
@@ -404,13 +409,7 @@ struct db_res *db_pipeline_result(struct db *db)
 		PQclear(res);
 		return NULL;
 	}
-	r = malloc(sizeof(*r));
-	if (r == NULL) {
-		PQclear(res);
-		return NULL;
-	}
-	r->res = res;
-	return r;
+	return db_res_wrap(res);
 }
 
 int db_pipeline_finish(struct db *db)

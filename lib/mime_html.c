@@ -10,6 +10,7 @@
 #include "mime_header.h"
 #include "mime_html.h"
 #include "pool.h"
+#include "utf8.h"
 
 #define MIME_HTML_TAG_MAX 16
 
@@ -91,32 +92,6 @@ static void mime_html_newline(struct mime_html_out *o, int hard)
 	o->line_start = 1;
 }
 
-static size_t mime_html_utf8(char *d, uint32_t c)
-{
-	if (c == 0 || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		c = 0xFFFD;
-	if (c < 0x80) {
-		d[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		d[0] = (char)(0xC0 | (c >> 6));
-		d[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		d[0] = (char)(0xE0 | (c >> 12));
-		d[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		d[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	d[0] = (char)(0xF0 | (c >> 18));
-	d[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-	d[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-	d[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
-}
-
 /* &#123; &#x7B; */
 static size_t mime_html_numeric(struct mime_html_out *o, const char *s, size_t n)
 {
@@ -140,7 +115,7 @@ static size_t mime_html_numeric(struct mime_html_out *o, const char *s, size_t n
 		return 0;
 	if (c == 0xA0)
 		c = ' ';
-	mime_html_put(o, u, mime_html_utf8(u, c));
+	mime_html_put(o, u, utf8_encode(u, c));
 	return i < n && s[i] == ';' ? i + 1 : i;
 }
 

@@ -3,6 +3,7 @@
 #ifndef MDG_UTF8_H
 #define MDG_UTF8_H
 #include <stddef.h>
+#include <stdint.h>
 
 struct pool;
 
@@ -12,5 +13,9 @@ int utf8_valid(const char *s, size_t len);
  * replaced by U+FFFD; *replaced (if not NULL) is set when that happened.
  * NULL only when the pool is exhausted. */
 const char *utf8_clean(struct pool *p, const char *s, size_t len, int *replaced);
+
+/* code point c as UTF-8 into d (room for 4 bytes); NUL, surrogates and
+ * values past U+10FFFF become U+FFFD.  Returns the bytes written. */
+size_t utf8_encode(char *d, uint32_t c);
 
 #endif
