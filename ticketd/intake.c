@@ -49,6 +49,12 @@ const struct config_key intake_config_keys[] = {
 	  "inbound items turned into tickets per transaction" },
 	{ "ticketd.intake_max_attempts", CFG_INT, "5", 1, 100,
 	  "tries before an item is taken unparsed (or, failing that, marked dead)" },
+	{ "ticketd.subject_tag", CFG_STR, "[受付番号:%d]", 0, 0,
+	  "the ticket tag in the subject of outgoing mail, with %d for the ticket number; a reply"
+	  " whose subject carries it joins that ticket when it comes from the ticket's correspondent" },
+	{ "ticketd.sender_limit_per_hour", CFG_INT, "20", 1, 100000,
+	  "mails one sender may open as new tickets in an hour; past it (a mail loop, or a flood)"
+	  " further mails join the sender's latest ticket instead" },
 	{ "mime.max_depth", CFG_INT, "20", 1, 1000, "deepest multipart nesting parsed" },
 	{ "mime.max_parts", CFG_INT, "500", 1, 100000, "most MIME parts parsed in one mail" },
 	{ "mime.max_headers", CFG_INT, "2000", 10, 1000000, "most header fields read per part" },
@@ -70,28 +76,73 @@ static const struct db_stmt intake_stmts[] = {
 	  " ORDER BY id FOR UPDATE SKIP LOCKED" },
 	/* binary results: id as int8, raw as bytes */
 	{ "intake_raw", "SELECT id, raw FROM inbound_item WHERE id = ANY($1::bigint[])" },
+	/* One mail, one statement.  Which ticket it joins, in order: the
+	 * outgoing mail a delivery report is about; a message named in
+	 * In-Reply-To/References ($17); the ticket of the subject tag ($18) when
+	 * the sender is its correspondent; the sender's latest ticket when the
+	 * sender sent more than $23 mails in the last hour (a loop).  Else a new
+	 * ticket, routed ($24-$29) - unless the mail is automatic ($19), which
+	 * never makes a ticket: the item is kept, done, with the reason.  A
+	 * citizen's reply reopens a resolved ticket; automatic mail reopens
+	 * nothing.  Always returns one row: message id, ticket id (NULL when no
+	 * ticket), what happened. */
 	{ "intake_mail",
-	  "WITH t AS ("
-	  "  INSERT INTO ticket (channel, subject, flags, created_at, updated_at, last_inbound_at)"
-	  "  SELECT i.channel, $2, $3::text[], $4, $4, i.arrived_at FROM inbound_item i"
-	  "  WHERE i.id = $1 RETURNING id),"
-	  " m AS ("
-	  "  INSERT INTO message (ticket_id, inbound_item_id, direction, subject, from_name,"
+	  "WITH dsn AS (SELECT m.id, m.ticket_id FROM message m WHERE $19::text = 'dsn'"
+	  "   AND m.message_id_hdr = $20 AND m.direction = 'out' ORDER BY m.id DESC LIMIT 1),"
+	  " thr AS (SELECT m.ticket_id AS id FROM message m"
+	  "   WHERE m.message_id_hdr = ANY($17::text[]) ORDER BY m.id DESC LIMIT 1),"
+	  " tag AS (SELECT t.id FROM ticket t WHERE t.id = $18::bigint AND t.correspondent = lower($6)),"
+	  " recent AS (SELECT count(*) AS n, max(m.ticket_id) AS last FROM message m"
+	  "   WHERE m.direction = 'in' AND $6 <> '' AND lower(m.from_addr) = lower($6)"
+	  "   AND m.created_at > $4::timestamptz - interval '1 hour'),"
+	  " found AS (SELECT coalesce((SELECT ticket_id FROM dsn), (SELECT id FROM thr),"
+	  "   (SELECT id FROM tag)) AS id),"
+	  " pick AS (SELECT coalesce(f.id, CASE WHEN r.n >= $23 THEN r.last END) AS id,"
+	  "   CASE WHEN f.id IS NULL AND r.n >= $23 AND r.last IS NOT NULL THEN 'loop'"
+	  "   ELSE $19::text END AS auto_kind FROM found f, recent r),"
+	  " t_new AS (INSERT INTO ticket (channel, subject, flags, created_at, updated_at,"
+	  "   last_inbound_at, correspondent, queue, category, priority, tags, routed_rule_id,"
+	  "   routed_rule_name)"
+	  "  SELECT i.channel, $2, $3::text[], $4, $4, i.arrived_at, lower($6),"
+	  "   coalesce($24, 'general'), $25, coalesce($26::int, 0), coalesce($27::text[], '{}'),"
+	  "   $28::int, $29 FROM inbound_item i, pick"
+	  "  WHERE i.id = $1 AND pick.id IS NULL AND pick.auto_kind IS NULL RETURNING id),"
+	  " t_upd AS (UPDATE ticket t SET updated_at = $4,"
+	  "   last_inbound_at = (SELECT arrived_at FROM inbound_item WHERE id = $1),"
+	  "   status = CASE WHEN pick.auto_kind IS NULL"
+	  "    AND t.status IN ('resolved', 'closed', 'waiting_citizen') THEN 'open' ELSE t.status END,"
+	  "   has_new_reply = t.has_new_reply OR pick.auto_kind IS NULL OR pick.auto_kind = 'dsn'"
+	  "  FROM pick WHERE t.id = pick.id RETURNING t.id, pick.auto_kind),"
+	  " tt AS (SELECT id, 'created' AS op FROM t_new UNION ALL"
+	  "  SELECT id, coalesce(auto_kind, 'reply') FROM t_upd),"
+	  " m AS (INSERT INTO message (ticket_id, inbound_item_id, direction, subject, from_name,"
 	  "   from_addr, to_list, cc_list, date_header, message_id_hdr, in_reply_to,"
-	  "   references_hdr, body_text, body_html, parse_state, parse_notes, created_at)"
-	  "  SELECT t.id, $1, 'in', $2, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $4"
-	  "  FROM t RETURNING id, ticket_id),"
+	  "   references_hdr, body_text, body_html, parse_state, parse_notes, created_at,"
+	  "   auto_kind, orig_from, orig_to, orig_subject, orig_date, forward_kind, dsn_for)"
+	  "  SELECT tt.id, $1, 'in', $2, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $4,"
+	  "   (SELECT auto_kind FROM pick), $30, $31, $32, $33, $34, (SELECT id FROM dsn)"
+	  "  FROM tt RETURNING id, ticket_id),"
+	  " d AS (UPDATE message SET delivery_state = 'failed', delivery_note = $22"
+	  "   WHERE id = (SELECT id FROM dsn) AND $21::boolean),"
 	  " e AS (INSERT INTO ticket_event (ticket_id, at, kind, detail)"
-	  "  SELECT id, $4, 'created', $15 FROM t),"
-	  " u AS (UPDATE inbound_item SET state = 'done', ticket_id = (SELECT id FROM t),"
-	  "  done_at = $4, last_error = NULL WHERE id = $1)"
-	  " SELECT m.id, m.ticket_id, pg_notify('ticket_change',"
-	  "  json_build_object('id', m.ticket_id, 'op', 'created')::text) FROM m" },
+	  "  SELECT tt.id, $4, CASE tt.op WHEN 'created' THEN 'created' WHEN 'reply' THEN 'reply_in'"
+	  "   WHEN 'dsn' THEN 'delivery_report' ELSE 'auto_in' END,"
+	  "   CASE tt.op WHEN 'dsn' THEN $22 WHEN 'created' THEN $15 ELSE tt.op END FROM tt),"
+	  " u AS (UPDATE inbound_item SET state = 'done', ticket_id = (SELECT id FROM tt),"
+	  "   done_at = $4, last_error = CASE WHEN (SELECT id FROM tt) IS NULL THEN"
+	  "   'automatic mail (' || (SELECT auto_kind FROM pick) || ') with no ticket to join:"
+	  " kept, no ticket made' END WHERE id = $1)"
+	  " SELECT (SELECT id FROM m), (SELECT ticket_id FROM m), coalesce((SELECT op FROM tt),"
+	  "  'none'), (SELECT pg_notify('ticket_change', json_build_object('id', tt.id, 'op',"
+	  "  tt.op)::text) FROM tt)" },
+	/* the message is found by its item, so an automatic mail that made no
+	 * message stores no attachment */
 	{ "intake_attachment",
-	  "WITH b AS (INSERT INTO blob (sha256, size, data) VALUES ($2, $3, $4)"
+	  "WITH msg AS (SELECT id FROM message WHERE inbound_item_id = $8),"
+	  " b AS (INSERT INTO blob (sha256, size, data) SELECT $2, $3, $4 FROM msg"
 	  "  ON CONFLICT (sha256) DO NOTHING)"
 	  " INSERT INTO attachment (message_id, idx, filename, content_type, size, sha256,"
-	  "  content_id) VALUES (currval('message_id_seq'), $1, $5, $6, $3, $2, $7)" },
+	  "  content_id) SELECT msg.id, $1, $5, $6, $3, $2, $7 FROM msg" },
 	{ "intake_failed",
 	  "UPDATE inbound_item SET last_error = $2,"
 	  " not_before = $3::timestamptz + make_interval(secs => least(3600, 10 * 2 ^ attempts))"
@@ -116,8 +167,11 @@ struct intake_item {
 
 struct intake {
 	struct db *db;
+	struct route *route; /* NULL until the loop hands it over */
 	int batch;
 	int max_attempts;
+	char tag_format[128];
+	char sender_limit[16];
 	struct mime_limits lim;
 	struct pool *pool; /* one per mail, cleared between mails */
 };
@@ -148,6 +202,9 @@ void intake_configure(struct intake *in, const struct config *cfg)
 {
 	in->batch = (int)config_int(cfg, "ticketd.intake_batch");
 	in->max_attempts = (int)config_int(cfg, "ticketd.intake_max_attempts");
+	snprintf(in->tag_format, sizeof(in->tag_format), "%s", config_str(cfg, "ticketd.subject_tag"));
+	snprintf(in->sender_limit, sizeof(in->sender_limit), "%ld",
+		 config_int(cfg, "ticketd.sender_limit_per_hour"));
 	mime_limits_default(&in->lim);
 	in->lim.max_depth = (size_t)config_int(cfg, "mime.max_depth");
 	in->lim.max_parts = (size_t)config_int(cfg, "mime.max_parts");
@@ -343,16 +400,17 @@ static const char *intake_text(struct intake *in, const char *s, int *undecodabl
 	return r ? r : "";
 }
 
-/* attachments refer to the message just inserted in this session
- * (currval), so they can be pipelined behind it */
-static int intake_attachments(struct intake *in, const struct mime_mail *m, int *undecodable)
+/* attachments find their message by the item id, so they can be
+ * pipelined behind it */
+static int intake_attachments(struct intake *in, const struct mime_mail *m, const char *item,
+			      int *undecodable)
 {
 	for (size_t i = 0; i < m->natt; i++) {
 		const struct mime_attachment *a = &m->att[i];
 		unsigned char sha[SHA256_DIGEST_LENGTH];
 		char idx[32], size[32];
-		const char *vals[7];
-		int lens[7] = { 0 }, binary[7] = { 0 };
+		const char *vals[8];
+		int lens[8] = { 0 }, binary[8] = { 0 };
 
 		SHA256(a->data, a->size, sha);
 		snprintf(idx, sizeof(idx), "%zu", i);
@@ -369,7 +427,8 @@ static int intake_attachments(struct intake *in, const struct mime_mail *m, int 
 		vals[5] = intake_text(in, a->content_type ? a->content_type : "application/octet-stream",
 				      undecodable);
 		vals[6] = a->content_id ? intake_text(in, a->content_id, undecodable) : NULL;
-		if (db_send(in->db, "intake_attachment", 7, vals, lens, binary) < 0)
+		vals[7] = item;
+		if (db_send(in->db, "intake_attachment", 8, vals, lens, binary) < 0)
 			return -1;
 	}
 	return 0;
@@ -383,12 +442,82 @@ static const char *intake_flags(struct intake *in, const char *state, int undeco
 			   undecodable ? "undecodable" : "");
 }
 
-/* one mail: send its ticket, message, event and item update, then its
- * attachments, into the pipeline */
+#define INTAKE_NPARAMS 34
+
+/* append s as one quoted element of a PostgreSQL array literal */
+static int intake_array_elem(struct buf *b, const char *s, size_t len)
+{
+	if (buf_append_str(b, b->len > 1 ? ",\"" : "\"") < 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if ((s[i] == '"' || s[i] == '\\') && buf_append(b, "\\", 1) < 0)
+			return -1;
+		if (buf_append(b, &s[i], 1) < 0)
+			return -1;
+	}
+	return buf_append_str(b, "\"");
+}
+
+/* the message ids a reply names (In-Reply-To, then the last References),
+ * as a text[] literal for the threading look-up */
+static const char *intake_thread_ids(struct intake *in, const struct mime_mail *m, int *und)
+{
+	const char *refs = m->references ? intake_text(in, m->references, und) : "";
+	const char *p = refs + strlen(refs);
+	struct buf b;
+	const char *r;
+	int n = 0;
+
+	buf_init(&b, 8192);
+	buf_append_str(&b, "{");
+	if (m->in_reply_to != NULL) {
+		const char *irt = intake_text(in, m->in_reply_to, und);
+		intake_array_elem(&b, irt, strlen(irt));
+	}
+	/* newest last in References: walk back over at most 20 ids */
+	while (p > refs && n < 20) {
+		const char *e = p;
+		while (p > refs && p[-1] != ' ')
+			p--;
+		if (e > p && intake_array_elem(&b, p, (size_t)(e - p)) == 0)
+			n++;
+		while (p > refs && p[-1] == ' ')
+			p--;
+	}
+	if (buf_append_str(&b, "}") < 0)
+		buf_reset(&b);
+	r = pool_strdup(in->pool, b.len ? b.data : "{}");
+	buf_free(&b);
+	return r;
+}
+
+/* the parts of the statement that classify the mail: thread keys and tag
+ * ($17-$18), automatic kind and delivery report ($19-$23) */
+static void intake_params_thread(struct intake *in, const struct mime_mail *m, const char **v,
+				 int *und)
+{
+	v[16] = intake_thread_ids(in, m, und);
+	v[17] = NULL;
+	v[18] = NULL;
+	v[19] = NULL;
+	v[20] = "false";
+	v[21] = NULL;
+	v[22] = in->sender_limit;
+}
+
+/* routing ($24-$29) and the origin of a forwarded item ($30-$34) */
+static void intake_params_route(struct intake *in, const struct mime_mail *m, const char **v,
+				int *und)
+{
+	for (int i = 23; i < INTAKE_NPARAMS; i++)
+		v[i] = NULL;
+}
+
+/* one mail: send its statement, then its attachments, into the pipeline */
 static int intake_send(struct intake *in, struct intake_item *it, int giveup)
 {
 	struct mime_mail m;
-	const char *state, *vals[16];
+	const char *state, *vals[INTAKE_NPARAMS];
 	char id[32], now[64], date[64];
 	int und;
 
@@ -411,28 +540,40 @@ static int intake_send(struct intake *in, struct intake_item *it, int giveup)
 	vals[13] = m.body_html ? intake_text(in, m.body_html, &und) : NULL;
 	vals[14] = state;
 	vals[15] = m.notes ? intake_text(in, m.notes, &und) : NULL;
+	intake_params_thread(in, &m, vals, &und);
+	intake_params_route(in, &m, vals, &und);
 	vals[2] = intake_flags(in, state, und);
 	it->natt = m.natt;
 	it->state = state; /* a string constant */
-	if (db_send(in->db, "intake_mail", 16, vals, NULL, NULL) < 0)
+	if (db_send(in->db, "intake_mail", INTAKE_NPARAMS, vals, NULL, NULL) < 0)
 		return -1;
-	return intake_attachments(in, &m, &und);
+	return intake_attachments(in, &m, id, &und);
 }
 
 /* read one mail's results in the order intake_send sent them */
 static int intake_collect(struct intake *in, struct intake_item *it)
 {
 	struct db_res *res = db_pipeline_result(in->db);
-	int ok = res != NULL && db_res_rows(res) == 1;
+	int ok = res != NULL && db_res_rows(res) == 1, made = 0;
 
-	if (ok)
-		log_info("item=%lld: ticket=%s created from %zu bytes, %zu attachment%s%s%s", it->id,
-			 db_res_val(res, 0, 1), it->raw_len, it->natt, it->natt == 1 ? "" : "s",
+	if (ok && db_res_null(res, 0, 1))
+		log_info("item=%lld: automatic mail with no ticket to join; kept, no ticket made",
+			 it->id);
+	else if (ok) {
+		const char *op = db_res_val(res, 0, 2);
+
+		made = 1;
+		log_info("item=%lld: ticket=%s %s from %zu bytes, %zu attachment%s%s%s", it->id,
+			 db_res_val(res, 0, 1),
+			 strcmp(op, "created") == 0 ? "created" :
+			 strcmp(op, "reply") == 0 ? "got a reply" : "got an automatic mail",
+			 it->raw_len, it->natt, it->natt == 1 ? "" : "s",
 			 strcmp(it->state, "ok") ? ", " : "", strcmp(it->state, "ok") ? it->state : "");
+	}
 	db_res_free(res);
 	for (size_t i = 0; ok && i < it->natt; i++) {
 		res = db_pipeline_result(in->db);
-		ok = res != NULL && db_res_affected(res) == 1;
+		ok = res != NULL && db_res_affected(res) == (made ? 1 : 0);
 		db_res_free(res);
 	}
 	return ok ? 0 : -1;

@@ -69,7 +69,7 @@ def mail(i, charset=None, attach=None, message_id=None):
     else:
         m = text
     m['Subject'] = Header(subject, cs)
-    m['From'] = formataddr(('区民 太郎', f'citizen{i % 97}@example.jp'), cs)
+    m['From'] = formataddr(('区民 太郎', f'citizen{i}@example.jp'), cs)
     m['To'] = 'kucho-soudan@city.example.lg.jp'
     m['Date'] = formatdate(1795000000 + i * 60, localtime=False)
     m['Message-ID'] = message_id or f'<test-{i}@example.jp>'
