@@ -11,8 +11,9 @@ ticketd_libticketd_a_SOURCES = \
 	ticketd/messages.c ticketd/messages.h \
 	ticketd/sse.c ticketd/sse.h \
 	ticketd/webroot.c ticketd/webroot.h \
-	ticketd/intake.c ticketd/intake.h
-ticketd_libticketd_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
+	ticketd/intake.c ticketd/intake.h \
+	ticketd/route.c ticketd/route.h
+ticketd_libticketd_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(ICU_CFLAGS)
 TICKETD_LIBS = ticketd/libticketd.a $(MDG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS)
 
 bin_PROGRAMS += ticketd/ticketd
@@ -28,3 +29,9 @@ ticketd_test_webroot_LDADD = $(TICKETD_LIBS)
 ticketd_test_sse_SOURCES = ticketd/test_sse.c
 ticketd_test_sse_LDADD = $(TICKETD_LIBS)
 TESTS += ticketd/test_messages ticketd/test_webroot ticketd/test_sse
+
+# routing rules (route.c): matching, NFKC folding, patterns
+check_PROGRAMS += ticketd/test_route
+ticketd_test_route_SOURCES = ticketd/test_route.c
+ticketd_test_route_LDADD = $(TICKETD_LIBS)
+TESTS += ticketd/test_route
