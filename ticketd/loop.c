@@ -8,7 +8,14 @@
  * stream within milliseconds of the NOTIFY.
  *
  * A signal that lands between the flag check and poll() waits for the
- * next wake-up, at most the 1 s tick. */
+ * next wake-up, at most the 1 s tick.
+ *
+ * The routing rules (route.h) are read at the first connection, after
+ * every reconnect (a NOTIFY route_change sent meanwhile is lost) and on
+ * NOTIFY route_change, always before intake's batch of the same turn, so
+ * a mail that arrives after an admin's edit meets the edited rules.
+ * Intake waits until the rules have been read once: a mail routed by no
+ * rules because the load had not happened yet would stay unrouted. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -23,6 +30,7 @@
 #include "intake.h"
 #include "log.h"
 #include "loop.h"
+#include "route.h"
 
 #define LOOP_TICK_MS 1000
 /* rounds of "deliver notifications, serve" before we poll again */
@@ -35,6 +43,10 @@ struct loop {
 	struct api *api;
 	struct http *http;
 	struct intake *intake;
+	struct route *route;
+	int route_due; /* reload the rules this turn */
+	int route_failed; /* the last reload failed: again on the tick */
+	int route_ready; /* loaded once: intake may run */
 	int64_t next_tick;
 	int intake_due; /* run a batch this turn */
 	int busy; /* more to do at once: poll without sleeping */
@@ -66,12 +78,14 @@ struct loop *loop_new(struct config *cfg, const struct config_key *const *tables
 	loop_log_level(cfg);
 	l->api = api_new(db, cfg);
 	l->intake = l->api ? intake_new(db, cfg) : NULL;
-	if (l->intake == NULL) {
+	l->route = l->intake ? route_new(db) : NULL;
+	if (l->route == NULL) {
 		loop_free(l);
 		return NULL;
 	}
 	db_listen(db, "inbound");
 	db_listen(db, "ticket_change");
+	db_listen(db, "route_change");
 	l->http = http_new(cfg, api_handle, l->api);
 	if (l->http == NULL) {
 		loop_free(l);
@@ -90,6 +104,7 @@ void loop_free(struct loop *l)
 	api_free(l->api);
 	if (l->intake != NULL)
 		intake_free(l->intake);
+	route_free(l->route); /* after intake, which uses it */
 	db_free(l->db);
 	config_free(l->cfg);
 	free(l);
@@ -125,6 +140,8 @@ static void loop_on_notify(void *arg, const char *channel, const char *payload)
 		l->intake_due = 1;
 	else if (strcmp(channel, "ticket_change") == 0)
 		api_ticket_change(l->api, payload);
+	else if (strcmp(channel, "route_change") == 0)
+		l->route_due = 1;
 }
 
 static int loop_notifications(struct loop *l)
@@ -151,8 +168,11 @@ static void loop_db(struct loop *l)
 {
 	int up = db_ensure(l->db) == 0;
 
-	if (up && !l->was_connected)
-		l->intake_due = 1; /* NOTIFYs sent while we were away are lost: rescan */
+	if (up && !l->was_connected) {
+		/* NOTIFYs sent while we were away are lost: rescan, reread */
+		l->intake_due = 1;
+		l->route_due = 1;
+	}
 	l->was_connected = up;
 }
 
@@ -167,7 +187,7 @@ static void loop_wait(struct loop *l)
 		t = ht;
 	if (!db_connected(l->db) && db_retry_in_ms(l->db) < t)
 		t = db_retry_in_ms(l->db);
-	if (l->busy || (l->intake_due && db_connected(l->db)))
+	if (l->busy || ((l->intake_due || l->route_due) && db_connected(l->db)))
 		t = 0;
 	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, (int)t) < 0 && errno != EINTR)
 		log_error("poll failed: %s", strerror(errno));
@@ -181,13 +201,25 @@ static void loop_timers(struct loop *l)
 		return;
 	l->next_tick = now + LOOP_TICK_MS;
 	l->intake_due = 1; /* a lost NOTIFY costs at most a second */
+	if (l->route_failed)
+		l->route_due = 1;
 	api_tick(l->api);
+}
+
+static void loop_routes(struct loop *l)
+{
+	if (!l->route_due || !db_connected(l->db))
+		return;
+	l->route_due = 0;
+	l->route_failed = route_reload(l->route) < 0;
+	if (!l->route_failed)
+		l->route_ready = 1;
 }
 
 /* one batch per turn, so HTTP is served between batches */
 static void loop_intake(struct loop *l)
 {
-	if (!l->intake_due || !db_connected(l->db))
+	if (!l->intake_due || !db_connected(l->db) || !l->route_ready)
 		return;
 	/* A batch that did work may have a successor (we ask again rather
 	 * than compare with the batch size, which is intake's business); an
@@ -206,6 +238,7 @@ int loop_run(struct loop *l)
 		loop_wait(l);
 		loop_serve(l);
 		loop_timers(l);
+		loop_routes(l);
 		loop_intake(l);
 		/* again: the tick's and intake's queries may have read NOTIFYs */
 		loop_serve(l);
