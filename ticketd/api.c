@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin_api.h"
 #include "api.h"
 #include "auth.h"
 #include "clock.h"
@@ -39,6 +40,11 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
 	{ "GET", "/api/events", API_ANY, sse_events },
+	{ "GET", "/api/admin/rules", API_ADMIN, admin_api_rules_list },
+	{ "POST", "/api/admin/rules", API_ADMIN, admin_api_rules_create },
+	{ "POST", "/api/admin/rules/order", API_ADMIN, admin_api_rules_order },
+	{ "PUT", "/api/admin/rules/#", API_ADMIN, admin_api_rules_update },
+	{ "DELETE", "/api/admin/rules/#", API_ADMIN, admin_api_rules_delete },
 };
 
 struct api {
@@ -64,6 +70,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	}
 	tickets_prepare(db);
 	messages_prepare(db);
+	admin_api_prepare(db);
 	return a;
 }
 

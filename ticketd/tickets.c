@@ -32,7 +32,7 @@ static const struct db_stmt tickets_stmts[] = {
 	  " " US("f.arrived_at") ", " US("t.created_at") ", " US("t.updated_at") ","
 	  " array_to_json(t.flags)::text,"
 	  " (SELECT count(*) FROM message m JOIN attachment a ON a.message_id = m.id"
-	  "  WHERE m.ticket_id = t.id)"
+	  "  WHERE m.ticket_id = t.id), t.category, array_to_json(t.tags)::text"
 	  " FROM ticket t LEFT JOIN LATERAL"
 	  " (SELECT m.from_name, m.from_addr, i.arrived_at FROM message m"
 	  "  LEFT JOIN inbound_item i ON i.id = m.inbound_item_id"
@@ -45,7 +45,8 @@ static const struct db_stmt tickets_stmts[] = {
 	  " count(*) FILTER (WHERE status NOT IN ('resolved', 'closed')), count(*) FROM ticket" },
 	{ "tickets_get",
 	  "SELECT id, subject, status, channel, queue, array_to_json(flags)::text,"
-	  " " US("created_at") ", " US("updated_at") " FROM ticket WHERE id = $1" },
+	  " " US("created_at") ", " US("updated_at") ", category, priority,"
+	  " array_to_json(tags)::text, routed_rule_id, routed_rule_name FROM ticket WHERE id = $1" },
 	{ "tickets_messages",
 	  "SELECT m.id, m.direction, m.subject, m.from_name, m.from_addr, m.to_list, m.cc_list,"
 	  " " US("m.date_header") ", " US("i.arrived_at") ", m.body_text,"
@@ -99,14 +100,15 @@ static int tickets_param(struct api_call *c, const char *name, long long min, lo
 
 static json_t *tickets_row(const struct db_res *r, int i)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "id", api_col_int(r, i, 0), "subject", api_col_str(r, i, 1), "status",
 			 api_col_str(r, i, 2), "channel", api_col_str(r, i, 3), "queue",
 			 api_col_str(r, i, 4), "from_name", api_col_str(r, i, 5), "from_addr",
 			 api_col_str(r, i, 6), "arrived_at", api_col_time(r, i, 7),
 			 "created_at", api_col_time(r, i, 8), "updated_at",
 			 api_col_time(r, i, 9), "flags", api_col_json(r, i, 10), "attachments",
-			 api_col_int(r, i, 11));
+			 api_col_int(r, i, 11), "category", api_col_str(r, i, 12), "tags",
+			 api_col_json(r, i, 13));
 }
 
 static json_t *tickets_counts(struct api_call *c)
@@ -259,6 +261,13 @@ static json_t *tickets_doc(struct api_call *c, const char *const *v, int *found)
 			"channel", api_col_str(r, 0, 3), "queue", api_col_str(r, 0, 4), "flags",
 			api_col_json(r, 0, 5), "created_at", api_col_time(r, 0, 6),
 			"updated_at", api_col_time(r, 0, 7));
+	json_object_set_new(doc, "category", api_col_str(r, 0, 8));
+	json_object_set_new(doc, "priority", api_col_int(r, 0, 9));
+	json_object_set_new(doc, "tags", api_col_json(r, 0, 10));
+	json_object_set_new(doc, "routed_rule",
+			    db_res_null(r, 0, 11) ? json_null()
+						  : json_pack("{s:o, s:o}", "id", api_col_int(r, 0, 11),
+							      "name", api_col_str(r, 0, 12)));
 	db_res_free(r);
 	msgs = tickets_messages(c, v);
 	events = msgs ? tickets_events(c, v) : NULL;

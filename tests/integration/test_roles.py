@@ -18,7 +18,9 @@ from ticketd_http import USERS, Client, EventStream, start  # noqa: E402
 
 ROLES = ['operator', 'supervisor', 'viewer', 'admin', 'anonymous']
 
-# (method, path, csrf header sent, expected status per role in ROLES order)
+RULE = {'name': '権限テスト', 'match_subject': 'roles'}
+
+# (method, path, csrf header sent, expected status per role in ROLES order[, JSON body])
 TABLE = [
     ('GET', '/', True, [200, 200, 200, 200, 200]),
     ('GET', '/api/me', True, [200, 200, 200, 200, 401]),
@@ -34,6 +36,18 @@ TABLE = [
     ('POST', '/api/logout', False, [403, 403, 403, 403, 401]),
     ('POST', '/api/tickets', True, [405, 405, 405, 405, 405]),
     ('GET', '/api/nothing', True, [404, 404, 404, 404, 404]),
+    # routing rules: admins only (the rule the admin creates is id 1)
+    ('GET', '/api/admin/rules', True, [403, 403, 403, 200, 401]),
+    ('POST', '/api/admin/rules', False, [403, 403, 403, 403, 401], RULE),
+    ('POST', '/api/admin/rules', True, [403, 403, 403, 201, 401], RULE),
+    ('PUT', '/api/admin/rules/1', False, [403, 403, 403, 403, 401], {'enabled': False}),
+    ('PUT', '/api/admin/rules/1', True, [403, 403, 403, 200, 401], {'enabled': False}),
+    ('PUT', '/api/admin/rules/99', True, [403, 403, 403, 404, 401], {'enabled': False}),
+    ('POST', '/api/admin/rules/order', True, [403, 403, 403, 200, 401], {'ids': [1]}),
+    ('GET', '/api/admin/rules/order', True, [405, 405, 405, 405, 405]),
+    ('DELETE', '/api/admin/rules/1', False, [403, 403, 403, 403, 401]),
+    ('DELETE', '/api/admin/rules/1', True, [403, 403, 403, 204, 401]),
+    ('DELETE', '/api/admin/rules/1', True, [403, 403, 403, 404, 401]),
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 
@@ -50,14 +64,14 @@ def client_for(port, role):
     return c
 
 
-def cell(c, port, method, path, csrf):
+def cell(c, port, method, path, csrf, body=None):
     if path == '/api/events':
         if c.token is None:
             return c.get(path).status
         es = EventStream(port, c.token, read=False)
         es.close()
         return es.status
-    return c.request(method, path, csrf=csrf).status
+    return c.request(method, path, csrf=csrf, json_body=body).status
 
 
 def main():
@@ -65,9 +79,9 @@ def main():
     with mdg.Env('roles') as env:
         d, port = start(env, 'roles')
         clients = {role: client_for(port, role) for role in ROLES}
-        for method, path, csrf, expected in TABLE:
+        for method, path, csrf, expected, *body in TABLE:
             for role, want in zip(ROLES, expected):
-                got = cell(clients[role], port, method, path, csrf)
+                got = cell(clients[role], port, method, path, csrf, *body)
                 what = f"{method} {path}{'' if csrf else ' (no CSRF token)'} as {role}"
                 t.equal(f'{what}: {want}', got, want)
         for role in ROLES:

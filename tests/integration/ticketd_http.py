@@ -189,6 +189,8 @@ VALUES (1, 'mail', 'new', 'general', '住民票の写し', '{{undecodable}}', '2
         '2026-04-01 13:00:00+00', NULL),
        (3, 'mail', 'open', 'gomi', 'gomi', '{{}}', '2026-04-02 10:00:02+00',
         '2026-04-02 10:00:02+00', '2026-04-02 10:00:00+00');
+UPDATE ticket SET category = '証明書', priority = 2, tags = '{{郵送,"a \\"b\\""}}', routed_rule_id = 7,
+       routed_rule_name = '住民票係' WHERE id = 1;
 INSERT INTO message (id, ticket_id, inbound_item_id, direction, subject, from_name, from_addr,
                      to_list, cc_list, date_header, body_text, body_html, parse_state, parse_notes,
                      created_at)
@@ -223,15 +225,17 @@ def list_row(tid):
         1: {'id': 1, 'subject': '住民票の写し', 'status': 'new', 'channel': 'mail',
             'queue': 'general', 'from_name': '山田 太郎', 'from_addr': 'taro@example.jp',
             'arrived_at': '2026-04-01T09:00:00.000000Z', 'created_at': '2026-04-01T09:00:02.000000Z',
-            'updated_at': '2026-04-01T11:30:00.250000Z', 'flags': ['undecodable'], 'attachments': 2},
+            'updated_at': '2026-04-01T11:30:00.250000Z', 'flags': ['undecodable'], 'attachments': 2,
+            'category': '証明書', 'tags': ['郵送', 'a "b"']},
         2: {'id': 2, 'subject': 'FAX 問い合わせ', 'status': 'resolved', 'channel': 'fax',
             'queue': 'general', 'from_name': None, 'from_addr': None, 'arrived_at': None,
             'created_at': '2026-04-01T12:00:00.000000Z', 'updated_at': '2026-04-01T13:00:00.000000Z',
-            'flags': [], 'attachments': 0},
+            'flags': [], 'attachments': 0, 'category': None, 'tags': []},
         3: {'id': 3, 'subject': 'gomi', 'status': 'open', 'channel': 'mail', 'queue': 'gomi',
             'from_name': '', 'from_addr': 'hanako@example.jp',
             'arrived_at': '2026-04-02T10:00:00.000000Z', 'created_at': '2026-04-02T10:00:02.000000Z',
-            'updated_at': '2026-04-02T10:00:02.000000Z', 'flags': [], 'attachments': 0},
+            'updated_at': '2026-04-02T10:00:02.000000Z', 'flags': [], 'attachments': 0,
+            'category': None, 'tags': []},
     }
     return rows[tid]
 
@@ -239,7 +243,8 @@ def list_row(tid):
 TICKET1 = {
     'id': 1, 'subject': '住民票の写し', 'status': 'new', 'channel': 'mail', 'queue': 'general',
     'flags': ['undecodable'], 'created_at': '2026-04-01T09:00:02.000000Z',
-    'updated_at': '2026-04-01T11:30:00.250000Z',
+    'updated_at': '2026-04-01T11:30:00.250000Z', 'category': '証明書', 'priority': 2,
+    'tags': ['郵送', 'a "b"'], 'routed_rule': {'id': 7, 'name': '住民票係'},
     'messages': [
         {'id': 11, 'direction': 'in', 'subject': '住民票の写し', 'from_name': '山田 太郎',
          'from_addr': 'taro@example.jp', 'to': 'madoguchi@city.example.jp',
