@@ -19,7 +19,7 @@ from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.header import Header
-from email.utils import formatdate
+from email.utils import formataddr, formatdate, parseaddr
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
@@ -76,7 +76,7 @@ def mail(subject, to=f'madoguchi@{CITY}', sender=None, cc=None, headers=None):
 def forwarded(subject, inner_from, inner_subject):
     """A staff member forwards a citizen's mail as an attachment (message/rfc822)."""
     inner = MIMEText('町会の掲示板が壊れています。\n', 'plain', 'utf-8')
-    inner['From'] = inner_from
+    inner['From'] = formataddr(parseaddr(inner_from), 'utf-8')
     inner['To'] = 'kaicho@kumiai.example.or.jp'
     inner['Subject'] = Header(inner_subject, 'utf-8')
     inner['Date'] = formatdate(1794990000)
@@ -84,7 +84,7 @@ def forwarded(subject, inner_from, inner_subject):
     m = MIMEMultipart('mixed')
     m.attach(MIMEText('転送します。\n', 'plain', 'utf-8'))
     m.attach(MIMEMessage(inner))
-    m['From'] = f'区職員 <staff@{CITY}>'
+    m['From'] = formataddr(('区職員', f'staff@{CITY}'), 'utf-8')
     m['To'] = f'madoguchi@{CITY}'
     m['Subject'] = Header(subject, 'utf-8')
     m['Date'] = formatdate(1795000500)
