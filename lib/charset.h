@@ -43,4 +43,15 @@ int charset_is_utf8(const void *in, size_t len);
  * alias or a name ICU knows), 0 if it would fall back to guessing */
 int charset_known(const char *name);
 
+/* UTF-8 to ISO-2022-JP as RFC 1468 writes it, for outgoing mail: ASCII,
+ * JIS X 0201 Roman and JIS X 0208 only, back in ASCII mode at the end.
+ * Refused, so that the caller writes UTF-8 instead (never a '?'): NEC
+ * row 13 (①, ㈱, №), the IBM rows (髙, 﨑), half-width kana, JIS X 0212,
+ * characters outside the BMP, ESC/SO/SI, and the six JIS cells that
+ * Windows and JIS tables read as different characters (～ － ∥ ￠ ￡ ￢,
+ * which ICU writes and Python and glibc read back as 〜 − ‖ ¢ £ ¬).
+ * Returns 1 with out->s (NUL-terminated) and out->len, 0 if some
+ * character cannot be written so, -1 on invalid UTF-8, NUL or no memory. */
+int charset_utf8_to_jis(struct pool *p, const char *in, size_t len, struct charset_text *out);
+
 #endif

@@ -1,0 +1,6 @@
+# tests/tools/: small programs the integration tests drive.  Built with
+# make check (so the ASan build compiles them too); a test script builds
+# the one it needs in its build directory with make <target>.
+check_PROGRAMS += tests/tools/mailout-cli
+tests_tools_mailout_cli_SOURCES = tests/tools/mailout-cli.c
+tests_tools_mailout_cli_LDADD = $(MDG_LIBS)
