@@ -91,3 +91,24 @@ export function tickets(view, limit, beforeId) {
 export function ticket(id) {
   return call('GET', `/api/tickets/${encodeURIComponent(id)}`);
 }
+
+// routing rules (admins only)
+export function rules() {
+  return call('GET', '/api/admin/rules');
+}
+
+export function createRule(rule) {
+  return call('POST', '/api/admin/rules', rule);
+}
+
+export function updateRule(id, fields) {
+  return call('PUT', `/api/admin/rules/${encodeURIComponent(id)}`, fields);
+}
+
+export function deleteRule(id) {
+  return call('DELETE', `/api/admin/rules/${encodeURIComponent(id)}`);
+}
+
+export function orderRules(ids) {
+  return call('POST', '/api/admin/rules/order', { ids });
+}

@@ -4,6 +4,7 @@
 //   #/            the queue (要対応リスト: tickets still needing work)
 //   #/all         every ticket
 //   #/tickets/N   one ticket
+//   #/admin/rules the routing rules (admins; linked from the header)
 // Whatever the fragment, a browser without a session sees the log-in form
 // first and lands on the fragment's view after logging in.
 
@@ -11,10 +12,11 @@ import * as api from './api.js';
 import * as live from './live.js';
 import * as queue from './queue.js';
 import * as ticket from './ticket.js';
+import * as rules from './admin_rules.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
 
-const VIEWS = ['loading', 'login', 'queue', 'ticket'];
+const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules'];
 let session = null;       // {user, csrf} while logged in
 let lastTicket = null;    // to put the focus back on its row
 let firstRoute = true;
@@ -27,6 +29,7 @@ function parseRoute() {
   const h = window.location.hash;
   const m = /^#\/tickets\/([1-9][0-9]{0,17})$/.exec(h);
   if (m) return { view: 'ticket', id: Number(m[1]) };
+  if (h === '#/admin/rules') return { view: 'rules' };
   if (h === '#/all') return { view: 'queue', queue: 'all' };
   return { view: 'queue', queue: 'open' };
 }
@@ -51,6 +54,11 @@ function route() {
     return;
   }
   ticket.clear();
+  if (r.view === 'rules') {
+    showView('rules');
+    rules.show();
+    return;
+  }
   showView('queue');
   queue.show(r.queue);
   document.title = `${t(r.queue === 'all' ? 'all_title' : 'queue_title')} – 窓口`;
@@ -69,6 +77,7 @@ function startSession(data) {
   name.textContent = u.display_name || u.login || '';
   name.hidden = false;
   document.getElementById('logout').hidden = false;
+  document.getElementById('nav-rules').hidden = u.role !== 'admin';
   live.start({
     onTicket: (ev) => {
       queue.refresh();
@@ -86,6 +95,8 @@ function endSession(message) {
   session = null;
   queue.reset('open');
   ticket.clear();
+  rules.clear();
+  document.getElementById('nav-rules').hidden = true;
   document.getElementById('user-name').hidden = true;
   document.getElementById('logout').hidden = true;
   document.getElementById('live-state').hidden = true;
@@ -172,6 +183,7 @@ function onLangToggle() {
   }
   queue.render();
   if (parseRoute().view === 'ticket') ticket.render();
+  else if (parseRoute().view === 'rules') rules.render();
   else document.title = `${t(queue.currentView() === 'all' ? 'all_title' : 'queue_title')} – 窓口`;
 }
 

@@ -89,6 +89,11 @@ function summary(x) {
   add('col_id', String(x.id));
   add('col_status', statusBadge(x.status));
   add('col_channel', channelLabel(x.channel));
+  add('queue_name', x.queue ? String(x.queue) : t('none'));
+  if (x.category) add('category', String(x.category));
+  if (x.priority) add('priority', String(x.priority));
+  if (Array.isArray(x.tags) && x.tags.length) add('tags', ...x.tags.map((g) => el('span', { class: 'badge badge-tag' }, String(g))));
+  add('routed_rule', x.routed_rule && x.routed_rule.name ? String(x.routed_rule.name) : t('routed_none'));
   if (Array.isArray(x.flags) && x.flags.length) add('col_flags', ...flagBadges(x.flags));
   add('created_at', timeEl(x.created_at));
   add('updated_at', timeEl(x.updated_at));
