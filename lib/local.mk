@@ -12,6 +12,7 @@ lib_libmadoguchi_a_SOURCES = \
 	lib/utf8.c lib/utf8.h \
 	lib/charset.c lib/charset.h \
 	lib/mime.c lib/mime.h lib/mime_header.c lib/mime_header.h lib/mime_html.c lib/mime_html.h \
+	lib/htmlsan.c lib/htmlsan.h \
 	lib/testlib.h
 lib_libmadoguchi_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS) $(ARGON2_CFLAGS) $(CRYPTO_CFLAGS) $(ETPAN_CFLAGS) $(ICU_CFLAGS)
 MDG_LIBS = lib/libmadoguchi.a $(PQ_LIBS) $(ARGON2_LIBS) $(CRYPTO_LIBS) $(ETPAN_LIBS) $(ICU_LIBS)
@@ -28,6 +29,11 @@ lib_test_charset_LDADD = $(MDG_LIBS)
 lib_test_mime_SOURCES = lib/test_mime.c
 lib_test_mime_LDADD = $(MDG_LIBS)
 TESTS += lib/test_charset lib/test_mime
+# htmlsan: unit tests (attack table, limits, linear time)
+check_PROGRAMS += lib/test_htmlsan
+lib_test_htmlsan_SOURCES = lib/test_htmlsan.c
+lib_test_htmlsan_LDADD = $(MDG_LIBS)
+TESTS += lib/test_htmlsan
 # the shared mail corpus (../shared/corpus/mail) against mime_parse; skips without it
 check_PROGRAMS += lib/test_mime_corpus
 lib_test_mime_corpus_SOURCES = lib/test_mime_corpus.c
