@@ -444,21 +444,25 @@ static int mailout_attachment(struct mailout_ctx *c, const struct mailout_attach
 }
 
 /* derived from the Message-ID (random, and stable when an id is
- * reused); "=_" never occurs in base64, and the 7bit text is checked */
+ * reused); "=_" never occurs in base64, and a 7bit text is checked */
 static char *mailout_boundary(struct mailout_ctx *c)
 {
-	char *b = pool_printf(c->p, "=_mdg_%.40s", c->id);
 	const struct buf *t = &c->text.data;
+	char *b = NULL;
 
-	if (b == NULL)
-		return NULL;
-	for (char *q = b + 6; *q != '\0'; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
-			*q = '_';
-	for (int i = 1; !c->text.base64 && t->len > 0 && memmem(t->data, t->len, b, strlen(b)) != NULL; i++)
-		if ((b = pool_printf(c->p, "=_mdg_%.40s_%d", c->id, i)) == NULL)
+	for (int i = 0; i < 100; i++) {
+		b = i == 0 ? pool_printf(c->p, "=_mdg_%.40s", c->id)
+			   : pool_printf(c->p, "=_mdg_%.40s_%d", c->id, i);
+		if (b == NULL)
 			return NULL;
-	return b;
+		for (char *q = b + 6; *q != '\0'; q++)
+			if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+			      (*q >= '0' && *q <= '9')))
+				*q = '_';
+		if (c->text.base64 || t->len == 0 || memmem(t->data, t->len, b, strlen(b)) == NULL)
+			return b;
+	}
+	return NULL;
 }
 
 static int mailout_multipart(struct mailout_ctx *c)

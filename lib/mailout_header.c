@@ -480,15 +480,45 @@ static void mailout_header_quoted(struct mailout_header *h, const char *s, size_
 	mailout_header_put(h, " ", 1, q, o);
 }
 
-static int mailout_header_phrase(struct mailout_header *h, const char *name, size_t n)
+/* the width of a name written as one piece or one encoded word; 0 if
+ * it takes several words */
+static size_t mailout_header_phrase_width(const char *s, size_t n, int kind,
+					  const struct mailout_header_text_chars *cs)
 {
-	struct mailout_header_text_chars cs;
+	char w[MAILOUT_HEADER_WORD_MAX + 1];
+	size_t q = 2;
+
+	if (kind == 0)
+		return n;
+	if (kind == 1) {
+		for (size_t i = 0; i < n; i++)
+			q += (s[i] == '"' || s[i] == '\\') ? 2 : 1;
+		return q;
+	}
+	if (mailout_header_fit_room(cs->c, cs->n, cs->jis, SIZE_MAX) < cs->n)
+		return 0;
+	return mailout_header_word(cs->c, cs->n, cs->jis, w);
+}
+
+/* a display name; tail is the width of what must follow it (" <addr>,"):
+ * a mailbox that fits a line of its own is not split over two */
+static int mailout_header_phrase(struct mailout_header *h, const char *name, size_t n, size_t tail)
+{
+	struct mailout_header_text_chars cs = { NULL, 0, 0 };
 	char *s = mailout_header_oneline(h, name, n);
-	size_t i = 0;
+	int kind;
+	size_t w, i = 0;
 
 	if (s == NULL)
 		return -1;
-	if (mailout_header_atoms(s, n)) {
+	kind = mailout_header_atoms(s, n) ? 0 : mailout_header_quotable(s, n) ? 1 : 2;
+	if (kind == 2 && mailout_header_chars(h, s, n, h->jis, &cs) < 0)
+		return -1;
+	w = mailout_header_phrase_width(s, n, kind, &cs);
+	if (w > 0 && h->pieces > 0 && h->col + 1 + w + tail > MAILOUT_HEADER_WIDTH &&
+	    1 + w + tail <= MAILOUT_HEADER_WIDTH)
+		mailout_header_fold(h);
+	if (kind == 0) {
 		while (i < n) {
 			size_t j = i;
 
@@ -497,11 +527,9 @@ static int mailout_header_phrase(struct mailout_header *h, const char *name, siz
 			mailout_header_put(h, " ", 1, s + i, j - i);
 			i = j + 1;
 		}
-	} else if (mailout_header_quotable(s, n)) {
+	} else if (kind == 1) {
 		mailout_header_quoted(h, s, n);
 	} else {
-		if (mailout_header_chars(h, s, n, h->jis, &cs) < 0)
-			return -1;
 		mailout_header_words(h, " ", "", cs.c, cs.n, cs.jis, "", 1);
 	}
 	return h->err ? -1 : 0;
@@ -530,7 +558,7 @@ int mailout_header_mailbox(struct mailout_header *h, const char *name, size_t na
 
 	if (!mailout_header_addr_ok(addr, addrlen))
 		return mailout_header_fail(h, "an entry is not a plain address");
-	if (namelen > 0 && mailout_header_phrase(h, name, namelen) < 0)
+	if (namelen > 0 && mailout_header_phrase(h, name, namelen, addrlen + 3 + (comma != 0)) < 0)
 		return -1;
 	a = namelen > 0 ? pool_printf(h->p, "<%.*s>%s", (int)addrlen, addr, comma ? "," : "")
 			: pool_printf(h->p, "%.*s%s", (int)addrlen, addr, comma ? "," : "");
