@@ -25,7 +25,8 @@
 
 struct api_route {
 	const char *method;
-	const char *pattern; /* '#' stands for one path segment of digits */
+	const char *pattern; /* '#' stands for one path segment of digits; a final '*' for the
+			      * rest of the path (one byte or more) */
 	unsigned roles;
 	void (*fn)(struct api_call *c);
 };
@@ -39,6 +40,7 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/messages/#/raw", API_CORRESPONDENCE, messages_raw },
 	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
+	{ "GET", "/api/messages/#/cid/*", API_CORRESPONDENCE, messages_cid },
 	{ "GET", "/api/events", API_ANY, sse_events },
 	{ "GET", "/api/admin/rules", API_ADMIN, admin_api_rules_list },
 	{ "POST", "/api/admin/rules", API_ADMIN, admin_api_rules_create },
@@ -126,6 +128,8 @@ static int api_match(const char *pattern, const char *path, long long *ids)
 				return 0;
 			ids[n++] = v;
 			pattern++;
+		} else if (*pattern == '*') {
+			return *path != '\0';
 		} else if (*pattern++ != *path++)
 			return 0;
 	}

@@ -1,19 +1,42 @@
 /* Downloads of correspondence; the rules are in messages.h.  The bytes
  * are sent straight out of the query result (binary format), which is
- * freed when the response has gone. */
+ * freed when the response has gone.
+ *
+ * The HTML view is the body sanitised by lib/htmlsan with its cid: images
+ * inlined as data: URLs.  They cannot be links to /cid/: the sandboxed
+ * frame (and the sandbox CSP) gives the document a unique origin, so the
+ * browser sends its image requests cross-site and the SameSite=Strict
+ * session cookie stays home (measured in Chromium 156: the request comes
+ * without a cookie and with Sec-Fetch-Site: cross-site, so it would get
+ * 401).  Inlining needs no cookie and no new public route. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "buf.h"
 #include "db.h"
+#include "htmlsan.h"
 #include "http.h"
+#include "log.h"
 #include "messages.h"
 #include "pool.h"
 
 /* the CSP of a received HTML body: no scripts, no fetches, no forms, its
- * own unique origin ("sandbox"); inline styles and inline images only */
+ * own unique origin ("sandbox"); inline styles and inline images only,
+ * and remote images only when the operator asked for them (?remote=1) */
 #define MESSAGES_HTML_CSP \
-	"default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; sandbox"
+	"default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
+#define MESSAGES_HTML_CSP_REMOTE \
+	"default-src 'none'; img-src data: https: http:; style-src 'unsafe-inline'; sandbox"
+/* the sanitised page at most (inlined images included); past it the
+ * page is cut and closed */
+#define MESSAGES_HTML_MAX (16u << 20)
+/* inline images: one image at most, and all (repeats counted) at most */
+#define MESSAGES_CID_ONE_MAX (4 << 20)
+#define MESSAGES_CID_ALL_MAX (8u << 20)
+/* what an image that is not loaded says (the page is Japanese first) */
+#define MESSAGES_REMOTE_LABEL "[\xe5\xa4\x96\xe9\x83\xa8\xe7\x94\xbb\xe5\x83\x8f]" /* [外部画像] */
 /* longest file name we echo back, in bytes (the header grows 3x) */
 #define MESSAGES_NAME_MAX 512
 
@@ -25,6 +48,16 @@ static const struct db_stmt messages_stmts[] = {
 	{ "messages_attachment",
 	  "SELECT a.filename, a.content_type, b.data FROM attachment a"
 	  " JOIN blob b ON b.sha256 = a.sha256 WHERE a.message_id = $1 AND a.idx = $2" },
+	/* the images an HTML body may name: no bytes yet */
+	{ "messages_cid_list",
+	  "SELECT content_id, content_type, idx FROM attachment"
+	  " WHERE message_id = $1 AND content_id IS NOT NULL AND size <= $2 ORDER BY idx" },
+	{ "messages_cid_data",
+	  "SELECT b.data FROM attachment a JOIN blob b ON b.sha256 = a.sha256"
+	  " WHERE a.message_id = $1 AND a.idx = $2" },
+	{ "messages_cid",
+	  "SELECT a.content_type, b.data FROM attachment a JOIN blob b ON b.sha256 = a.sha256"
+	  " WHERE a.message_id = $1 AND a.content_id = $2 ORDER BY a.idx LIMIT 1" },
 	{ NULL, NULL },
 };
 
@@ -79,14 +112,155 @@ void messages_raw(struct api_call *c)
 	messages_send(c, "message/rfc822", r, 0);
 }
 
+/* ---- the HTML view ---- */
+
+/* the inline images of one message while its HTML is sanitised */
+struct messages_cids {
+	struct api_call *c;
+	struct db_res *list;  /* content_id, content_type, idx; fetched at the first cid: */
+	struct db_res **data; /* per row of list, fetched when first named */
+	int tried, failed;
+	size_t inlined;       /* image bytes inlined so far */
+};
+
+static int messages_cids_load(struct messages_cids *m)
+{
+	char id[24], max[24];
+	const char *v[2] = { id, max };
+	int n;
+
+	m->tried = 1;
+	snprintf(id, sizeof(id), "%lld", m->c->id[0]);
+	snprintf(max, sizeof(max), "%d", MESSAGES_CID_ONE_MAX);
+	if ((m->list = db_query(m->c->db, "messages_cid_list", 2, v, NULL, NULL, 0)) == NULL)
+		return -1;
+	n = db_res_rows(m->list);
+	m->data = pool_zalloc(m->c->req->pool, sizeof(*m->data) * (size_t)(n > 0 ? n : 1));
+	return m->data ? 0 : -1;
+}
+
+static struct db_res *messages_cids_data(struct messages_cids *m, int row)
+{
+	char id[24];
+	const char *v[2] = { id, db_res_val(m->list, row, 2) };
+
+	if (m->data[row] == NULL) {
+		snprintf(id, sizeof(id), "%lld", m->c->id[0]);
+		m->data[row] = db_query(m->c->db, "messages_cid_data", 2, v, NULL, NULL, 1);
+		if (m->data[row] != NULL && db_res_rows(m->data[row]) != 1) {
+			db_res_free(m->data[row]);
+			m->data[row] = NULL;
+		}
+	}
+	return m->data[row];
+}
+
+/* htmlsan's cid callback: the image named id as a data: URL */
+static int messages_cid_url(void *arg, const char *id, size_t len, struct buf *out)
+{
+	struct messages_cids *m = arg;
+	struct db_res *d;
+
+	if (!m->tried && messages_cids_load(m) < 0)
+		m->failed = 1;
+	if (m->failed)
+		return -1;
+	for (int row = 0; row < db_res_rows(m->list); row++) {
+		const char *type = htmlsan_image_type(db_res_val(m->list, row, 1));
+
+		if ((size_t)db_res_len(m->list, row, 0) != len ||
+		    memcmp(db_res_val(m->list, row, 0), id, len) != 0 || type == NULL)
+			continue;
+		if ((d = messages_cids_data(m, row)) == NULL ||
+		    m->inlined + (size_t)db_res_len(d, 0, 0) > MESSAGES_CID_ALL_MAX)
+			return 0;
+		m->inlined += (size_t)db_res_len(d, 0, 0);
+		return htmlsan_data_url(out, type, db_res_val(d, 0, 0), (size_t)db_res_len(d, 0, 0)) < 0
+			       ? -1
+			       : 1;
+	}
+	return 0;
+}
+
+static void messages_cids_free(struct messages_cids *m)
+{
+	for (int row = 0; m->data && row < db_res_rows(m->list); row++)
+		db_res_free(m->data[row]);
+	db_res_free(m->list);
+}
+
+/* the sanitised page of body_html in r, "<!DOCTYPE html>" first */
+static int messages_sanitise(struct api_call *c, struct db_res *r, int remote, struct buf *out)
+{
+	struct messages_cids m = { .c = c };
+	struct htmlsan_opts o = { .remote_images = remote, .remote_label = MESSAGES_REMOTE_LABEL,
+				  .cid = messages_cid_url, .cid_arg = &m };
+	struct htmlsan_stats st;
+	int rc;
+
+	buf_init(out, MESSAGES_HTML_MAX);
+	rc = buf_append_str(out, "<!DOCTYPE html>\n");
+	if (rc == 0)
+		rc = htmlsan_clean(c->req->pool, db_res_val(r, 0, 0), (size_t)db_res_len(r, 0, 0), &o, out,
+				   &st);
+	messages_cids_free(&m);
+	if (rc == 0 && (st.truncated || m.failed))
+		log_warn("msg=%lld: HTML view %s", c->id[0],
+			 m.failed ? "without its inline images (database)" : "cut at its size limit");
+	return rc;
+}
+
 void messages_html(struct api_call *c)
 {
 	struct db_res *r = messages_fetch(c, "messages_html", 1, "no HTML body");
+	const char *q = http_query(c->req, "remote");
+	int remote = q != NULL && strcmp(q, "1") == 0;
+	struct buf out;
+	char *page;
+	size_t len;
 
 	if (r == NULL)
 		return;
-	http_add_header(c->req, "Content-Security-Policy", MESSAGES_HTML_CSP);
-	messages_send(c, "text/html; charset=utf-8", r, 0);
+	if (messages_sanitise(c, r, remote, &out) < 0) {
+		db_res_free(r);
+		buf_free(&out);
+		api_error(c, 500, "could not sanitise the HTML body");
+		return;
+	}
+	db_res_free(r);
+	page = buf_steal(&out, &len);
+	http_add_header(c->req, "Content-Security-Policy",
+			remote ? MESSAGES_HTML_CSP_REMOTE : MESSAGES_HTML_CSP);
+	http_reply_owned(c->req, 200, "text/html; charset=utf-8", page, len, free, page);
+}
+
+/* GET /api/messages/ID/cid/<content-id>: an inline image by its Content-ID */
+void messages_cid(struct api_call *c)
+{
+	const char *cid = c->req->path + strlen("/api/messages/");
+	const char *v[2];
+	char id[24];
+	const char *type;
+	struct db_res *r;
+
+	cid += strspn(cid, "0123456789");
+	if (strncmp(cid, "/cid/", 5) != 0 || cid[5] == '\0') {
+		api_error(c, 404, "no such image");
+		return;
+	}
+	snprintf(id, sizeof(id), "%lld", c->id[0]);
+	v[0] = id;
+	v[1] = cid + 5;
+	if ((r = db_query(c->db, "messages_cid", 2, v, NULL, NULL, 1)) == NULL) {
+		api_error(c, 503, "database unavailable");
+		return;
+	}
+	if (db_res_rows(r) != 1 || (type = htmlsan_image_type(db_res_val(r, 0, 0))) == NULL) {
+		db_res_free(r);
+		api_error(c, 404, "no such image");
+		return;
+	}
+	messages_send(c, type, r, 1);
 }
 
 void messages_attachment(struct api_call *c)
