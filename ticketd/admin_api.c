@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "db.h"
 #include "http.h"
+#include "log.h"
 #include "pool.h"
 #include "route.h"
 
@@ -334,6 +335,11 @@ static void admin_finish(struct api_call *c, const char *op, long long id, int s
 		api_error(c, 503, "database unavailable");
 		return;
 	}
+	/* who changed the routing, for the audit trail */
+	if (id != 0)
+		log_info("rule=%lld: %s by %s", id, op, c->session->login);
+	else
+		log_info("routing rules reordered by %s", c->session->login);
 	if (status == 204)
 		http_reply(c->req, 204, NULL, "", 0);
 	else

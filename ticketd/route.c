@@ -367,7 +367,7 @@ int route_reload(struct route *r)
 	struct route_rule_def *defs;
 	const char **tags;
 	size_t n = 0;
-	int rows, rc = -1;
+	int rows, rc = -1, i = 0;
 
 	if (r->db == NULL || (res = db_query(r->db, "route_load", 0, NULL, NULL, NULL, 0)) == NULL)
 		return -1;
@@ -375,17 +375,16 @@ int route_reload(struct route *r)
 	defs = calloc((size_t)rows + 1, sizeof(*defs));
 	tags = calloc((size_t)rows + 1, sizeof(*tags));
 	if (defs != NULL && tags != NULL) {
-		for (int i = 0, t = 0; i < rows && n < ROUTE_MAX_RULES; n++) {
-			int next = route_def(res, i, &defs[n], tags + t);
+		while (i < rows && n < ROUTE_MAX_RULES) {
+			int next = route_def(res, i, &defs[n++], tags + i);
 
-			t += next - i;
 			i = next;
 		}
 		rc = route_set_rules(r, defs, n);
 	}
 	if (rc < 0)
 		log_error("routing rules not reloaded: out of memory; the old ones stay");
-	else if (n == ROUTE_MAX_RULES)
+	else if (i < rows)
 		log_warn("only the first %d enabled routing rules are used", ROUTE_MAX_RULES);
 	else
 		log_info("routing rules loaded: %zu in use", r->n);

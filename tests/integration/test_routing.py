@@ -235,6 +235,8 @@ def check_changes(t, env, c, ids, tick):
     t.equal('deleted rule routes nothing', got, ('general', None, 0, [], None))
     who = env.sql(f"SELECT updated_by FROM route_rule WHERE id = {ids['委託業者']}")
     t.equal('updated_by is the admin', who, [[ADMIN[0]]])
+    t.check('the edit is in ticketd\'s log with who made it',
+            f'rule={ids["委託業者"]}: update by {ADMIN[0]}' in tick.log_text())
     t.check('ticketd logged the reloads', tick.log_text().count('routing rules loaded:') >= 5,
             tick.log_text()[-2000:])
 
@@ -283,6 +285,7 @@ def main():
         check_changes(t, env, c, ids, tick)
         check_bad_row(t, env, c, tick)
         t.check('ticketd still running', tick.alive())
+        t.equal('SIGTERM: clean exit (and no leak report under ASan)', tick.stop(), 0)
     t.done()
 
 
