@@ -13,6 +13,7 @@ lib_libmadoguchi_a_SOURCES = \
 	lib/charset.c lib/charset.h \
 	lib/mime.c lib/mime.h lib/mime_header.c lib/mime_header.h lib/mime_html.c lib/mime_html.h \
 	lib/htmlsan.c lib/htmlsan.h \
+	lib/mime_dsn.c lib/mime_dsn.h lib/forward.c lib/forward.h \
 	lib/testlib.h
 lib_libmadoguchi_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS) $(ARGON2_CFLAGS) $(CRYPTO_CFLAGS) $(ETPAN_CFLAGS) $(ICU_CFLAGS)
 MDG_LIBS = lib/libmadoguchi.a $(PQ_LIBS) $(ARGON2_LIBS) $(CRYPTO_LIBS) $(ETPAN_LIBS) $(ICU_LIBS)
@@ -34,6 +35,12 @@ check_PROGRAMS += lib/test_htmlsan
 lib_test_htmlsan_SOURCES = lib/test_htmlsan.c
 lib_test_htmlsan_LDADD = $(MDG_LIBS)
 TESTS += lib/test_htmlsan
+# forwarded mail (lib/forward.c) over the fixtures in lib/testdata/forward/
+check_PROGRAMS += lib/test_forward
+lib_test_forward_SOURCES = lib/test_forward.c
+lib_test_forward_LDADD = $(MDG_LIBS)
+TESTS += lib/test_forward
+EXTRA_DIST += lib/testdata/forward
 # the shared mail corpus (../shared/corpus/mail) against mime_parse; skips without it
 check_PROGRAMS += lib/test_mime_corpus
 lib_test_mime_corpus_SOURCES = lib/test_mime_corpus.c

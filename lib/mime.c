@@ -23,10 +23,20 @@
  * multipart/alternative only the first branch holding text/plain
  * counts, and likewise for text/html.  With no text/plain at all, the
  * text is derived from the HTML (mime_html.c).  body_text uses "\n" line
- * ends.  Every other leaf is an attachment; message/rfc822 is for now an
- * attachment named after its subject (".eml"), not descended into.
- * Attachment data without a transfer encoding points into raw (which the
- * header says outlives the pool); decoded data is in the pool.
+ * ends.  Every other leaf is an attachment.  A message/rfc822 (or
+ * message/global) attachment is named after its subject (".eml") and
+ * parsed as a mail of its own into att->nested: not by recursion but from
+ * a queue worked through once the mail holding it is done, with the part
+ * limits shared by the whole tree and its depth continuing the holder's,
+ * so max_depth and max_parts bound the whole tree.  Attachment data
+ * without a transfer encoding points into raw (which the header says
+ * outlives the pool); decoded data is in the pool.
+ *
+ * Beyond what is shown, the header gives routing inputs (Delivered-To,
+ * X-Original-To, every recipient), the signs of automatic mail (RFC 3834
+ * Auto-Submitted, Precedence, List-*, vacation subjects, bounces), the
+ * fields of a delivery report (mime_dsn.c) and, once every attached mail
+ * is parsed, where a forwarded mail came from (forward.c).
  *
  * States: MIME_UNPARSED when no header field could be read (the bytes are
  * then shown as guessed text) or the message is empty; MIME_PARTIAL when a
@@ -42,7 +52,9 @@
 #include <libetpan/mailimf.h>
 
 #include "charset.h"
+#include "forward.h"
 #include "mime.h"
+#include "mime_dsn.h"
 #include "mime_header.h"
 #include "mime_html.h"
 #include "pool.h"
@@ -53,6 +65,7 @@
 #define MIME_CIDS_MAX 1000       /* cid: references looked up in the HTML */
 #define MIME_NAME_MAX 200        /* bytes of a subject used as a file name */
 #define MIME_ADDR_FIELDS 16      /* To (Cc, Reply-To) fields joined, as mailers show them */
+#define MIME_RCPT_MAX 1000       /* routing recipients kept */
 
 enum mime_cte { MIME_CTE_IDENTITY, MIME_CTE_BASE64, MIME_CTE_QP };
 
@@ -100,7 +113,10 @@ struct mime_multi {
 struct mime_fields {
 	struct mime_slice type, disp, cte, id;
 	struct mime_slice subject, from, date, msgid, in_reply_to, references;
-	struct mime_multi to, cc, reply_to;
+	struct mime_multi to, cc, reply_to, delivered_to, x_original_to;
+	/* automatic mail and redirection */
+	struct mime_slice auto_submitted, precedence, list_id, list_unsubscribe, x_autoreply,
+		x_autorespond, x_ars, return_path, resent_from, resent_to, resent_date;
 };
 
 /* a text/plain or text/html leaf, decoded only if selected */
@@ -125,13 +141,33 @@ struct mime_frame {
 	size_t nalt;
 };
 
+/* an attached mail waiting to be parsed, after the mail that holds it */
+struct mime_nest {
+	struct mime_nest *next;
+	struct mime_mail *owner;
+	size_t att;   /* index in owner->att (the array may move until owner is done) */
+	const char *raw;
+	size_t len;
+	size_t depth; /* depth of its top entity */
+	struct mime_mail mail;
+};
+
+/* what one mime_parse shares between the mail and its attached mails */
+struct mime_tree {
+	struct pool *p;
+	struct mime_limits lim;
+	size_t leaves, entities; /* the part limits hold for the whole tree */
+	struct mime_nest *head, **tail;
+};
+
 struct mime_ctx {
 	struct pool *p;
 	struct mime_limits lim;
+	struct mime_tree *tree;
 	struct mime_mail *out;
+	size_t depth0; /* depth of the top entity: 0, or more for an attached mail */
 	unsigned notes;
 	size_t undecodable;
-	size_t leaves, entities;
 	int groups; /* multipart/alternative seen */
 	int stop;
 	struct mime_leaf *lhead, **ltail;
@@ -209,6 +245,17 @@ static void mime_field(struct mime_fields *mf, const struct mime_header_field *f
 		{ "message-id", offsetof(struct mime_fields, msgid), 1 },
 		{ "in-reply-to", offsetof(struct mime_fields, in_reply_to), 1 },
 		{ "references", offsetof(struct mime_fields, references), 1 },
+		{ "auto-submitted", offsetof(struct mime_fields, auto_submitted), 1 },
+		{ "precedence", offsetof(struct mime_fields, precedence), 1 },
+		{ "list-id", offsetof(struct mime_fields, list_id), 1 },
+		{ "list-unsubscribe", offsetof(struct mime_fields, list_unsubscribe), 1 },
+		{ "x-autoreply", offsetof(struct mime_fields, x_autoreply), 1 },
+		{ "x-autorespond", offsetof(struct mime_fields, x_autorespond), 1 },
+		{ "x-auto-response-suppress", offsetof(struct mime_fields, x_ars), 1 },
+		{ "return-path", offsetof(struct mime_fields, return_path), 1 },
+		{ "resent-from", offsetof(struct mime_fields, resent_from), 1 },
+		{ "resent-to", offsetof(struct mime_fields, resent_to), 1 },
+		{ "resent-date", offsetof(struct mime_fields, resent_date), 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -224,6 +271,10 @@ static void mime_field(struct mime_fields *mf, const struct mime_header_field *f
 		mime_take_multi(&mf->cc, f);
 	else if (mime_header_is(f, "reply-to"))
 		mime_take_multi(&mf->reply_to, f);
+	else if (mime_header_is(f, "delivered-to"))
+		mime_take_multi(&mf->delivered_to, f);
+	else if (mime_header_is(f, "x-original-to"))
+		mime_take_multi(&mf->x_original_to, f);
 }
 
 /* read a header block; returns the body offset, *nfields the fields seen */
@@ -277,11 +328,45 @@ static char *mime_decoded(struct mime_ctx *c, const struct mime_slice *sl)
 
 /* ---- addresses ---- */
 
+/* the routing recipients: addr-specs, lowercased, each once */
+struct mime_rcpt {
+	const char **v;
+	size_t n, cap;
+};
+
 struct mime_addrs {
 	struct mime_header_sb sb;
 	const char *first_name, *first_addr;
 	size_t count;
+	struct mime_rcpt *rc; /* NULL: not collected */
 };
+
+/* Linear search for duplicates: at most MIME_RCPT_MAX entries, so at
+ * worst half a million short compares for a hostile To. */
+static void mime_rcpt_add(struct mime_ctx *c, struct mime_rcpt *r, const char *a, size_t n)
+{
+	const char **nv;
+	char *l;
+
+	if (n == 0 || r->n >= MIME_RCPT_MAX || memchr(a, '@', n) == NULL)
+		return;
+	if ((l = pool_strndup(c->p, a, n)) == NULL) {
+		c->notes |= MIME_NOTE_MEMORY;
+		return;
+	}
+	if (strpbrk(l, " \t<>,\"") != NULL)
+		return; /* what the simple splitter could not make an addr-spec */
+	for (size_t i = 0; i < n; i++)
+		if (l[i] >= 'A' && l[i] <= 'Z')
+			l[i] = (char)(l[i] - 'A' + 'a');
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->v[i], l) == 0)
+			return;
+	if ((nv = mime_grow(c, r->v, r->n, &r->cap, sizeof(*nv))) == NULL)
+		return;
+	r->v = nv;
+	r->v[r->n++] = l;
+}
 
 static void mime_addr_trim(const char **s, size_t *n)
 {
@@ -318,6 +403,8 @@ static void mime_addr_add(struct mime_ctx *c, struct mime_addrs *o, const char *
 		o->first_name = pool_strndup(c->p, d, dl);
 		o->first_addr = pool_strndup(c->p, addr, an);
 	}
+	if (o->rc != NULL)
+		mime_rcpt_add(c, o->rc, addr, an);
 }
 
 /* libetpan's comment parser recurses: count the worst nesting first.
@@ -501,7 +588,7 @@ static void mime_addr_simple(struct mime_ctx *c, const char *v, size_t n, struct
 static void mime_addr_field(struct mime_ctx *c, const struct mime_slice *sl, struct mime_addrs *o)
 {
 	struct mime_addrs save = *o;
-	size_t n;
+	size_t n, nrc = o->rc != NULL ? o->rc->n : 0;
 	char *v = mime_val(c, sl, &n);
 
 	if (v == NULL || n == 0)
@@ -509,6 +596,8 @@ static void mime_addr_field(struct mime_ctx *c, const struct mime_slice *sl, str
 	if (mime_addr_etpan(c, v, n, o) < 0) {
 		/* start this field again with what came before */
 		*o = save;
+		if (o->rc != NULL)
+			o->rc->n = nrc;
 		if (o->sb.s != NULL)
 			o->sb.s[o->sb.len] = '\0';
 		mime_addr_simple(c, v, n, o);
@@ -518,11 +607,13 @@ static void mime_addr_field(struct mime_ctx *c, const struct mime_slice *sl, str
 /* "Name <a@b>, c@d" from every field given; *first_* get the first
  * mailbox (may be NULL) */
 static const char *mime_addresses(struct mime_ctx *c, const struct mime_slice *sl, size_t nsl,
-				  const char **first_name, const char **first_addr)
+				  const char **first_name, const char **first_addr,
+				  struct mime_rcpt *rc)
 {
 	struct mime_addrs o;
 
 	memset(&o, 0, sizeof(o));
+	o.rc = rc;
 	mime_header_sb_init(&o.sb, c->p);
 	for (size_t i = 0; i < nsl; i++)
 		mime_addr_field(c, &sl[i], &o);
@@ -535,6 +626,48 @@ static const char *mime_addresses(struct mime_ctx *c, const struct mime_slice *s
 
 /* ---- the mail's own fields ---- */
 
+/* the first addr-spec of the fields given; NULL if none */
+static const char *mime_first_addr(struct mime_ctx *c, const struct mime_slice *sl, size_t nsl,
+				   struct mime_rcpt *rc)
+{
+	const char *name = NULL, *addr = NULL;
+
+	mime_addresses(c, sl, nsl, &name, &addr, rc);
+	return addr != NULL && *addr != '\0' ? addr : NULL;
+}
+
+static void mime_recipients(struct mime_ctx *c, const struct mime_fields *mf)
+{
+	struct mime_mail *m = c->out;
+	struct mime_rcpt rc = { NULL, 0, 0 };
+
+	m->to = mime_addresses(c, mf->to.f, mf->to.n, NULL, NULL, &rc);
+	m->cc = mime_addresses(c, mf->cc.f, mf->cc.n, NULL, NULL, &rc);
+	m->delivered_to = mime_first_addr(c, mf->delivered_to.f, mf->delivered_to.n, &rc);
+	m->x_original_to = mime_first_addr(c, mf->x_original_to.f, mf->x_original_to.n, &rc);
+	if (rc.n > 0) {
+		m->rcpt = rc.v;
+		m->nrcpt = rc.n;
+	}
+}
+
+/* the newest Resent block: who redirected the mail, to whom, when */
+static void mime_resent(struct mime_ctx *c, const struct mime_fields *mf)
+{
+	struct mime_mail *m = c->out;
+	const char *a;
+	char *v;
+	size_t n;
+
+	if (mf->resent_from.s != NULL)
+		m->resent_from = (a = mime_first_addr(c, &mf->resent_from, 1, NULL)) != NULL ? a : "";
+	if (mf->resent_to.s != NULL)
+		m->resent_to = mime_addresses(c, &mf->resent_to, 1, NULL, NULL, NULL);
+	if ((v = mime_val(c, &mf->resent_date, &n)) != NULL &&
+	    mime_header_date(v, n, &m->resent_date_us) < 0)
+		m->resent_date_us = 0;
+}
+
 static void mime_mail_fields(struct mime_ctx *c, const struct mime_fields *mf)
 {
 	struct mime_mail *m = c->out;
@@ -543,10 +676,10 @@ static void mime_mail_fields(struct mime_ctx *c, const struct mime_fields *mf)
 
 	if ((v = mime_decoded(c, &mf->subject)) != NULL)
 		m->subject = v;
-	m->to = mime_addresses(c, mf->to.f, mf->to.n, NULL, NULL);
-	m->cc = mime_addresses(c, mf->cc.f, mf->cc.n, NULL, NULL);
-	m->reply_to = mime_addresses(c, mf->reply_to.f, mf->reply_to.n, NULL, NULL);
-	mime_addresses(c, &mf->from, 1, &m->from_name, &m->from_addr);
+	m->reply_to = mime_addresses(c, mf->reply_to.f, mf->reply_to.n, NULL, NULL, NULL);
+	mime_addresses(c, &mf->from, 1, &m->from_name, &m->from_addr, NULL);
+	mime_recipients(c, mf);
+	mime_resent(c, mf);
 	if ((v = mime_val(c, &mf->date, &n)) != NULL) {
 		m->date_raw = v;
 		if (mime_header_date(v, n, &m->date_us) < 0)
@@ -558,6 +691,163 @@ static void mime_mail_fields(struct mime_ctx *c, const struct mime_fields *mf)
 		m->in_reply_to = mime_header_msgids(c->p, v, n, 1);
 	if ((v = mime_val(c, &mf->references, &n)) != NULL)
 		m->references = mime_header_msgids(c->p, v, n, MIME_REFERENCES_MAX);
+}
+
+/* ---- automatic mail ---- */
+
+/* the value's first token, lowercased; NULL if absent or empty */
+static char *mime_token_of(struct mime_ctx *c, const struct mime_slice *sl)
+{
+	size_t n;
+	char *v = mime_val(c, sl, &n);
+
+	return v != NULL ? mime_header_token(c->p, v, n) : NULL;
+}
+
+/* a sign given as "yes": present, not "no" or "false" */
+static int mime_yes(struct mime_ctx *c, const struct mime_slice *sl)
+{
+	char *t = mime_token_of(c, sl);
+
+	return t != NULL && strcmp(t, "no") != 0 && strcmp(t, "false") != 0;
+}
+
+/* X-Auto-Response-Suppress (Exchange): a comma list; All, OOF and
+ * AutoReply ask for no out-of-office or automatic reply */
+static int mime_suppress(const char *v)
+{
+	static const char *const words[] = { "all", "oof", "autoreply" };
+
+	while (v != NULL && *v != '\0') {
+		size_t k;
+
+		v += strspn(v, " \t,");
+		k = strcspn(v, " \t,");
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (k == strlen(words[i]) && strncasecmp(v, words[i], k) == 0)
+				return 1;
+		v += k;
+	}
+	return 0;
+}
+
+/* text right after a vacation keyword that ends it: a blank, a colon or a
+ * closing bracket (ASCII or full-width), or the end */
+static int mime_vacation_end(const char *r)
+{
+	static const char *const ends[] = { "：", "】", "」", "）", "］", "　", "』" };
+
+	if (*r == '\0' || *r == ' ' || *r == ':' || *r == ']' || *r == ')' || *r == '\t')
+		return 1;
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (strncmp(r, ends[i], strlen(ends[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* A vacation subject: after blanks and one opening bracket, a keyword
+ * that ends there ("Automatic reply: ...", "【自動応答】", "不在: ...").
+ * Only at the start, so "自動返信メールが届きません" from a citizen is no
+ * automatic mail; 自動応答/自動返信 may be followed by メール, 不在 by
+ * 通知, のお知らせ or のご連絡. */
+static int mime_vacation_subject(const char *s)
+{
+	static const struct {
+		const char *kw;
+		const char *tails[4];
+	} kws[] = {
+		{ "automatic reply", { NULL } },
+		{ "auto reply", { NULL } },
+		{ "autoreply", { NULL } },
+		{ "out of office", { NULL } },
+		{ "自動応答", { "メール", NULL } },
+		{ "自動返信", { "メール", NULL } },
+		{ "不在", { "通知", "のお知らせ", "のご連絡", NULL } },
+	};
+	static const char *const opens[] = { "[", "(", "【", "「", "（", "［", "『" };
+
+	for (;;) {
+		if (*s == ' ' || *s == '\t')
+			s++;
+		else if (strncmp(s, "　", 3) == 0)
+			s += 3;
+		else
+			break;
+	}
+	for (size_t i = 0; i < sizeof(opens) / sizeof(opens[0]); i++)
+		if (strncmp(s, opens[i], strlen(opens[i])) == 0) {
+			s += strlen(opens[i]);
+			break;
+		}
+	for (size_t i = 0; i < sizeof(kws) / sizeof(kws[0]); i++) {
+		const char *r;
+
+		if (strncasecmp(s, kws[i].kw, strlen(kws[i].kw)) != 0)
+			continue;
+		r = s + strlen(kws[i].kw);
+		if (mime_vacation_end(r))
+			return 1;
+		for (size_t k = 0; kws[i].tails[k] != NULL; k++)
+			if (strncmp(r, kws[i].tails[k], strlen(kws[i].tails[k])) == 0 &&
+			    mime_vacation_end(r + strlen(kws[i].tails[k])))
+				return 1;
+	}
+	return 0;
+}
+
+/* RFC 3464 (multipart/report; report-type=delivery-status), or a classic
+ * bounce: from MAILER-DAEMON or postmaster with the null Return-Path */
+static int mime_is_dsn(struct mime_ctx *c, const struct mime_fields *mf)
+{
+	const char *from = c->out->from_addr, *at = strchr(from, '@');
+	size_t tn, ln = at != NULL ? (size_t)(at - from) : strlen(from), rn, k = 0;
+	char *tv = mime_val(c, &mf->type, &tn), *t, *rt, *rp;
+
+	if (tv != NULL && (t = mime_header_token(c->p, tv, tn)) != NULL &&
+	    strcmp(t, "multipart/report") == 0 &&
+	    (rt = mime_header_param_raw(c->p, tv, tn, "report-type", NULL)) != NULL &&
+	    (strcasecmp(rt, "delivery-status") == 0 || strcasecmp(rt, "global-delivery-status") == 0))
+		return 1;
+	if (!((ln == 13 && strncasecmp(from, "mailer-daemon", 13) == 0) ||
+	      (ln == 10 && strncasecmp(from, "postmaster", 10) == 0)))
+		return 0;
+	if ((rp = mime_val(c, &mf->return_path, &rn)) == NULL)
+		return 0;
+	for (size_t i = 0; i < rn; i++)
+		if (rp[i] != ' ' && rp[i] != '\t')
+			rp[k++] = rp[i];
+	return k == 2 && rp[0] == '<' && rp[1] == '>';
+}
+
+static enum mime_auto mime_auto_kind(struct mime_ctx *c, const struct mime_fields *mf)
+{
+	char *prec = mime_token_of(c, &mf->precedence);
+
+	if (mime_is_dsn(c, mf))
+		return MIME_AUTO_DSN;
+	if (mime_yes(c, &mf->auto_submitted) || mime_yes(c, &mf->x_autoreply) ||
+	    mime_yes(c, &mf->x_autorespond) || mime_vacation_subject(c->out->subject))
+		return MIME_AUTO_REPLY;
+	if ((prec != NULL && strcmp(prec, "list") == 0) || mf->list_id.s != NULL ||
+	    mf->list_unsubscribe.s != NULL)
+		return MIME_AUTO_LIST;
+	if (prec != NULL && (strcmp(prec, "bulk") == 0 || strcmp(prec, "junk") == 0))
+		return MIME_AUTO_BULK;
+	return MIME_AUTO_NONE;
+}
+
+/* after mime_mail_fields: the signs of automatic mail */
+static void mime_auto(struct mime_ctx *c, const struct mime_fields *mf)
+{
+	struct mime_mail *m = c->out;
+	size_t n;
+
+	m->auto_submitted = mime_val(c, &mf->auto_submitted, &n);
+	m->precedence = mime_val(c, &mf->precedence, &n);
+	m->list_id = mime_val(c, &mf->list_id, &n);
+	m->x_auto_response_suppress = mime_val(c, &mf->x_ars, &n);
+	m->suppress_autoreply = mime_suppress(m->x_auto_response_suppress);
+	m->auto_kind = mime_auto_kind(c, mf);
 }
 
 /* ---- transfer decoding ---- */
@@ -668,8 +958,36 @@ static struct mime_attachment *mime_new_att(struct mime_ctx *c)
 	return a;
 }
 
+/* an attached mail: parsed once the mail holding it is done (so the C
+ * stack never grows with nesting), if its depth is within the limit */
+static void mime_nest_add(struct mime_ctx *c, const unsigned char *d, size_t n, size_t depth)
+{
+	struct mime_nest *q;
+
+	if (depth >= c->lim.max_depth) {
+		c->notes |= MIME_NOTE_DEPTH;
+		return;
+	}
+	if ((q = mime_alloc(c, sizeof(*q))) == NULL)
+		return;
+	memset(q, 0, sizeof(*q));
+	q->owner = c->out;
+	q->att = c->out->natt - 1;
+	q->raw = (const char *)d;
+	q->len = n;
+	q->depth = depth + 1;
+	*c->tree->tail = q;
+	c->tree->tail = &q->next;
+}
+
+static int mime_is_message(const char *type)
+{
+	return strcmp(type, "message/rfc822") == 0 || strcmp(type, "message/global") == 0;
+}
+
 static void mime_attachment(struct mime_ctx *c, const struct mime_fields *mf, const char *type,
-			    const char *body, size_t len, const char *filename, int is_inline)
+			    const char *body, size_t len, const char *filename, int is_inline,
+			    size_t depth)
 {
 	struct mime_attachment *a = mime_new_att(c);
 	size_t n;
@@ -686,9 +1004,11 @@ static void mime_attachment(struct mime_ctx *c, const struct mime_fields *mf, co
 		c->notes |= MIME_NOTE_ATT_CUT;
 	if ((id = mime_val(c, &mf->id, &n)) != NULL)
 		a->content_id = mime_header_msgids(c->p, id, n, 1);
-	if (filename == NULL && strncmp(type, "message/rfc822", 14) == 0)
+	if (filename == NULL && mime_is_message(type))
 		filename = mime_eml_name(c, a->data, a->size);
 	a->filename = filename != NULL ? filename : "";
+	if (mime_is_message(type))
+		mime_nest_add(c, a->data, a->size, depth);
 }
 
 /* format=flowed (RFC 3676) and its delsp */
@@ -710,7 +1030,7 @@ static void mime_leaf(struct mime_ctx *c, const struct mime_fields *mf, const ch
 	char *tv, *dv, *disp, *fname;
 	int att;
 
-	if (++c->leaves > c->lim.max_parts) {
+	if (++c->tree->leaves > c->lim.max_parts) {
 		c->notes |= MIME_NOTE_PARTS;
 		c->stop = 1;
 		return;
@@ -730,7 +1050,8 @@ static void mime_leaf(struct mime_ctx *c, const struct mime_fields *mf, const ch
 			      mime_flowed_of(c, tv, tn));
 		return;
 	}
-	mime_attachment(c, mf, type, body, len, fname, disp != NULL && strcmp(disp, "inline") == 0);
+	mime_attachment(c, mf, type, body, len, fname, disp != NULL && strcmp(disp, "inline") == 0,
+			fr->depth);
 }
 
 /* ---- multipart ---- */
@@ -894,7 +1215,7 @@ static void mime_walk(struct mime_ctx *c)
 		enum mime_header_end end;
 		size_t nf, off;
 
-		if (++c->entities > ent_max) {
+		if (++c->tree->entities > ent_max) {
 			c->notes |= MIME_NOTE_PARTS;
 			return;
 		}
@@ -1102,32 +1423,46 @@ static void mime_cids(struct mime_ctx *c)
 
 /* ---- entry ---- */
 
-static void mime_defaults(struct mime_ctx *c, struct pool *p, const struct mime_limits *lim,
-			  struct mime_mail *out)
+static void mime_tree_init(struct mime_tree *t, struct pool *p, const struct mime_limits *lim)
 {
 	struct mime_limits d;
 
-	memset(c, 0, sizeof(*c));
+	memset(t, 0, sizeof(*t));
 	mime_limits_default(&d);
-	c->p = p;
+	t->p = p;
+	t->lim = lim != NULL ? *lim : d;
+	if (t->lim.max_depth == 0)
+		t->lim.max_depth = d.max_depth;
+	if (t->lim.max_parts == 0)
+		t->lim.max_parts = d.max_parts;
+	if (t->lim.max_headers == 0)
+		t->lim.max_headers = d.max_headers;
+	if (t->lim.max_text_bytes == 0)
+		t->lim.max_text_bytes = d.max_text_bytes;
+	if (t->lim.max_attachment_bytes == 0)
+		t->lim.max_attachment_bytes = d.max_attachment_bytes;
+	if (t->lim.max_header_bytes == 0)
+		t->lim.max_header_bytes = d.max_header_bytes;
+	t->tail = &t->head;
+}
+
+static const char *mime_rcpt_none[1];
+
+static void mime_defaults(struct mime_ctx *c, struct mime_tree *t, size_t depth0,
+			  struct mime_mail *out)
+{
+	memset(c, 0, sizeof(*c));
+	c->p = t->p;
+	c->lim = t->lim;
+	c->tree = t;
+	c->depth0 = depth0;
 	c->out = out;
-	c->lim = lim != NULL ? *lim : d;
-	if (c->lim.max_depth == 0)
-		c->lim.max_depth = d.max_depth;
-	if (c->lim.max_parts == 0)
-		c->lim.max_parts = d.max_parts;
-	if (c->lim.max_headers == 0)
-		c->lim.max_headers = d.max_headers;
-	if (c->lim.max_text_bytes == 0)
-		c->lim.max_text_bytes = d.max_text_bytes;
-	if (c->lim.max_attachment_bytes == 0)
-		c->lim.max_attachment_bytes = d.max_attachment_bytes;
-	if (c->lim.max_header_bytes == 0)
-		c->lim.max_header_bytes = d.max_header_bytes;
 	c->ltail = &c->lhead;
 	memset(out, 0, sizeof(*out));
 	out->subject = out->from_name = out->from_addr = "";
 	out->to = out->cc = out->reply_to = out->body_text = "";
+	out->rcpt = mime_rcpt_none;
+	forward_none(&out->forward);
 }
 
 static void mime_finish(struct mime_ctx *c)
@@ -1154,7 +1489,7 @@ static void mime_finish(struct mime_ctx *c)
 /* the top entity: mail fields, then its body as any entity */
 static void mime_top(struct mime_ctx *c, const char *raw, size_t len)
 {
-	struct mime_frame top = { raw, len, 0, 0, NULL, 0 };
+	struct mime_frame top = { raw, len, c->depth0, 0, NULL, 0 };
 	struct mime_fields mf;
 	enum mime_header_end end;
 	size_t nf, off;
@@ -1178,15 +1513,17 @@ static void mime_top(struct mime_ctx *c, const char *raw, size_t len)
 	if (end == MIME_HEADER_NOT_FIELD)
 		c->notes |= MIME_NOTE_NO_SEPARATOR;
 	mime_mail_fields(c, &mf);
+	mime_auto(c, &mf);
 	mime_entity(c, &mf, raw + off, len - off, &top);
 }
 
-int mime_parse(struct pool *p, const char *raw, size_t len, const struct mime_limits *lim,
-	       struct mime_mail *out)
+/* one mail (the top one or an attached one); 0, or -1 out of memory */
+static int mime_parse_one(struct mime_tree *t, const char *raw, size_t len, size_t depth0,
+			  struct mime_mail *out)
 {
 	struct mime_ctx c;
 
-	mime_defaults(&c, p, lim, out);
+	mime_defaults(&c, t, depth0, out);
 	if (len == 0 || raw == NULL)
 		c.notes |= MIME_NOTE_EMPTY;
 	else
@@ -1194,6 +1531,31 @@ int mime_parse(struct pool *p, const char *raw, size_t len, const struct mime_li
 	mime_walk(&c);
 	mime_bodies(&c);
 	mime_cids(&c);
+	if (out->auto_kind == MIME_AUTO_DSN)
+		mime_dsn_read(c.p, out);
 	mime_finish(&c);
 	return c.notes & MIME_NOTE_MEMORY ? -1 : 0;
+}
+
+int mime_parse(struct pool *p, const char *raw, size_t len, const struct mime_limits *lim,
+	       struct mime_mail *out)
+{
+	struct mime_tree t;
+	struct mime_nest *q;
+	int rc;
+
+	mime_tree_init(&t, p, lim);
+	rc = mime_parse_one(&t, raw, len, 0, out);
+	/* attached mails in the order found, each after the mail holding it
+	 * (whose attachment array is then final); they may add more */
+	for (q = t.head; q != NULL; q = q->next) {
+		if (mime_parse_one(&t, q->raw, q->len, q->depth, &q->mail) < 0)
+			rc = -1;
+		q->owner->att[q->att].nested = &q->mail;
+	}
+	/* forwards read the attached mails' headers: all are parsed now */
+	forward_detect(p, out);
+	for (q = t.head; q != NULL; q = q->next)
+		forward_detect(p, &q->mail);
+	return rc;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct pool;
+struct mime_mail;
 
 struct mime_limits {
 	size_t max_depth;        /* multipart nesting */
@@ -38,6 +39,32 @@ struct mime_attachment {
 	const unsigned char *data;
 	size_t size;
 	int is_inline;            /* Content-Disposition: inline, or cid-referenced */
+	/* message/rfc822 or message/global: the attached mail parsed (same
+	 * limits; its depth counts toward max_depth); NULL for other types or
+	 * past the depth limit (added) */
+	const struct mime_mail *nested;
+};
+
+/* automatic mail (RFC 3834 and what mailers do), strongest sign first:
+ * DSN, then AUTO_REPLY, then LIST, then BULK */
+enum mime_auto {
+	MIME_AUTO_NONE,
+	MIME_AUTO_REPLY, /* Auto-Submitted not "no"; X-Autoreply/X-Autorespond; a vacation subject */
+	MIME_AUTO_BULK,  /* Precedence: bulk or junk */
+	MIME_AUTO_LIST,  /* Precedence: list, List-Id, List-Unsubscribe */
+	MIME_AUTO_DSN,   /* multipart/report; report-type=delivery-status, or a classic bounce */
+};
+
+/* where a forwarded mail came from (lib/forward.c fills it).  When kind
+ * is NULL nothing was found: the strings are "" and date_us 0.  When set,
+ * no string is NULL ("" if unknown). */
+struct mime_forward {
+	const char *kind;         /* "rfc822", "resent", "inline" or NULL */
+	const char *from_name;    /* the original sender's display name */
+	const char *from_addr;    /* the original sender's addr-spec */
+	const char *to;           /* the original recipients, as shown */
+	const char *subject;      /* the original subject */
+	int64_t date_us;          /* the original date in UTC microseconds; 0 if unknown */
 };
 
 struct mime_mail {
@@ -59,8 +86,38 @@ struct mime_mail {
 	struct mime_attachment *att;
 	size_t natt;
 	const char *reply_to;     /* decoded like to; "" if none (added) */
+
+	/* ---- added for routing, automatic mail, DSN and forwards ---- */
+	const char *delivered_to;  /* addr-spec of the first Delivered-To, as written; NULL if none */
+	const char *x_original_to; /* addr-spec of the first X-Original-To, as written; NULL if none */
+	const char **rcpt;         /* every addr-spec of To, Cc, Delivered-To, X-Original-To (every
+				    * field of each), ASCII-lowercased, duplicates dropped, in that
+				    * order; at most 1000; never NULL and no NULL element */
+	size_t nrcpt;
+	enum mime_auto auto_kind;
+	int suppress_autoreply;    /* X-Auto-Response-Suppress names All, OOF or AutoReply: the
+				    * sender asks for no automatic reply (auto_kind unchanged) */
+	const char *auto_submitted; /* raw values, unfolded and trimmed; NULL if absent */
+	const char *precedence;
+	const char *list_id;
+	const char *x_auto_response_suppress;
+	/* a delivery status notification (auto_kind MIME_AUTO_DSN); NULL if not found */
+	const char *dsn_original_message_id; /* Message-ID of the returned mail, without <> */
+	const char *dsn_action;    /* first per-recipient Action: "failed", "delayed", "delivered",
+				    * "relayed" or "expanded" */
+	const char *dsn_status;    /* its Status, "5.1.1" */
+	const char *dsn_recipient; /* its Final-Recipient addr-spec (type "rfc822;" removed) */
+	const char *dsn_diagnostic; /* its Diagnostic-Code text (type "smtp;" removed), at most 500 bytes */
+	/* a redirected mail (RFC 5322 3.6.6), the first (newest) Resent block */
+	const char *resent_from;   /* addr-spec of Resent-From: who redirected it; NULL if none */
+	const char *resent_to;     /* decoded like to; NULL if no Resent-To */
+	int64_t resent_date_us;    /* Resent-Date in UTC microseconds; 0 if none or unparseable */
+	struct mime_forward forward; /* the original of a forwarded mail */
 };
 
+/* Parses raw into out, and every attached message/rfc822 into its
+ * attachment's nested mail.  0, or -1 when the pool refused memory (the
+ * result is then consistent but incomplete). */
 int mime_parse(struct pool *p, const char *raw, size_t len, const struct mime_limits *lim,
 	       struct mime_mail *out);
 

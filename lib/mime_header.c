@@ -1029,9 +1029,15 @@ static int mime_header_date_finish(struct mime_header_dt *d, int64_t *us)
 
 int mime_header_date(const char *v, size_t n, int64_t *us)
 {
+	return mime_header_date_zone(v, n, 0, us);
+}
+
+int mime_header_date_zone(const char *v, size_t n, int zone_min, int64_t *us)
+{
 	struct mime_header_dt d = { 0 };
 	size_t i = 0, ntok = 0;
 
+	d.zone_min = zone_min; /* until a zone is read */
 	if (n > MIME_HEADER_DATE_SCAN)
 		n = MIME_HEADER_DATE_SCAN;
 	while (i < n && ntok < 16) {

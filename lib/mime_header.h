@@ -5,7 +5,7 @@
  *
  * Everything is bounded and linear in its input; nothing recurses on
  * input structure.  Results are UTF-8 from the caller's pool.  Internal
- * to lib/: only mime.c and the tests include this. */
+ * to lib/: only mime*.c, forward.c and the tests include this. */
 #ifndef MDG_MIME_HEADER_H
 #define MDG_MIME_HEADER_H
 #include <stddef.h>
@@ -77,6 +77,9 @@ char *mime_header_param_raw(struct pool *p, const char *v, size_t n, const char 
 /* RFC 5322 date with obsolete forms, zone names (JST...), to UTC
  * microseconds; 0 or -1 if unparseable */
 int mime_header_date(const char *v, size_t n, int64_t *us);
+/* the same, read at zone_min minutes east of UTC when it names no zone
+ * (forward.c: dates in forwarded blocks are local time) */
+int mime_header_date_zone(const char *v, size_t n, int zone_min, int64_t *us);
 
 /* the ids in <...> (or the bare value), without brackets, separated by a
  * space; at most max ids; NULL if none */

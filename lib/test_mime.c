@@ -452,6 +452,298 @@ static void test_defects(void)
 	CHECK_STR(m.body_text, "");
 }
 
+/* ---- routing, automatic mail, delivery reports, nesting ---- */
+
+static void test_routing_inputs(void)
+{
+	struct mime_mail m = PARSE(
+		"Delivered-To: Madoguchi@City.Example.lg.jp\r\n"
+		"Delivered-To: relay@city.example.lg.jp\r\n"
+		"X-Original-To: kankyo@city.example.lg.jp\r\n"
+		"From: a@example.jp\r\n"
+		"To: \"Tanaka\" <TARO@example.jp>, madoguchi@city.example.lg.jp\r\n"
+		"To: hanako@example.jp\r\n"
+		"Cc: undisclosed-recipients:;, Kankyo <KANKYO@city.example.lg.jp>, taro@example.jp\r\n"
+		"\r\nx");
+
+	CHECK_STR(m.delivered_to, "Madoguchi@City.Example.lg.jp");
+	CHECK_STR(m.x_original_to, "kankyo@city.example.lg.jp");
+	CHECK_INT(m.nrcpt, 5);
+	if (m.nrcpt == 5) {
+		CHECK_STR(m.rcpt[0], "taro@example.jp");
+		CHECK_STR(m.rcpt[1], "madoguchi@city.example.lg.jp");
+		CHECK_STR(m.rcpt[2], "hanako@example.jp");
+		CHECK_STR(m.rcpt[3], "kankyo@city.example.lg.jp");
+		CHECK_STR(m.rcpt[4], "relay@city.example.lg.jp");
+	}
+	/* none: an empty array, never NULL */
+	m = PARSE("From: a@example.jp\r\nTo: undisclosed-recipients:;\r\n\r\nx");
+	CHECK(m.rcpt != NULL);
+	CHECK_INT(m.nrcpt, 0);
+	CHECK(m.delivered_to == NULL);
+	CHECK(m.x_original_to == NULL);
+	/* the simple splitter's addresses count too */
+	m = PARSE("To: Broken <broken@example.jp\r\n\r\nx");
+	CHECK_INT(m.nrcpt, 1);
+	if (m.nrcpt == 1)
+		CHECK_STR(m.rcpt[0], "broken@example.jp");
+}
+
+/* auto_kind of a mail with these header lines */
+static enum mime_auto auto_of(const char *head)
+{
+	char raw[1024];
+	struct mime_mail m;
+	int n = snprintf(raw, sizeof(raw), "From: someone@example.jp\r\n%s\r\nbody\r\n", head);
+
+	m = parse(raw, (size_t)n);
+	return m.auto_kind;
+}
+
+static void test_auto_reply(void)
+{
+	struct mime_mail m;
+
+	CHECK_INT(auto_of("Auto-Submitted: auto-replied\r\n"), MIME_AUTO_REPLY);
+	CHECK_INT(auto_of("Auto-Submitted: auto-generated; owner-email=x@y\r\n"), MIME_AUTO_REPLY);
+	CHECK_INT(auto_of("Auto-Submitted: no\r\n"), MIME_AUTO_NONE);
+	CHECK_INT(auto_of("Auto-Submitted: No (a person wrote this)\r\n"), MIME_AUTO_NONE);
+	CHECK_INT(auto_of("X-Autoreply: yes\r\n"), MIME_AUTO_REPLY);
+	CHECK_INT(auto_of("X-Autorespond: Vacation\r\n"), MIME_AUTO_REPLY);
+	/* vacation subjects: at the start only */
+	CHECK_INT(auto_of("Subject: =?UTF-8?B?6Ieq5YuV5b+c562UOiDkvY/msJHnpajjgavjgaTjgYTjgaY=?=\r\n"),
+		  MIME_AUTO_REPLY); /* 自動応答: 住民票について */
+	CHECK_INT(auto_of("Subject: Automatic reply: your question\r\n"), MIME_AUTO_REPLY);
+	CHECK_INT(auto_of("Subject: Out of Office AutoReply: x\r\n"), MIME_AUTO_REPLY);
+	CHECK_INT(auto_of("Subject: \xe3\x80\x90\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1"
+			  "\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab\xe3\x80\x91\r\n"),
+		  MIME_AUTO_REPLY); /* 【自動返信メール】 */
+	CHECK_INT(auto_of("Subject: \xe4\xb8\x8d\xe5\x9c\xa8\xe3\x81\xae\xe3\x81\x8a\xe7\x9f\xa5"
+			  "\xe3\x82\x89\xe3\x81\x9b\r\n"),
+		  MIME_AUTO_REPLY); /* 不在のお知らせ */
+	CHECK_INT(auto_of("Subject: \xe4\xb8\x8d\xe5\x9c\xa8: x\r\n"), MIME_AUTO_REPLY); /* 不在: x */
+	/* a citizen writing about these things is no automatic mail */
+	CHECK_INT(auto_of("Subject: \xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1\xe3\x83\xa1"
+			  "\xe3\x83\xbc\xe3\x83\xab\xe3\x81\x8c\xe5\xb1\x8a\xe3\x81\x8d\xe3\x81\xbe"
+			  "\xe3\x81\x9b\xe3\x82\x93\r\n"),
+		  MIME_AUTO_NONE); /* 自動返信メールが届きません */
+	CHECK_INT(auto_of("Subject: \xe4\xb8\x8d\xe5\x9c\xa8\xe5\xb1\x8a\xe3\x81\xab\xe3\x81\xa4"
+			  "\xe3\x81\x84\xe3\x81\xa6\r\n"),
+		  MIME_AUTO_NONE); /* 不在届について */
+	CHECK_INT(auto_of("Subject: Re: Automatic reply: x\r\n"), MIME_AUTO_NONE);
+	/* the raw values are kept */
+	m = PARSE("Auto-Submitted: auto-replied\r\n (vacation)\r\nPrecedence: bulk\r\n\r\nx");
+	CHECK_STR(m.auto_submitted, "auto-replied (vacation)");
+	CHECK_STR(m.precedence, "bulk");
+	CHECK_INT(m.auto_kind, MIME_AUTO_REPLY); /* the stronger sign */
+	CHECK(m.list_id == NULL);
+	CHECK(m.x_auto_response_suppress == NULL);
+}
+
+static void test_suppress(void)
+{
+	struct mime_mail m = PARSE("X-Auto-Response-Suppress: DR, OOF, AutoReply\r\n\r\nx");
+
+	CHECK_INT(m.suppress_autoreply, 1);
+	CHECK_INT(m.auto_kind, MIME_AUTO_NONE);
+	CHECK_STR(m.x_auto_response_suppress, "DR, OOF, AutoReply");
+	m = PARSE("X-Auto-Response-Suppress: All\r\n\r\nx");
+	CHECK_INT(m.suppress_autoreply, 1);
+	m = PARSE("X-Auto-Response-Suppress: DR,RN,NRN\r\n\r\nx");
+	CHECK_INT(m.suppress_autoreply, 0);
+	CHECK_STR(m.x_auto_response_suppress, "DR,RN,NRN");
+	m = PARSE("Subject: x\r\n\r\nx");
+	CHECK_INT(m.suppress_autoreply, 0);
+}
+
+static void test_bulk_list(void)
+{
+	struct mime_mail m;
+
+	CHECK_INT(auto_of("Precedence: bulk\r\n"), MIME_AUTO_BULK);
+	CHECK_INT(auto_of("Precedence: Junk\r\n"), MIME_AUTO_BULK);
+	CHECK_INT(auto_of("Precedence: list\r\n"), MIME_AUTO_LIST);
+	CHECK_INT(auto_of("List-Unsubscribe: <mailto:leave@lists.example.jp>\r\n"), MIME_AUTO_LIST);
+	CHECK_INT(auto_of("Precedence: first-class\r\n"), MIME_AUTO_NONE);
+	m = PARSE("List-Id: =?UTF-8?B?5biC5aCx?= <shiho.lists.example.jp>\r\nPrecedence: bulk\r\n"
+		  "Subject: x\r\n\r\nx");
+	CHECK_INT(m.auto_kind, MIME_AUTO_LIST); /* a list sign beats bulk */
+	CHECK_STR(m.list_id, "=?UTF-8?B?5biC5aCx?= <shiho.lists.example.jp>");
+	CHECK_STR(m.precedence, "bulk");
+}
+
+static void test_dsn(void)
+{
+	struct mime_mail m = PARSE(
+		"From: Mail Delivery System <MAILER-DAEMON@mx.city.example.lg.jp>\r\n"
+		"To: madoguchi@city.example.lg.jp\r\n"
+		"Subject: Undelivered Mail Returned to Sender\r\n"
+		"Auto-Submitted: auto-replied\r\n"
+		"Content-Type: multipart/report; report-type=delivery-status;\r\n"
+		"\tboundary=\"dsn-b\"\r\n\r\n"
+		"--dsn-b\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+		"I'm sorry to have to inform you that your message could not be delivered.\r\n"
+		"--dsn-b\r\nContent-Type: message/delivery-status\r\n\r\n"
+		"Reporting-MTA: dns; mx.city.example.lg.jp\r\n"
+		"Arrival-Date: Fri, 20 Nov 2026 09:04:05 +0900 (JST)\r\n\r\n"
+		"Final-Recipient: rfc822; nobody@example.jp\r\n"
+		"Original-Recipient: rfc822;nobody@example.jp\r\n"
+		"Action: Failed\r\n"
+		"Status: 5.1.1 (bad destination mailbox)\r\n"
+		"Remote-MTA: dns; mx.example.jp\r\n"
+		"Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.jp>: Recipient address\r\n"
+		"    rejected: User unknown in local recipient table\r\n\r\n"
+		"Final-Recipient: rfc822; other@example.jp\r\nAction: delayed\r\nStatus: 4.4.1\r\n\r\n"
+		"--dsn-b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+		"From: madoguchi@city.example.lg.jp\r\nTo: nobody@example.jp\r\n"
+		"Message-ID: <reply-42.ticket-7@city.example.lg.jp>\r\nSubject: Re: x\r\n"
+		"--dsn-b--\r\n");
+	char diag[700];
+	int n;
+
+	CHECK_INT(m.auto_kind, MIME_AUTO_DSN);
+	CHECK_STR(m.dsn_original_message_id, "reply-42.ticket-7@city.example.lg.jp");
+	CHECK_STR(m.dsn_action, "failed");
+	CHECK_STR(m.dsn_status, "5.1.1");
+	CHECK_STR(m.dsn_recipient, "nobody@example.jp");
+	CHECK_STR(m.dsn_diagnostic, "550 5.1.1 <nobody@example.jp>: Recipient address rejected: "
+				    "User unknown in local recipient table");
+	CHECK(m.forward.kind == NULL);
+	/* the returned mail as message/rfc822, a long diagnostic cut at a
+	 * character, no Action: the first recipient block */
+	n = snprintf(diag, sizeof(diag), "X-Unix; %0*d", 498, 0);
+	memcpy(diag + n, "\xe3\x81\x82\xe3\x81\x82", 7); /* ああ: the cut falls inside */
+	{
+		char raw[2048];
+		int k = snprintf(raw, sizeof(raw),
+				 "From: postmaster@example.jp\r\n"
+				 "Content-Type: multipart/report; report-type=\"Delivery-Status\"; boundary=b\r\n\r\n"
+				 "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+				 "Reporting-MTA: dns; x\r\n\r\n"
+				 "Final-Recipient: RFC822; <Kankyo@Example.JP>\r\nStatus: 5.0.0\r\n"
+				 "Diagnostic-Code: %s\r\n\r\n"
+				 "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+				 "Message-ID: <orig@city.example.lg.jp>\r\nSubject: s\r\n\r\nbody\r\n--b--\r\n",
+				 diag);
+
+		m = parse(raw, (size_t)k);
+	}
+	CHECK_INT(m.auto_kind, MIME_AUTO_DSN);
+	CHECK_STR(m.dsn_original_message_id, "orig@city.example.lg.jp");
+	CHECK(m.dsn_action == NULL);
+	CHECK_STR(m.dsn_status, "5.0.0");
+	CHECK_STR(m.dsn_recipient, "Kankyo@Example.JP");
+	CHECK_INT(strlen(m.dsn_diagnostic), 498);
+	CHECK(m.natt == 2 && m.att[1].nested != NULL);
+	CHECK(m.forward.kind == NULL); /* the returned mail is no forward */
+	/* a first status part of free text (seen from one MTA), and the
+	 * report redirected by a mailbox rule: still a DSN, no forward */
+	m = PARSE("Resent-From: <dump@example.jp>\r\nFrom: postmaster@example.jp\r\n"
+		  "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+		  "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+		  "This message was undeliverable due to the following reason:\r\n\r\n"
+		  "<u@example.jp> has restricted mail\r\n"
+		  "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+		  "Reporting-MTA: dns; x\r\n\r\nFinal-Recipient: rfc822;u@example.jp\r\n"
+		  "Action: expanded\r\nStatus: 2.0.0\r\n--b--\r\n");
+	CHECK_INT(m.auto_kind, MIME_AUTO_DSN);
+	CHECK_STR(m.dsn_action, "expanded");
+	CHECK_STR(m.dsn_status, "2.0.0");
+	CHECK_STR(m.dsn_recipient, "u@example.jp");
+	CHECK(m.dsn_diagnostic == NULL);
+	CHECK(m.dsn_original_message_id == NULL);
+	CHECK_STR(m.resent_from, "dump@example.jp");
+	CHECK(m.forward.kind == NULL);
+}
+
+static void test_classic_bounce(void)
+{
+	struct mime_mail m = PARSE(
+		"Return-Path: <>\r\n"
+		"From: MAILER-DAEMON@mx.example.jp\r\n"
+		"To: madoguchi@city.example.lg.jp\r\n"
+		"Subject: failure notice\r\n\r\n"
+		"Hi. This is the delivery program at mx.example.jp.\r\n"
+		"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n"
+		"<nobody@example.jp>:\r\nSorry, no mailbox here by that name.\r\n\r\n"
+		"--- Below this line is a copy of the message.\r\n\r\n"
+		"Received: from city.example.lg.jp\r\n"
+		"Message-Id:\r\n <reply-43.ticket-8@city.example.lg.jp>\r\n"
+		"From: madoguchi@city.example.lg.jp\r\n\r\nthe answer\r\n");
+
+	CHECK_INT(m.auto_kind, MIME_AUTO_DSN);
+	CHECK_STR(m.dsn_original_message_id, "reply-43.ticket-8@city.example.lg.jp");
+	CHECK(m.dsn_action == NULL);
+	CHECK(m.dsn_status == NULL);
+	/* quoted with '>' and on the same line */
+	m = PARSE("Return-Path: < >\r\nFrom: Postmaster <postmaster@example.jp>\r\n\r\n"
+		  "> Message-ID: <q@x>\r\n");
+	CHECK_INT(m.auto_kind, MIME_AUTO_DSN);
+	CHECK_STR(m.dsn_original_message_id, "q@x");
+	/* MAILER-DAEMON with a real Return-Path, or no Return-Path: not a bounce */
+	m = PARSE("Return-Path: <mailer-daemon@example.jp>\r\nFrom: MAILER-DAEMON@example.jp\r\n\r\nx");
+	CHECK_INT(m.auto_kind, MIME_AUTO_NONE);
+	CHECK(m.dsn_original_message_id == NULL);
+	m = PARSE("From: MAILER-DAEMON@example.jp\r\n\r\nx");
+	CHECK_INT(m.auto_kind, MIME_AUTO_NONE);
+}
+
+static void test_nested(void)
+{
+	struct mime_mail m = PARSE(
+		"Subject: outer\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n"
+		"--o\r\n\r\nsee the two mails\r\n"
+		"--o\r\nContent-Type: message/rfc822\r\n\r\n"
+		"From: =?UTF-8?B?5bGx55Sw?= <yamada@example.jp>\r\nSubject: inner one\r\n"
+		"Date: Fri, 20 Nov 2026 09:04:05 +0900\r\n"
+		"Content-Type: multipart/mixed; boundary=i\r\n\r\n"
+		"--i\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ninner text\r\n"
+		"--i\r\nContent-Type: message/rfc822\r\n\r\nSubject: innermost\r\n\r\ndeep\r\n"
+		"--i--\r\n"
+		"--o\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+		"U3ViamVjdDogYjY0DQoNCmVuY29kZWQNCg==\r\n"
+		"--o--\r\n");
+	const struct mime_mail *n1, *n2, *n3;
+
+	CHECK_INT(m.state, MIME_OK);
+	CHECK_STR(m.body_text, "see the two mails");
+	CHECK_INT(m.natt, 2);
+	if (m.natt != 2 || (n1 = m.att[0].nested) == NULL || (n3 = m.att[1].nested) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_STR(n1->subject, "inner one");
+	CHECK_STR(n1->from_name, "山田");
+	CHECK_INT(n1->date_us, INT64_C(1795133045) * 1000000);
+	CHECK_STR(n1->body_text, "inner text");
+	CHECK_INT(n1->natt, 1);
+	CHECK(n1->natt == 1 && (n2 = n1->att[0].nested) != NULL && strcmp(n2->subject, "innermost") == 0 &&
+	      strcmp(n2->body_text, "deep") == 0);
+	CHECK_STR(n3->subject, "b64");
+	CHECK_STR(n3->body_text, "encoded\n");
+	/* the outer text is short: a forward of the first attached mail */
+	CHECK_STR(m.forward.kind, "rfc822");
+	CHECK_STR(m.forward.subject, "inner one");
+	/* nesting counts toward max_depth: at depth 2 the third level is not
+	 * parsed, and the mail says why */
+	{
+		struct mime_limits lim;
+
+		mime_limits_default(&lim);
+		lim.max_depth = 2;
+		mime_parse(tp, "Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\n"
+			       "Content-Type: message/rfc822\r\n\r\nSubject: bottom\r\n\r\nx", 116, &lim, &m);
+		CHECK(m.natt == 1 && m.att[0].nested != NULL);
+		n1 = m.att[0].nested;
+		CHECK(n1->natt == 1 && n1->att[0].nested != NULL);
+		n2 = n1->att[0].nested;
+		CHECK(n2->natt == 1 && n2->att[0].nested == NULL);
+		CHECK_INT(n2->state, MIME_PARTIAL);
+		CHECK(n2->notes != NULL && strstr(n2->notes, "nesting") != NULL);
+		CHECK_INT(m.state, MIME_OK);
+	}
+}
+
 /* ---- hostile input ---- */
 
 static void test_no_separator(void)
@@ -525,6 +817,28 @@ static void test_deep_nesting(void)
 	s = parse_timed(raw, n, &m);
 	CHECK(s < 2.0);
 	CHECK_INT(m.state, MIME_PARTIAL); /* the field was cut at 64 KiB */
+	free(raw);
+}
+
+static void test_many_links(void)
+{
+	size_t nl = 5000, cap = nl * 80 + 256, n = 0;
+	char *raw = malloc(cap);
+	struct mime_mail m;
+	double s;
+
+	n += (size_t)snprintf(raw + n, cap - n,
+			      "Subject: links\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>");
+	for (size_t i = 0; i < nl; i++)
+		n += (size_t)snprintf(raw + n, cap - n, "<a href=\"https://example.jp/p/%zu\">link %zu</a> ",
+				      i, i);
+	n += (size_t)snprintf(raw + n, cap - n, "</body></html>\r\n");
+	s = parse_timed(raw, n, &m);
+	CHECK(s < 2.0);
+	CHECK_INT(m.state, MIME_OK);
+	CHECK(strncmp(m.body_text, "link 0 link 1 link 2 ", 21) == 0);
+	CHECK(strstr(m.body_text, "link 4999") != NULL);
+	CHECK(strstr(m.body_text, "href") == NULL);
 	free(raw);
 }
 
@@ -658,9 +972,17 @@ int main(void)
 	RUN(test_attachment_bytes);
 	RUN(test_message_rfc822);
 	RUN(test_defects);
+	RUN(test_routing_inputs);
+	RUN(test_auto_reply);
+	RUN(test_suppress);
+	RUN(test_bulk_list);
+	RUN(test_dsn);
+	RUN(test_classic_bounce);
+	RUN(test_nested);
 	RUN(test_no_separator);
 	RUN(test_garbage);
 	RUN(test_deep_nesting);
+	RUN(test_many_links);
 	RUN(test_many_headers);
 	RUN(test_long_line);
 	RUN(test_many_parts);

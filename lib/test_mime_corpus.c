@@ -13,8 +13,9 @@
  * (Python: ""), so text is then not compared; a body of blank lines is
  * no text; header values are trimmed (Python keeps trailing blanks); an
  * unparseable or missing Date is 0 (Python: 1900-01-01); a message/rfc822
- * part is an attachment named after its subject (Python descends into
- * it); attachments we list without a name are not compared. */
+ * part is an attachment named after its subject, parsed as a nested mail
+ * beside the body (Python adds its text to the body); attachments we list
+ * without a name are not compared. */
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -33,7 +34,7 @@
 
 /* Deliberate differences: message path (under tests/messages/), the field,
  * and why we differ from Python's email package on purpose. */
-#define MIME_NESTED "message/rfc822 is attached, not yet shown nested"
+#define MIME_NESTED "message/rfc822 is attached and parsed as a nested mail, not added to the body text"
 #define MIME_RAW822 "message/rfc822 kept as received; Python re-serialises it"
 #define CP932_GUESS "unlabelled 8-bit bytes are guessed as CP932"
 

@@ -1,6 +1,8 @@
 /* libFuzzer target for mime_parse: any bytes must come back quickly with a
  * consistent result.  Beyond the sanitizers it checks the contract: every
- * string is valid UTF-8, state and notes agree, the limits hold. */
+ * string is valid UTF-8, state and notes agree, the limits hold, the
+ * recipients are lowercased and unique, nested mails keep the same
+ * contract and stay within the depth limit. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +24,63 @@ static void fuzz_mime_str(const char *s, int may_be_null)
 		abort();
 }
 
-static void fuzz_mime_check(const struct mime_mail *m, const struct mime_limits *lim)
+static void fuzz_mime_rcpt(const struct mime_mail *m)
 {
+	if (m->rcpt == NULL || m->nrcpt > 1000)
+		abort();
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		fuzz_mime_str(m->rcpt[i], 0);
+		if (strchr(m->rcpt[i], '@') == NULL)
+			abort();
+		for (const char *q = m->rcpt[i]; *q != '\0'; q++)
+			if (*q >= 'A' && *q <= 'Z')
+				abort();
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(m->rcpt[i], m->rcpt[k]) == 0)
+				abort();
+	}
+}
+
+/* the automatic-mail, DSN and forward fields */
+static void fuzz_mime_extra(const struct mime_mail *m)
+{
+	const struct mime_forward *f = &m->forward;
+
+	fuzz_mime_str(m->delivered_to, 1);
+	fuzz_mime_str(m->x_original_to, 1);
+	fuzz_mime_rcpt(m);
+	if (m->auto_kind > MIME_AUTO_DSN || (m->suppress_autoreply & ~1) != 0)
+		abort();
+	fuzz_mime_str(m->auto_submitted, 1);
+	fuzz_mime_str(m->precedence, 1);
+	fuzz_mime_str(m->list_id, 1);
+	fuzz_mime_str(m->x_auto_response_suppress, 1);
+	fuzz_mime_str(m->dsn_original_message_id, 1);
+	fuzz_mime_str(m->dsn_action, 1);
+	fuzz_mime_str(m->dsn_status, 1);
+	fuzz_mime_str(m->dsn_recipient, 1);
+	fuzz_mime_str(m->dsn_diagnostic, 1);
+	if (m->dsn_diagnostic != NULL && strlen(m->dsn_diagnostic) > 500)
+		abort();
+	if (m->auto_kind != MIME_AUTO_DSN && m->dsn_action != NULL)
+		abort();
+	fuzz_mime_str(m->resent_from, 1);
+	fuzz_mime_str(m->resent_to, 1);
+	fuzz_mime_str(f->kind, 1);
+	fuzz_mime_str(f->from_name, 0);
+	fuzz_mime_str(f->from_addr, 0);
+	fuzz_mime_str(f->to, 0);
+	fuzz_mime_str(f->subject, 0);
+	if (f->kind == NULL && (*f->from_addr != '\0' || f->date_us != 0))
+		abort();
+}
+
+static void fuzz_mime_check(const struct mime_mail *m, const struct mime_limits *lim,
+			    size_t depth)
+{
+	if (depth > lim->max_depth)
+		abort();
+	fuzz_mime_extra(m);
 	if ((m->state == MIME_OK) != (m->notes == NULL))
 		abort();
 	fuzz_mime_str(m->subject, 0);
@@ -51,6 +108,8 @@ static void fuzz_mime_check(const struct mime_mail *m, const struct mime_limits 
 			abort();
 		for (size_t k = 0; k < m->att[i].size; k++)
 			sum ^= m->att[i].data[k]; /* every byte readable */
+		if (m->att[i].nested != NULL)
+			fuzz_mime_check(m->att[i].nested, lim, depth + 1);
 	}
 }
 
@@ -72,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.max_header_bytes = 4 << 10;
 	if (mime_parse(p, (const char *)data, size, &lim, &m) != 0)
 		abort(); /* no pool limit here: -1 would be a bug */
-	fuzz_mime_check(&m, &lim);
+	fuzz_mime_check(&m, &lim, 0);
 	pool_clear(p);
 	return 0;
 }
