@@ -37,8 +37,10 @@
 #include "db.h"
 #include "intake.h"
 #include "log.h"
+#include "mailout.h"
 #include "mime.h"
 #include "pool.h"
+#include "route.h"
 #include "utf8.h"
 
 #define INTAKE_SMALL_RAW (256 * 1024) /* read in batch below this size */
@@ -188,6 +190,11 @@ struct intake *intake_new(struct db *db, const struct config *cfg)
 	db_prepare_all(db, intake_stmts);
 	intake_configure(in, cfg);
 	return in;
+}
+
+void intake_set_route(struct intake *in, struct route *r)
+{
+	in->route = r;
 }
 
 void intake_free(struct intake *in)
@@ -491,26 +498,96 @@ static const char *intake_thread_ids(struct intake *in, const struct mime_mail *
 	return r;
 }
 
+static const char *intake_auto_name(enum mime_auto k)
+{
+	switch (k) {
+	case MIME_AUTO_REPLY:
+		return "auto_reply";
+	case MIME_AUTO_BULK:
+		return "bulk";
+	case MIME_AUTO_LIST:
+		return "list";
+	case MIME_AUTO_DSN:
+		return "dsn";
+	case MIME_AUTO_NONE:
+		break;
+	}
+	return NULL;
+}
+
 /* the parts of the statement that classify the mail: thread keys and tag
  * ($17-$18), automatic kind and delivery report ($19-$23) */
 static void intake_params_thread(struct intake *in, const struct mime_mail *m, const char **v,
 				 int *und)
 {
+	long long tag;
+
 	v[16] = intake_thread_ids(in, m, und);
-	v[17] = NULL;
-	v[18] = NULL;
-	v[19] = NULL;
-	v[20] = "false";
-	v[21] = NULL;
+	v[17] = m->subject != NULL && mailout_find_tag(in->tag_format, m->subject, &tag) == 1
+			? pool_printf(in->pool, "%lld", tag)
+			: NULL;
+	v[18] = intake_auto_name(m->auto_kind);
+	v[19] = m->dsn_original_message_id ? intake_text(in, m->dsn_original_message_id, und)
+					   : NULL;
+	v[20] = m->dsn_action != NULL && strcmp(m->dsn_action, "failed") == 0 ? "true" : "false";
+	v[21] = m->auto_kind == MIME_AUTO_DSN
+			? intake_text(in,
+				      pool_printf(in->pool, "%s %s %s: %s",
+						  m->dsn_action ? m->dsn_action : "unknown",
+						  m->dsn_status ? m->dsn_status : "",
+						  m->dsn_recipient ? m->dsn_recipient : "",
+						  m->dsn_diagnostic ? m->dsn_diagnostic : ""),
+				      und)
+			: NULL;
 	v[22] = in->sender_limit;
+}
+
+/* the origin of a forwarded item: a Resent-* redirect or the forward
+ * block's sender */
+static const char *intake_origin(const struct mime_mail *m)
+{
+	if (m->forward.kind != NULL && m->forward.from_addr[0] != '\0')
+		return m->forward.from_addr;
+	return m->resent_from;
 }
 
 /* routing ($24-$29) and the origin of a forwarded item ($30-$34) */
 static void intake_params_route(struct intake *in, const struct mime_mail *m, const char **v,
 				int *und)
 {
-	for (int i = 23; i < INTAKE_NPARAMS; i++)
-		v[i] = NULL;
+	struct route_input ri = { m->rcpt, m->nrcpt, m->from_addr, m->subject, NULL,
+				  intake_origin(m) };
+	struct route_result rr = { 0, NULL, NULL, NULL, 0, "{}" };
+	char date[64];
+
+	if (in->route != NULL && m->state != MIME_UNPARSED)
+		route_match(in->route, in->pool, &ri, &rr);
+	v[23] = rr.queue ? intake_text(in, rr.queue, und) : NULL;
+	v[24] = rr.category ? intake_text(in, rr.category, und) : NULL;
+	v[25] = rr.priority ? pool_printf(in->pool, "%d", rr.priority) : NULL;
+	v[26] = rr.tags ? intake_text(in, rr.tags, und) : NULL;
+	v[27] = rr.rule_id ? pool_printf(in->pool, "%d", rr.rule_id) : NULL;
+	v[28] = rr.rule_name ? intake_text(in, rr.rule_name, und) : NULL;
+	if (m->forward.kind != NULL) {
+		v[29] = intake_text(in, m->forward.from_addr[0] ? pool_printf(in->pool, "%s <%s>",
+			m->forward.from_name, m->forward.from_addr) : m->forward.from_name, und);
+		v[30] = intake_text(in, m->forward.to, und);
+		v[31] = intake_text(in, m->forward.subject, und);
+		v[32] = m->forward.date_us
+				? pool_strdup(in->pool, clock_format_iso(m->forward.date_us, date,
+									 sizeof(date)))
+				: NULL;
+		v[33] = m->forward.kind;
+	} else if (m->resent_from != NULL) {
+		v[29] = intake_text(in, m->resent_from, und);
+		v[30] = m->resent_to ? intake_text(in, m->resent_to, und) : NULL;
+		v[31] = NULL;
+		v[32] = m->resent_date_us ? pool_strdup(in->pool, clock_format_iso(m->resent_date_us,
+							date, sizeof(date)))
+					  : NULL;
+		v[33] = "resent";
+	} else
+		v[29] = v[30] = v[31] = v[32] = v[33] = NULL;
 }
 
 /* one mail: send its statement, then its attachments, into the pipeline */

@@ -12,10 +12,14 @@
 
 struct db;
 struct intake;
+struct route;
 
 /* registers its prepared statements with db (call before db_ensure) */
 struct intake *intake_new(struct db *db, const struct config *cfg);
 void intake_free(struct intake *in);
+/* the routing rules new tickets go through (the loop owns and reloads them);
+ * NULL: no routing */
+void intake_set_route(struct intake *in, struct route *r);
 /* apply a reloaded config (limits, batch size) */
 void intake_configure(struct intake *in, const struct config *cfg);
 /* Process at most one batch (ticketd.intake_batch items).  Returns the

@@ -83,6 +83,7 @@ struct loop *loop_new(struct config *cfg, const struct config_key *const *tables
 		loop_free(l);
 		return NULL;
 	}
+	intake_set_route(l->intake, l->route);
 	db_listen(db, "inbound");
 	db_listen(db, "ticket_change");
 	db_listen(db, "route_change");
