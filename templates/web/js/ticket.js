@@ -4,8 +4,11 @@
 // Mail content is the citizen's (or an attacker's) text: it only ever goes
 // into the page as textContent.  The HTML part is never parsed here; on
 // request it is loaded from the server into an <iframe sandbox=""> (no
-// scripts, no same-origin, no forms, no popups), and ticketd serves it under
-// its own script-less CSP as well.
+// scripts, no same-origin, no forms, no popups).  ticketd serves it
+// sanitised (no script, no handlers, inline cid: images as data:, remote
+// images as a placeholder) under its own script-less CSP as well; remote
+// images load only when the operator asks (?remote=1), after a warning
+// that they can tell the sender the mail was opened.
 
 import * as api from './api.js';
 import { t } from './i18n.js';
@@ -159,13 +162,18 @@ function parseNotice(m) {
 function htmlBlock(m, title) {
   const wrap = el('div', { class: 'html-part' });
   const frameId = `msg-${Number(m.id)}-html`;
+  const warnId = `msg-${Number(m.id)}-remote-warn`;
+  const url = apiUrl(m.html_url);
   const btn = el('button', { type: 'button', class: 'btn', 'aria-expanded': 'false', 'aria-controls': frameId }, t('html_show'));
   wrap.append(el('p', { class: 'notice' }, t('html_notice')), btn);
   let frame = null;
+  let remoteBox = null;
   btn.addEventListener('click', () => {
     if (frame) {
       frame.remove();
+      remoteBox.remove();
       frame = null;
+      remoteBox = null;
       btn.textContent = t('html_show');
       btn.setAttribute('aria-expanded', 'false');
       return;
@@ -177,12 +185,30 @@ function htmlBlock(m, title) {
     frame.setAttribute('referrerpolicy', 'no-referrer');
     frame.setAttribute('title', `${title}: HTML`);
     frame.className = 'html-frame';
-    frame.src = apiUrl(m.html_url);
-    wrap.append(frame);
+    frame.src = url;
+    remoteBox = remoteImages(frame, url, frameId, warnId);
+    wrap.append(remoteBox, frame);
     btn.textContent = t('html_hide');
     btn.setAttribute('aria-expanded', 'true');
   });
   return wrap;
+}
+
+// The "show remote images" switch of one HTML frame: the warning stays
+// beside it, and loading them is announced.
+function remoteImages(frame, url, frameId, warnId) {
+  const box = el('div', { class: 'html-remote' });
+  const btn = el('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'aria-controls': frameId, 'aria-describedby': warnId }, t('html_remote'));
+  const status = el('p', { class: 'html-remote-status', role: 'status' });
+  box.append(btn, ' ', el('span', { id: warnId, class: 'html-remote-warn' }, t('html_remote_warn')), status);
+  btn.addEventListener('click', () => {
+    const on = btn.getAttribute('aria-pressed') !== 'true';
+    frame.src = on ? `${url}?remote=1` : url;
+    btn.setAttribute('aria-pressed', on ? 'true' : 'false');
+    btn.textContent = t(on ? 'html_remote_hide' : 'html_remote');
+    status.textContent = on ? t('html_remote_on') : '';
+  });
+  return box;
 }
 
 function attachmentList(list) {
