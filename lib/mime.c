@@ -758,6 +758,7 @@ static int mime_vacation_subject(const char *s)
 	} kws[] = {
 		{ "automatic reply", { NULL } },
 		{ "auto reply", { NULL } },
+		{ "auto-reply", { NULL } },
 		{ "autoreply", { NULL } },
 		{ "out of office", { NULL } },
 		{ "自動応答", { "メール", NULL } },
@@ -826,7 +827,8 @@ static enum mime_auto mime_auto_kind(struct mime_ctx *c, const struct mime_field
 	if (mime_is_dsn(c, mf))
 		return MIME_AUTO_DSN;
 	if (mime_yes(c, &mf->auto_submitted) || mime_yes(c, &mf->x_autoreply) ||
-	    mime_yes(c, &mf->x_autorespond) || mime_vacation_subject(c->out->subject))
+	    mime_yes(c, &mf->x_autorespond) || (prec != NULL && strcmp(prec, "auto_reply") == 0) ||
+	    mime_vacation_subject(c->out->subject))
 		return MIME_AUTO_REPLY;
 	if ((prec != NULL && strcmp(prec, "list") == 0) || mf->list_id.s != NULL ||
 	    mf->list_unsubscribe.s != NULL)

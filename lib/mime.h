@@ -40,8 +40,9 @@ struct mime_attachment {
 	size_t size;
 	int is_inline;            /* Content-Disposition: inline, or cid-referenced */
 	/* message/rfc822 or message/global: the attached mail parsed (same
-	 * limits; its depth counts toward max_depth); NULL for other types or
-	 * past the depth limit (added) */
+	 * limits; its depth counts toward max_depth, its parts toward
+	 * max_parts of the whole tree; its own state and notes say what a
+	 * limit cut); NULL for other types or past the depth limit (added) */
 	const struct mime_mail *nested;
 };
 
@@ -49,7 +50,8 @@ struct mime_attachment {
  * DSN, then AUTO_REPLY, then LIST, then BULK */
 enum mime_auto {
 	MIME_AUTO_NONE,
-	MIME_AUTO_REPLY, /* Auto-Submitted not "no"; X-Autoreply/X-Autorespond; a vacation subject */
+	MIME_AUTO_REPLY, /* Auto-Submitted not "no"; X-Autoreply/X-Autorespond not "no";
+			  * Precedence: auto_reply; a vacation subject */
 	MIME_AUTO_BULK,  /* Precedence: bulk or junk */
 	MIME_AUTO_LIST,  /* Precedence: list, List-Id, List-Unsubscribe */
 	MIME_AUTO_DSN,   /* multipart/report; report-type=delivery-status, or a classic bounce */
@@ -91,13 +93,15 @@ struct mime_mail {
 	const char *delivered_to;  /* addr-spec of the first Delivered-To, as written; NULL if none */
 	const char *x_original_to; /* addr-spec of the first X-Original-To, as written; NULL if none */
 	const char **rcpt;         /* every addr-spec of To, Cc, Delivered-To, X-Original-To (every
-				    * field of each), ASCII-lowercased, duplicates dropped, in that
-				    * order; at most 1000; never NULL and no NULL element */
+				    * field of each, groups opened), ASCII-lowercased, duplicates
+				    * dropped, in that order; only those with an '@'; at most 1000;
+				    * never NULL, no NULL element */
 	size_t nrcpt;
 	enum mime_auto auto_kind;
 	int suppress_autoreply;    /* X-Auto-Response-Suppress names All, OOF or AutoReply: the
 				    * sender asks for no automatic reply (auto_kind unchanged) */
-	const char *auto_submitted; /* raw values, unfolded and trimmed; NULL if absent */
+	const char *auto_submitted; /* these four as written: unfolded, trimmed, UTF-8, RFC 2047
+				     * words left as they are; NULL if absent */
 	const char *precedence;
 	const char *list_id;
 	const char *x_auto_response_suppress;
@@ -109,7 +113,8 @@ struct mime_mail {
 	const char *dsn_recipient; /* its Final-Recipient addr-spec (type "rfc822;" removed) */
 	const char *dsn_diagnostic; /* its Diagnostic-Code text (type "smtp;" removed), at most 500 bytes */
 	/* a redirected mail (RFC 5322 3.6.6), the first (newest) Resent block */
-	const char *resent_from;   /* addr-spec of Resent-From: who redirected it; NULL if none */
+	const char *resent_from;   /* addr-spec of Resent-From: who redirected it; "" if the field
+				    * holds none, NULL if no Resent-From */
 	const char *resent_to;     /* decoded like to; NULL if no Resent-To */
 	int64_t resent_date_us;    /* Resent-Date in UTC microseconds; 0 if none or unparseable */
 	struct mime_forward forward; /* the original of a forwarded mail */
