@@ -1317,7 +1317,7 @@ static void hs_keep_attr(struct hs *h, struct hs_tag *t, const char *name, size_
 		return;
 	}
 	def = (int)(d - hs_attr_defs);
-	if (t->seen & (1u << def)) /* a browser keeps the first */
+	if ((t->seen & (1u << def)) || t->na == HS_ATTRS_MAX) /* a browser keeps the first */
 		return;
 	t->seen |= 1u << def;
 	t->a[t->na].def = def;

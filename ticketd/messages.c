@@ -50,7 +50,7 @@ static const struct db_stmt messages_stmts[] = {
 	  " JOIN blob b ON b.sha256 = a.sha256 WHERE a.message_id = $1 AND a.idx = $2" },
 	/* the images an HTML body may name: no bytes yet */
 	{ "messages_cid_list",
-	  "SELECT content_id, content_type, idx FROM attachment"
+	  "SELECT content_id, content_type, idx, size FROM attachment"
 	  " WHERE message_id = $1 AND content_id IS NOT NULL AND size <= $2 ORDER BY idx" },
 	{ "messages_cid_data",
 	  "SELECT b.data FROM attachment a JOIN blob b ON b.sha256 = a.sha256"
@@ -117,7 +117,7 @@ void messages_raw(struct api_call *c)
 /* the inline images of one message while its HTML is sanitised */
 struct messages_cids {
 	struct api_call *c;
-	struct db_res *list;  /* content_id, content_type, idx; fetched at the first cid: */
+	struct db_res *list;  /* content_id, content_type, idx, size; fetched at the first cid: */
 	struct db_res **data; /* per row of list, fetched when first named */
 	int tried, failed;
 	size_t inlined;       /* image bytes inlined so far */
@@ -171,8 +171,9 @@ static int messages_cid_url(void *arg, const char *id, size_t len, struct buf *o
 		if ((size_t)db_res_len(m->list, row, 0) != len ||
 		    memcmp(db_res_val(m->list, row, 0), id, len) != 0 || type == NULL)
 			continue;
-		if ((d = messages_cids_data(m, row)) == NULL ||
-		    m->inlined + (size_t)db_res_len(d, 0, 0) > MESSAGES_CID_ALL_MAX)
+		/* the budget is checked before the bytes are fetched */
+		if (m->inlined + (size_t)db_res_ll(m->list, row, 3) > MESSAGES_CID_ALL_MAX ||
+		    (d = messages_cids_data(m, row)) == NULL)
 			return 0;
 		m->inlined += (size_t)db_res_len(d, 0, 0);
 		return htmlsan_data_url(out, type, db_res_val(d, 0, 0), (size_t)db_res_len(d, 0, 0)) < 0
