@@ -32,6 +32,7 @@ TABLE = [
     ('GET', '/api/messages/11/html', True, [200, 200, 403, 200, 401]),
     ('GET', '/api/messages/11/attachments/0', True, [200, 200, 403, 200, 401]),
     ('HEAD', '/api/messages/11/attachments/0', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/messages/11/cid/x', True, [404, 404, 403, 404, 401]),
     ('GET', '/api/events', True, [200, 200, 200, 200, 401]),
     ('POST', '/api/logout', False, [403, 403, 403, 403, 401]),
     ('POST', '/api/tickets', True, [405, 405, 405, 405, 405]),
