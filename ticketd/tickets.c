@@ -17,13 +17,21 @@
 #include "api.h"
 #include "clock.h"
 #include "db.h"
+#include "config.h"
 #include "http.h"
+#include "mime.h"
 #include "pool.h"
 #include "tickets.h"
 
 #define TICKETS_LIMIT_DEFAULT 100
 #define TICKETS_LIMIT_MAX 500
 #define TICKETS_COUNTS_MS 1000
+/* a forwarded mail (message/rfc822 attachment) is parsed again at request
+ * time, so what it shows follows the parser without a migration; past
+ * this size it is not parsed at all (a request must stay cheap) */
+#define TICKETS_NESTED_MAX (8u << 20)
+/* the parse of one nested mail may use at most this much memory */
+#define TICKETS_NESTED_POOL (96u << 20)
 #define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
 
 static const struct db_stmt tickets_stmts[] = {
@@ -60,8 +68,17 @@ static const struct db_stmt tickets_stmts[] = {
 	{ "tickets_events",
 	  "SELECT " US("at") ", actor, kind, detail FROM ticket_event"
 	  " WHERE ticket_id = $1 ORDER BY id" },
+	{ "tickets_nested_blob",
+	  "SELECT b.data FROM attachment a JOIN blob b ON b.sha256 = a.sha256"
+	  " WHERE a.message_id = $1 AND a.idx = $2" },
 	{ NULL, NULL },
 };
+
+/* the limits intake parses with (tickets_configure); defaults until then */
+static struct {
+	int set;
+	struct mime_limits lim;
+} tickets_mime;
 
 /* one process, one thread: one cache */
 static struct {
@@ -73,6 +90,17 @@ static struct {
 void tickets_prepare(struct db *db)
 {
 	db_prepare_all(db, tickets_stmts);
+}
+
+void tickets_configure(const struct config *cfg)
+{
+	mime_limits_default(&tickets_mime.lim);
+	tickets_mime.lim.max_depth = (size_t)config_int(cfg, "mime.max_depth");
+	tickets_mime.lim.max_parts = (size_t)config_int(cfg, "mime.max_parts");
+	tickets_mime.lim.max_headers = (size_t)config_int(cfg, "mime.max_headers");
+	tickets_mime.lim.max_text_bytes = (size_t)config_int(cfg, "mime.max_text_bytes");
+	tickets_mime.lim.max_attachment_bytes = (size_t)config_int(cfg, "mime.max_attachment_bytes");
+	tickets_mime.set = 1;
 }
 
 void tickets_changed(void)
@@ -166,14 +194,79 @@ void tickets_list(struct api_call *c)
 
 /* ---- one ticket ---- */
 
+/* NULL-safe string for json_pack "s" */
+static const char *tickets_s(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+static json_t *tickets_nested_doc(const struct mime_mail *m)
+{
+	json_t *atts = json_array(), *doc;
+	char date[64];
+
+	for (size_t j = 0; j < m->natt; j++)
+		json_array_append_new(atts, json_pack("{s:s, s:s, s:I}", "filename",
+						      tickets_s(m->att[j].filename), "content_type",
+						      tickets_s(m->att[j].content_type), "size",
+						      (json_int_t)m->att[j].size));
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o}", "subject", tickets_s(m->subject),
+			"from_name", tickets_s(m->from_name), "from_addr", tickets_s(m->from_addr),
+			"to", tickets_s(m->to), "cc", tickets_s(m->cc), "has_html",
+			m->body_html != NULL, "attachments", atts);
+	if (doc == NULL)
+		return NULL;
+	json_object_set_new(doc, "date", m->date_us != 0
+				 ? json_string(clock_format_iso(m->date_us, date, sizeof(date)))
+				 : json_null());
+	json_object_set_new(doc, "body_text", json_string(tickets_s(m->body_text)));
+	return doc;
+}
+
+/* the attached mail of attachment row i parsed with intake's limits, in
+ * a pool of its own dropped at once; {"error":...} when it cannot be */
+static json_t *tickets_nested(struct api_call *c, const struct db_res *r, int i)
+{
+	const char *v[2] = { db_res_val(r, i, 0), db_res_val(r, i, 1) };
+	struct mime_mail m;
+	struct db_res *b;
+	struct pool *p;
+	json_t *doc = NULL;
+
+	if (strtoll(db_res_val(r, i, 4), NULL, 10) > (long long)TICKETS_NESTED_MAX)
+		return json_pack("{s:s}", "error", "too large");
+	if (!tickets_mime.set)
+		mime_limits_default(&tickets_mime.lim);
+	if ((b = db_query(c->db, "tickets_nested_blob", 2, v, NULL, NULL, 1)) == NULL ||
+	    db_res_rows(b) != 1) {
+		db_res_free(b);
+		return json_pack("{s:s}", "error", "unavailable");
+	}
+	if ((p = pool_create(TICKETS_NESTED_POOL)) != NULL &&
+	    mime_parse(p, db_res_val(b, 0, 0), (size_t)db_res_len(b, 0, 0), &tickets_mime.lim,
+		       &m) == 0)
+		doc = tickets_nested_doc(&m);
+	pool_destroy(p);
+	db_res_free(b);
+	return doc != NULL ? doc : json_pack("{s:s}", "error", "too large");
+}
+
+static int tickets_is_message(const char *type)
+{
+	return strcmp(type, "message/rfc822") == 0 || strcmp(type, "message/global") == 0;
+}
+
 static json_t *tickets_attachment(struct api_call *c, const struct db_res *r, int i)
 {
 	const char *url = pool_printf(c->req->pool, "/api/messages/%s/attachments/%s",
 				      db_res_val(r, i, 0), db_res_val(r, i, 1));
+	json_t *a = json_pack("{s:o, s:o, s:o, s:o, s:s?}", "idx", api_col_int(r, i, 1),
+			      "filename", api_col_str(r, i, 2), "content_type",
+			      api_col_str(r, i, 3), "size", api_col_int(r, i, 4), "url", url);
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:s?}", "idx", api_col_int(r, i, 1), "filename",
-			 api_col_str(r, i, 2), "content_type", api_col_str(r, i, 3), "size",
-			 api_col_int(r, i, 4), "url", url);
+	if (a != NULL && tickets_is_message(db_res_val(r, i, 3)))
+		json_object_set_new(a, "nested", tickets_nested(c, r, i));
+	return a;
 }
 
 /* the attachments of message id, from the ticket-wide list (sorted) */

@@ -3,9 +3,13 @@
 #define MDG_TICKETS_H
 
 struct api_call;
+struct config;
 struct db;
 
 void tickets_prepare(struct db *db);
+/* the mime.* limits forwarded mails (message/rfc822 attachments) are
+ * parsed with, those of intake; mime_limits_default until called */
+void tickets_configure(const struct config *cfg);
 /* a ticket changed (NOTIFY ticket_change): the cached counts are stale */
 void tickets_changed(void);
 /* GET /api/tickets?status=open|all&limit=N&before_id=N */
