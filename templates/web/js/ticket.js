@@ -129,6 +129,9 @@ function messageArticle(m, title, subject) {
   if (!m.body_text) body.classList.add('body-empty');
   art.append(body);
   if (m.has_html && apiUrl(m.html_url)) art.append(htmlBlock(m, title));
+  if (Array.isArray(m.attachments)) {
+    m.attachments.forEach((a, i) => { if (a && a.nested) art.append(nestedBlock(a, `${hid}-fwd-${i}`)); });
+  }
   if (Array.isArray(m.attachments) && m.attachments.length) art.append(attachmentList(m.attachments));
   if (apiUrl(m.raw_url)) {
     art.append(el('p', { class: 'raw' }, el('a', { href: apiUrl(m.raw_url), download: `message-${Number(m.id)}.eml`, class: 'download' },
@@ -149,6 +152,41 @@ function headers(m, subject) {
   if (m.arrived_at && m.date && tokyoTime(m.arrived_at) !== tokyoTime(m.date)) add('arrived', timeEl(m.arrived_at));
   if (m.subject && m.subject !== subject) add('subject', String(m.subject));
   return dl;
+}
+
+// A forwarded mail (message/rfc822 attachment) as ticketd parsed it:
+// its headers and its text body, as text only, like the message itself.
+function nestedBlock(a, id) {
+  const n = a.nested;
+  const sec = el('section', { class: 'nested', 'aria-labelledby': id });
+  sec.append(el('h4', { id }, t('nested_title')));
+  if (n.error) {
+    sec.append(el('p', { class: 'notice notice-warn', role: 'note' },
+      n.error === 'too large' ? t('nested_too_large') : t('nested_error')));
+    return sec;
+  }
+  const dl = el('dl', { class: 'headers' });
+  const add = (k, v) => dl.append(el('div', null, el('dt', null, t(k)), el('dd', null, v)));
+  add('subject', n.subject ? String(n.subject) : t('no_subject'));
+  add('from', person(n.from_name, n.from_addr));
+  add('to', n.to ? String(n.to) : t('none'));
+  if (n.cc) add('cc', String(n.cc));
+  if (n.date) add('date', timeEl(n.date));
+  sec.append(dl);
+  const body = el('pre', { class: 'body nested-body', tabindex: '0', 'aria-label': `${t('nested_title')} ${t('body')}` });
+  body.textContent = n.body_text ? String(n.body_text).replace(/\r\n?/g, '\n') : t('body_empty');
+  if (!n.body_text) body.classList.add('body-empty');
+  sec.append(body);
+  if (n.has_html) sec.append(el('p', { class: 'notice' }, t('nested_has_html')));
+  if (Array.isArray(n.attachments) && n.attachments.length) {
+    const ul = el('ul', { class: 'nested-attachments', 'aria-label': t('attachments') });
+    for (const x of n.attachments) {
+      ul.append(el('li', null, x.filename ? String(x.filename) : t('nested_unnamed'), ' ',
+        el('span', { class: 'att-meta' }, `(${x.content_type ? String(x.content_type) + ', ' : ''}${fileSize(x.size)})`)));
+    }
+    sec.append(ul);
+  }
+  return sec;
 }
 
 function parseNotice(m) {
