@@ -30,6 +30,9 @@
  * time, so what it shows follows the parser without a migration; past
  * this size it is not parsed at all (a request must stay cheap) */
 #define TICKETS_NESTED_MAX (8u << 20)
+/* and all forwarded mails of one ticket together (a ticket may hold
+ * hundreds): past it the rest say "too large" too */
+#define TICKETS_NESTED_ALL_MAX (32u << 20)
 /* the parse of one nested mail may use at most this much memory */
 #define TICKETS_NESTED_POOL (96u << 20)
 #define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
@@ -79,6 +82,9 @@ static struct {
 	int set;
 	struct mime_limits lim;
 } tickets_mime;
+/* bytes of forwarded mail the request being answered may still parse
+ * (one thread: one request at a time; tickets_get resets it) */
+static long long tickets_nested_left;
 
 /* one process, one thread: one cache */
 static struct {
@@ -228,13 +234,15 @@ static json_t *tickets_nested_doc(const struct mime_mail *m)
 static json_t *tickets_nested(struct api_call *c, const struct db_res *r, int i)
 {
 	const char *v[2] = { db_res_val(r, i, 0), db_res_val(r, i, 1) };
+	long long size = strtoll(db_res_val(r, i, 4), NULL, 10);
 	struct mime_mail m;
 	struct db_res *b;
 	struct pool *p;
 	json_t *doc = NULL;
 
-	if (strtoll(db_res_val(r, i, 4), NULL, 10) > (long long)TICKETS_NESTED_MAX)
+	if (size > (long long)TICKETS_NESTED_MAX || size > tickets_nested_left)
 		return json_pack("{s:s}", "error", "too large");
+	tickets_nested_left -= size;
 	if (!tickets_mime.set)
 		mime_limits_default(&tickets_mime.lim);
 	if ((b = db_query(c->db, "tickets_nested_blob", 2, v, NULL, NULL, 1)) == NULL ||
@@ -384,6 +392,7 @@ void tickets_get(struct api_call *c)
 	int found = 0;
 
 	snprintf(id, sizeof(id), "%lld", c->id[0]);
+	tickets_nested_left = TICKETS_NESTED_ALL_MAX;
 	/* one snapshot for the four queries: a message arriving in between
 	 * must not show up in one list and not the other */
 	if (db_simple(c->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") < 0) {

@@ -98,9 +98,9 @@ def main():
         big = inner_mail().replace(b'--in-b--', b'--in-b\r\nContent-Type: text/plain\r\n\r\n' +
                                    (b'x' * 76 + b'\r\n') * 110000 + b'--in-b--')
         env.maildir_drop(forward_mail('【転送】大きいメール', big))
-        c = Client(port)
-        t.equal('operator logs in', c.login('op1', 'operator-pass-1').status, 200)
         tid = ticket_id(env, OUTER_SUBJECT)
+        c = Client(port)  # after the first ticket: ticketd is listening by then
+        t.equal('operator logs in', c.login('op1', 'operator-pass-1').status, 200)
         t.check('forwarding mail became a ticket', tid is not None)
         if tid is not None:
             doc = c.get(f'/api/tickets/{tid}').json()
