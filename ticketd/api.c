@@ -71,6 +71,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 		return NULL;
 	}
 	tickets_prepare(db);
+	tickets_configure(cfg);
 	messages_prepare(db);
 	admin_api_prepare(db);
 	return a;
@@ -91,6 +92,7 @@ void api_configure(struct api *a, const struct config *cfg)
 	auth_configure(a->auth, cfg);
 	sse_configure(a->sse, cfg);
 	webroot_configure(a->web, cfg);
+	tickets_configure(cfg);
 }
 
 static void api_session_gone(void *arg, const char *token_sha)
