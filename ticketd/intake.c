@@ -555,8 +555,9 @@ static const char *intake_origin(const struct mime_mail *m)
 static void intake_params_route(struct intake *in, const struct mime_mail *m, const char **v,
 				int *und)
 {
-	struct route_input ri = { m->rcpt, m->nrcpt, m->from_addr, m->subject, NULL,
-				  intake_origin(m) };
+	/* a mail intake gave up on was never parsed: its fields are NULL */
+	struct route_input ri = { m->rcpt, m->rcpt ? m->nrcpt : 0, m->from_addr ? m->from_addr : "",
+				  m->subject ? m->subject : "", NULL, intake_origin(m) };
 	struct route_result rr = { 0, NULL, NULL, NULL, 0, "{}" };
 	char date[64];
 
