@@ -91,8 +91,10 @@ static const struct db_stmt intake_stmts[] = {
 	{ "intake_mail",
 	  "WITH dsn AS (SELECT m.id, m.ticket_id FROM message m WHERE $19::text = 'dsn'"
 	  "   AND m.message_id_hdr = $20 AND m.direction = 'out' ORDER BY m.id DESC LIMIT 1),"
-	  " thr AS (SELECT m.ticket_id AS id FROM message m"
-	  "   WHERE m.message_id_hdr = ANY($17::text[]) ORDER BY m.id DESC LIMIT 1),"
+	  /* max(), not ORDER BY id DESC LIMIT 1: with the latter the planner
+	   * walks message's primary key backwards, a scan of the whole table */
+	  " thr AS (SELECT max(m.ticket_id) AS id FROM message m"
+	  "   WHERE cardinality($17::text[]) > 0 AND m.message_id_hdr = ANY($17::text[])),"
 	  " tag AS (SELECT t.id FROM ticket t WHERE t.id = $18::bigint AND t.correspondent = lower($6)),"
 	  " recent AS (SELECT count(*) AS n, max(m.ticket_id) AS last FROM message m"
 	  "   WHERE m.direction = 'in' AND $6 <> '' AND lower(m.from_addr) = lower($6)"
