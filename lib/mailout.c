@@ -42,9 +42,6 @@ struct mailout_ctx {
 	struct mailout_text text;
 };
 
-static const char mailout_b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static int mailout_fail(struct mailout_ctx *c, const char *why)
 {
 	if (c->why == NULL)
@@ -356,27 +353,17 @@ static int mailout_text(struct mailout_ctx *c)
 
 static int mailout_base64(struct mailout_ctx *c, const unsigned char *s, size_t n)
 {
+	/* 57 input bytes make one 76-column line */
+	const size_t chunk = MAILOUT_B64_COLS / 4 * 3;
 	char line[MAILOUT_B64_COLS + 2];
-	size_t o = 0;
 
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)s[i] << 16;
+	for (size_t i = 0; i < n; i += chunk) {
+		size_t o = mailout_header_b64(line, s + i, n - i < chunk ? n - i : chunk);
 
-		if (i + 1 < n)
-			v |= (unsigned)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= s[i + 2];
-		line[o++] = mailout_b64[(v >> 18) & 63];
-		line[o++] = mailout_b64[(v >> 12) & 63];
-		line[o++] = i + 1 < n ? mailout_b64[(v >> 6) & 63] : '=';
-		line[o++] = i + 2 < n ? mailout_b64[v & 63] : '=';
-		if (o == MAILOUT_B64_COLS || i + 3 >= n) {
-			line[o++] = '\r';
-			line[o++] = '\n';
-			if (buf_append(c->out, line, o) < 0)
-				return mailout_fail(c, "message too large");
-			o = 0;
-		}
+		line[o++] = '\r';
+		line[o++] = '\n';
+		if (buf_append(c->out, line, o) < 0)
+			return mailout_fail(c, "message too large");
 	}
 	return 0;
 }

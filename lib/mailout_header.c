@@ -176,7 +176,7 @@ static size_t mailout_header_b64_len(size_t n)
 	return (n + 2) / 3 * 4;
 }
 
-static size_t mailout_header_b64(char *d, const unsigned char *s, size_t n)
+size_t mailout_header_b64(char *d, const unsigned char *s, size_t n)
 {
 	size_t o = 0;
 

@@ -53,4 +53,8 @@ int mailout_header_filename(struct mailout_header *h, const char *name);
  * one '@' with something on each side, at most 254 octets */
 int mailout_header_addr_ok(const char *a, size_t n);
 
+/* base64 of s[0..n) into d (room for (n + 2) / 3 * 4 bytes); no line breaks.
+ * Returns the bytes written.  The body writer in mailout.c uses it too. */
+size_t mailout_header_b64(char *d, const unsigned char *s, size_t n);
+
 #endif
