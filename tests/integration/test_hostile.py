@@ -108,12 +108,13 @@ def main():
         env.write_config(**{'ticketd.listen': f'127.0.0.1:{mdg.free_port()}'})
         ingest = env.start('ingest-mail')
         tick = env.start('ticketd')
-        with open(f'/proc/{tick.pid}/comm') as f:
-            t.equal('CPU is read from ticketd itself', f.read().strip(), 'ticketd')
         # warm up: the first mail pays for connections and caches
         warm, wsubj, _ = mailgen.mail(499)
         env.maildir_drop(warm)
         t.check('warm-up mail became a ticket', row_for(env, wsubj, 20) is not None)
+        # only now: right after Popen the child may not have exec'd yet and is still python3
+        with open(f'/proc/{tick.pid}/comm') as f:
+            t.equal('CPU is read from ticketd itself', f.read().strip(), 'ticketd')
         for k, (name, gen, expected) in enumerate(CASES):
             one_case(env, tick, ingest, k, name, gen, expected)
         t.equal('one ticket per mail, nothing lost', env.sql('SELECT count(*) FROM ticket')[0][0],
