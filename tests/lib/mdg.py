@@ -32,6 +32,7 @@ PROGRAMS = {
     'ingest-mail': 'ingest/mail/ingest-mail',
     'ticketd': 'ticketd/ticketd',
     'madoguchi-admin': 'admin/madoguchi-admin',
+    'escalationd': 'escalation/escalationd',
 }
 
 
