@@ -35,6 +35,7 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/login", API_PUBLIC, auth_login },
 	{ "POST", "/api/logout", API_ANY, auth_logout },
 	{ "GET", "/api/me", API_ANY, auth_me },
+	{ "POST", "/api/me/password", API_ANY, auth_password },
 	{ "GET", "/api/tickets", API_CORRESPONDENCE, tickets_list },
 	{ "GET", "/api/tickets/#", API_CORRESPONDENCE, tickets_get },
 	{ "GET", "/api/messages/#/raw", API_CORRESPONDENCE, messages_raw },

@@ -20,6 +20,7 @@
 #include "pool.h"
 #include "pwhash.h"
 #include "sse.h"
+#include "utf8.h"
 
 #define AUTH_COOKIE "mdg_session"
 #define AUTH_TOKEN_BYTES 32
@@ -40,6 +41,8 @@ const struct config_key auth_config_keys[] = {
 	{ "ticketd.session_idle_minutes", CFG_INT, "30", 1, 1440,
 	  "a session without requests for this long ends" },
 	{ "ticketd.session_max_hours", CFG_INT, "12", 1, 720, "a session ends this long after log-in" },
+	{ "ticketd.password_min_length", CFG_INT, "10", 8, 128,
+	  "a new password set in the web UI needs at least this many characters" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL },
 };
 
@@ -81,6 +84,10 @@ static const struct db_stmt auth_stmts[] = {
 	{ "auth_event",
 	  "INSERT INTO auth_event (at, event, login, user_id, remote_addr, detail)"
 	  " VALUES ($1, $2, $3, $4, $5, $6)" },
+	{ "auth_set_password", "UPDATE app_user SET pw_hash = $2, pw_changed_at = $3 WHERE id = $1" },
+	{ "auth_end_others",
+	  "DELETE FROM web_session WHERE user_id = $1 AND token_sha256 <> decode($2, 'hex')"
+	  " RETURNING encode(token_sha256, 'hex')" },
 	{ NULL, NULL },
 };
 
@@ -88,7 +95,7 @@ struct auth {
 	struct db *db;
 	int cookie_secure;
 	char *public_origin;
-	long max_failures, lock_minutes, idle_minutes, max_hours;
+	long max_failures, lock_minutes, idle_minutes, max_hours, pw_min;
 	char dummy_hash[128];
 };
 
@@ -135,6 +142,7 @@ void auth_configure(struct auth *a, const struct config *cfg)
 	a->lock_minutes = config_int(cfg, "ticketd.login_lock_minutes");
 	a->idle_minutes = config_int(cfg, "ticketd.session_idle_minutes");
 	a->max_hours = config_int(cfg, "ticketd.session_max_hours");
+	a->pw_min = config_int(cfg, "ticketd.password_min_length");
 }
 
 static void auth_iso(char *buf, size_t len, int64_t offset_seconds)
@@ -471,4 +479,113 @@ void auth_me(struct api_call *c)
 	const struct api_session *s = c->session;
 
 	api_json(c, 200, auth_user_doc(s->login, s->display_name, s->role, s->csrf));
+}
+
+/* ---- POST /api/me/password ---- */
+
+/* characters, not bytes: a Japanese pass phrase counts what the user typed */
+static size_t auth_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* why the new password is refused, or NULL */
+static const char *auth_weak(const struct auth *a, const struct api_session *s, const char *cur,
+			     const char *pw)
+{
+	if (!utf8_valid(pw, strlen(pw)))
+		return "the new password is not valid UTF-8";
+	if (auth_chars(pw) < (size_t)a->pw_min)
+		return "the new password is too short";
+	if (strcmp(pw, cur) == 0)
+		return "the new password is the same as the current one";
+	if (strcasecmp(pw, s->login) == 0)
+		return "the new password is the login name";
+	return NULL;
+}
+
+/* the new hash, the event, and every other session of the user ended;
+ * the caller holds a transaction.  0 or -1 */
+static int auth_store_password(struct auth *a, struct api_call *c, const char *hash)
+{
+	const struct api_session *s = c->session;
+	char now[40], id[24], detail[64];
+	const char *v[3] = { id, hash, now };
+	const char *ov[2] = { id, s->token_sha };
+	struct db_res *r;
+	int n;
+
+	snprintf(id, sizeof(id), "%ld", s->user_id);
+	auth_iso(now, sizeof(now), 0);
+	if (db_cmd(a->db, "auth_set_password", 3, v, NULL, NULL) != 1 ||
+	    (r = db_query(a->db, "auth_end_others", 2, ov, NULL, NULL, 0)) == NULL)
+		return -1;
+	n = db_res_rows(r);
+	for (int i = 0; i < n; i++)
+		sse_end_session(c->sse, db_res_val(r, i, 0));
+	db_res_free(r);
+	snprintf(detail, sizeof(detail), "%d other session%s ended", n, n == 1 ? "" : "s");
+	return auth_event(a, c, "password_changed", s->login, id, detail);
+}
+
+/* check the current password (a wrong one counts toward the lock, as at
+ * log-in: an unattended session must not be a way to guess), then store */
+static int auth_change(struct auth *a, struct api_call *c, const char *cur, const char *pw)
+{
+	const struct api_session *s = c->session;
+	struct auth_user u = { 0 };
+	char hash[256];
+	const char *weak;
+	int found;
+
+	if ((found = auth_lookup(a, c, s->login, &u)) < 0)
+		return -1;
+	if (found == 0 || pwhash_check(cur, u.hash) != 1) {
+		if (found && auth_count_failure(a, c, s->login, &u) < 0)
+			return -1;
+		if (db_commit(a->db) < 0)
+			return -1;
+		api_error(c, 403, "the current password is wrong");
+		return 0;
+	}
+	if ((weak = auth_weak(a, s, cur, pw)) != NULL) {
+		db_rollback(a->db);
+		api_error(c, 422, weak);
+		return 0;
+	}
+	if (pwhash_make(pw, hash, sizeof(hash)) < 0 || auth_store_password(a, c, hash) < 0 ||
+	    db_commit(a->db) < 0)
+		return -1;
+	log_info("req=%lu: user %s changed the password", c->req->id, s->login);
+	http_reply(c->req, 204, NULL, "", 0);
+	return 0;
+}
+
+void auth_password(struct api_call *c)
+{
+	const char *cur, *pw;
+	json_t *doc;
+
+	if ((doc = api_body_object(c)) == NULL)
+		return;
+	cur = json_string_value(json_object_get(doc, "current"));
+	pw = json_string_value(json_object_get(doc, "new"));
+	if (cur == NULL || pw == NULL || strlen(cur) > AUTH_MAX_PASSWORD ||
+	    strlen(pw) > AUTH_MAX_PASSWORD) {
+		json_decref(doc);
+		api_error(c, 400, "current and new are required");
+		return;
+	}
+	cur = pool_strdup(c->req->pool, cur);
+	pw = pool_strdup(c->req->pool, pw);
+	json_decref(doc);
+	if (cur == NULL || pw == NULL || db_begin(c->auth->db) < 0 ||
+	    auth_change(c->auth, c, cur, pw) < 0) {
+		db_rollback(c->auth->db);
+		api_error(c, 503, "database unavailable");
+	}
 }

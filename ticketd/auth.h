@@ -43,5 +43,9 @@ void auth_sweep(struct auth *a, void (*gone)(void *arg, const char *token_sha), 
 void auth_login(struct api_call *c);
 void auth_logout(struct api_call *c);
 void auth_me(struct api_call *c);
+/* POST /api/me/password {current, new}: 204; 403 when current is wrong
+ * (counted like a failed log-in), 422 when new is too weak; the user's
+ * other sessions end (a stolen session does not outlive the change) */
+void auth_password(struct api_call *c);
 
 #endif
