@@ -49,6 +49,9 @@ TABLE = [
     ('DELETE', '/api/admin/rules/1', False, [403, 403, 403, 403, 401]),
     ('DELETE', '/api/admin/rules/1', True, [403, 403, 403, 204, 401]),
     ('DELETE', '/api/admin/rules/1', True, [403, 403, 403, 404, 401]),
+    # own password: every role; a body without "new" is refused before any check
+    ('POST', '/api/me/password', False, [403, 403, 403, 403, 401], {'current': 'x'}),
+    ('POST', '/api/me/password', True, [400, 400, 400, 400, 401], {'current': 'x'}),
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 
