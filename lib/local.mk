@@ -59,3 +59,10 @@ check_PROGRAMS += lib/test_mailout
 lib_test_mailout_SOURCES = lib/test_mailout.c
 lib_test_mailout_LDADD = $(MDG_LIBS)
 TESTS += lib/test_mailout
+
+# tls: the certificate decision of the mail daemons' TLS clients (pin, chain, host name)
+lib_libmadoguchi_a_SOURCES += lib/tls.c lib/tls.h
+check_PROGRAMS += lib/test_tls
+lib_test_tls_SOURCES = lib/test_tls.c
+lib_test_tls_LDADD = $(MDG_LIBS)
+TESTS += lib/test_tls

@@ -153,7 +153,8 @@ static int pull_trust(struct pull *p)
 	const unsigned char *const *der = NULL;
 	const size_t *len = NULL;
 	struct tls_peer peer;
-	struct tls_policy pol = { s->host, s->has_pin ? s->pin : NULL, s->ca_file };
+	struct tls_policy pol = { s->host, s->has_pin ? s->pin : NULL, s->ca_file,
+				  "ingest_mail.imap_pin_sha256" };
 	char why[256], fp[2 * TLS_SHA256_LEN + 1];
 
 	if (imap_peer_certs(p->im, &der, &len, &peer.n) < 0)

@@ -4,13 +4,13 @@
  * P-256, valid for 100 years): a root, an intermediate it signed, a leaf
  * for mail.example.jp and 192.0.2.7 signed by the intermediate, and a
  * self-signed certificate for the same name.  The test does not include
- * OpenSSL itself: it goes through tls.h only. */
+ * OpenSSL itself: it goes through tls.h only.  (Moved here from
+ * ingest/mail/ when escalationd's SMTP client came to share it.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "settings.h"
 #include "testlib.h"
 #include "tls.h"
 
@@ -194,7 +194,7 @@ static int check(const unsigned char *const *der, const size_t *len, size_t n, c
 		 const unsigned char *pin, const char *ca, char *why, char *fp)
 {
 	struct tls_peer peer = { der, len, n };
-	struct tls_policy pol = { host, pin, ca };
+	struct tls_policy pol = { host, pin, ca, "x.pin_sha256" };
 
 	why[0] = '\0';
 	return tls_check_peer(&peer, &pol, why, 256, fp);
@@ -206,10 +206,10 @@ static void test_tls_sha256(void)
 	char hex[65];
 
 	tls_sha256("abc", 3, d);
-	settings_hex(d, sizeof(d), hex);
+	tls_hex(d, sizeof(d), hex);
 	CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	tls_sha256("", 0, d);
-	settings_hex(d, sizeof(d), hex);
+	tls_hex(d, sizeof(d), hex);
 	CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
@@ -250,13 +250,27 @@ static void test_tls_self_signed_and_pin(void)
 	CHECK(strstr(why, "self-signed certificate") != NULL);
 	/* the refusal names the fingerprint to pin */
 	CHECK_STR(fp, "169853e8d6dd0f9f9cd471a60f23d3c8fae0b80e9215eab0140cfd491c8d34a1");
-	CHECK_INT(settings_parse_hex(fp, pin, sizeof(pin)), 0);
+	CHECK_INT(tls_parse_hex(fp, pin, sizeof(pin)), 0);
 	/* pinned: accepted whatever the name, as the operator said */
 	CHECK_INT(check(der, len, 1, "other.example.jp", pin, NULL, why, fp), 0);
 	/* a pin for another certificate refuses this one */
 	pin[0] ^= 1;
 	CHECK_INT(check(der, len, 1, "mail.example.jp", pin, NULL, why, fp), -1);
-	CHECK(strstr(why, "does not match ingest_mail.imap_pin_sha256") != NULL);
+	CHECK(strstr(why, "does not match x.pin_sha256") != NULL);
+}
+
+static void test_tls_hex(void)
+{
+	unsigned char b[4];
+	char hex[9];
+
+	CHECK_INT(tls_parse_hex("de:AD be ef", b, sizeof(b)), 0);
+	tls_hex(b, sizeof(b), hex);
+	CHECK_STR(hex, "deadbeef");
+	CHECK_INT(tls_parse_hex("deadbee", b, sizeof(b)), -1);   /* odd */
+	CHECK_INT(tls_parse_hex("deadbeef00", b, sizeof(b)), -1); /* too long */
+	CHECK_INT(tls_parse_hex("deadbeeg", b, sizeof(b)), -1);   /* not hex */
+	CHECK_INT(tls_parse_hex("", b, sizeof(b)), -1);
 }
 
 static void test_tls_garbage(void)
@@ -291,6 +305,7 @@ int main(void)
 	RUN(test_tls_chain);
 	RUN(test_tls_self_signed_and_pin);
 	RUN(test_tls_garbage);
+	RUN(test_tls_hex);
 	unlink(ca_path);
 	return TEST_END();
 }

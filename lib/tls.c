@@ -4,7 +4,8 @@
  *  - a pin is set: the leaf certificate's SHA-256 must equal it, nothing
  *    else is looked at (a pinned self-signed or expired certificate is
  *    accepted: the operator said "this one");
- *  - otherwise the leaf must chain to the system store (or imap_ca_file)
+ *  - otherwise the leaf must chain to the system store (or the configured
+ *    CA file)
  *    for TLS server use, with the intermediates the server sent as
  *    untrusted helpers, and must name the configured host (DNS name or IP).
  * libetpan hands over every certificate the server sent
@@ -21,7 +22,6 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
-#include "settings.h"
 #include "tls.h"
 
 void tls_sha256(const void *data, size_t len, unsigned char out[TLS_SHA256_LEN])
@@ -122,11 +122,12 @@ int tls_check_peer(const struct tls_peer *peer, const struct tls_policy *pol, ch
 		return -1;
 	}
 	tls_sha256(peer->der[0], peer->len[0], fp);
-	settings_hex(fp, sizeof(fp), fp_hex);
+	tls_hex(fp, sizeof(fp), fp_hex);
 	if (pol->pin != NULL) {
 		if (memcmp(fp, pol->pin, sizeof(fp)) == 0)
 			return 0;
-		snprintf(why, whylen, "its SHA-256 does not match ingest_mail.imap_pin_sha256");
+		snprintf(why, whylen, "its SHA-256 does not match %s",
+			 pol->pin_key ? pol->pin_key : "the pinned one");
 		return -1;
 	}
 	leaf = tls_parse(peer->der[0], peer->len[0]);
@@ -146,4 +147,50 @@ out:
 	X509_free(leaf);
 	sk_X509_pop_free(untrusted, X509_free);
 	return r;
+}
+
+void tls_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int tls_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int tls_parse_hex(const char *hex, unsigned char *out, size_t n)
+{
+	size_t got = 0;
+	int hi = -1;
+
+	for (const char *p = hex; *p != '\0'; p++) {
+		int v;
+
+		if (*p == ':' || *p == ' ')
+			continue;
+		if ((v = tls_digit(*p)) < 0)
+			return -1;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (got == n)
+			return -1;
+		out[got++] = (unsigned char)(hi << 4 | v);
+		hi = -1;
+	}
+	return got == n && hi < 0 ? 0 : -1;
 }
