@@ -15,6 +15,8 @@
 #include <unicode/ucnv.h>
 #include <unicode/ucnv_cb.h>
 #include <unicode/ucnv_err.h>
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 
 #include "charset.h"
@@ -557,4 +559,63 @@ int charset_utf8_to_jis(struct pool *p, const char *in, size_t len, struct chars
 	out->s = d;
 	out->len = (size_t)n;
 	return 1;
+}
+
+/* ---- the search form ---- */
+
+/* white space and controls to one space, none at the ends; in place */
+static int32_t charset_squeeze(UChar *u, int32_t n)
+{
+	int32_t o = 0;
+	int space = 0;
+
+	for (int32_t i = 0; i < n; i++) {
+		UChar c = u[i];
+
+		if (u_isUWhiteSpace(c) || u_iscntrl(c)) {
+			space = o > 0;
+			continue;
+		}
+		if (space)
+			u[o++] = ' ';
+		space = 0;
+		u[o++] = c;
+	}
+	return o;
+}
+
+char *charset_fold(struct pool *p, const char *in, size_t len, size_t max_in)
+{
+	UErrorCode st = U_ZERO_ERROR;
+	const UNormalizer2 *norm = unorm2_getNFKCCasefoldInstance(&st);
+	int32_t ulen = 0, olen, blen = 0;
+	UChar *u, *o;
+	char *out;
+
+	if (len > max_in)
+		len = max_in;
+	if (U_FAILURE(st) || len > INT32_MAX / 4 ||
+	    (u = pool_alloc(p, (len + 1) * sizeof(UChar))) == NULL)
+		return NULL;
+	u_strFromUTF8WithSub(u, (int32_t)len + 1, &ulen, in, (int32_t)len, 0xFFFD, NULL, &st);
+	if (U_FAILURE(st))
+		return NULL;
+	olen = unorm2_normalize(norm, u, ulen, NULL, 0, &st); /* preflight */
+	if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
+		return NULL;
+	st = U_ZERO_ERROR;
+	if ((o = pool_alloc(p, ((size_t)olen + 1) * sizeof(UChar))) == NULL)
+		return NULL;
+	unorm2_normalize(norm, u, ulen, o, olen + 1, &st);
+	if (U_FAILURE(st))
+		return NULL;
+	olen = charset_squeeze(o, olen);
+	u_strToUTF8(NULL, 0, &blen, o, olen, &st); /* preflight */
+	if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
+		return NULL;
+	st = U_ZERO_ERROR;
+	if ((out = pool_alloc(p, (size_t)blen + 1)) == NULL)
+		return NULL;
+	u_strToUTF8(out, blen + 1, NULL, o, olen, &st);
+	return U_FAILURE(st) ? NULL : out;
 }

@@ -54,4 +54,12 @@ int charset_known(const char *name);
  * character cannot be written so, -1 on invalid UTF-8, NUL or no memory. */
 int charset_utf8_to_jis(struct pool *p, const char *in, size_t len, struct charset_text *out);
 
+/* The search form of UTF-8 text: NFKC with case folding (全角/半角 and
+ * case alike: "ＡＢＣ" and "abc", "ｶﾀｶﾅ" and "カタカナ", "①" and "1"),
+ * every run of white space and control characters one space, no space at
+ * either end.  At most max_in bytes of in are read (a cut sequence
+ * becomes U+FFFD).  The result (NUL-terminated) from the pool, or NULL
+ * when the pool refuses memory. */
+char *charset_fold(struct pool *p, const char *in, size_t len, size_t max_in);
+
 #endif

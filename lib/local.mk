@@ -10,7 +10,7 @@ lib_libmadoguchi_a_SOURCES = \
 	lib/db.c lib/db.h \
 	lib/pwhash.c lib/pwhash.h \
 	lib/utf8.c lib/utf8.h \
-	lib/charset.c lib/charset.h \
+	lib/charset.c lib/charset.h lib/searchtext.c lib/searchtext.h \
 	lib/mime.c lib/mime.h lib/mime_header.c lib/mime_header.h lib/mime_html.c lib/mime_html.h \
 	lib/htmlsan.c lib/htmlsan.h \
 	lib/mime_dsn.c lib/mime_dsn.h lib/forward.c lib/forward.h \
@@ -66,3 +66,8 @@ check_PROGRAMS += lib/test_tls
 lib_test_tls_SOURCES = lib/test_tls.c
 lib_test_tls_LDADD = $(MDG_LIBS)
 TESTS += lib/test_tls
+# searchtext: the grams of the Japanese search
+check_PROGRAMS += lib/test_searchtext
+lib_test_searchtext_SOURCES = lib/test_searchtext.c
+lib_test_searchtext_LDADD = $(MDG_LIBS)
+TESTS += lib/test_searchtext

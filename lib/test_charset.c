@@ -190,6 +190,21 @@ static void test_big_and_pool_limit(void)
 	pool_destroy(small);
 }
 
+static void test_fold(void)
+{
+	/* 全角 ASCII, 半角カナ (with its voiced mark), case, circled digits,
+	 * white space runs and controls, none at the ends */
+	CHECK_STR(charset_fold(tp, "ＡＢＣ abc", strlen("ＡＢＣ abc"), 100), "abc abc");
+	CHECK_STR(charset_fold(tp, "ｶﾞｲﾄﾞ", strlen("ｶﾞｲﾄﾞ"), 100), "ガイド");
+	CHECK_STR(charset_fold(tp, " \t住民票\r\n\n　①番 ", strlen(" \t住民票\r\n\n　①番 "), 100), "住民票 1番");
+	CHECK_STR(charset_fold(tp, "", strlen(""), 100), "");
+	CHECK_STR(charset_fold(tp, "ＨＥＬＬＯ", strlen("ＨＥＬＬＯ"), 100), "hello");
+	/* a cut at max_in inside a character: U+FFFD, never an error */
+	CHECK_STR(charset_fold(tp, "保険", strlen("保険"), 4), "保\xef\xbf\xbd");
+	/* ㈱ folds to (株): what a search for 株 must find */
+	CHECK_STR(charset_fold(tp, "㈱窓口", strlen("㈱窓口"), 100), "(株)窓口");
+}
+
 int main(void)
 {
 	tp = pool_create(0);
@@ -201,6 +216,7 @@ int main(void)
 	RUN(test_is_utf8);
 	RUN(test_limit);
 	RUN(test_big_and_pool_limit);
+	RUN(test_fold);
 	pool_destroy(tp);
 	return TEST_END();
 }

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "messages.h"
 #include "pool.h"
+#include "search.h"
 #include "sse.h"
 #include "tickets.h"
 #include "webroot.h"
@@ -36,6 +37,7 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/logout", API_ANY, auth_logout },
 	{ "GET", "/api/me", API_ANY, auth_me },
 	{ "POST", "/api/me/password", API_ANY, auth_password },
+	{ "GET", "/api/search", API_CORRESPONDENCE, search_api },
 	{ "GET", "/api/tickets", API_CORRESPONDENCE, tickets_list },
 	{ "GET", "/api/tickets/#", API_CORRESPONDENCE, tickets_get },
 	{ "GET", "/api/messages/#/raw", API_CORRESPONDENCE, messages_raw },

@@ -12,6 +12,7 @@ ticketd_libticketd_a_SOURCES = \
 	ticketd/sse.c ticketd/sse.h \
 	ticketd/webroot.c ticketd/webroot.h \
 	ticketd/intake.c ticketd/intake.h \
+	ticketd/search.c ticketd/search.h \
 	ticketd/route.c ticketd/route.h \
 	ticketd/admin_api.c ticketd/admin_api.h
 ticketd_libticketd_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(ICU_CFLAGS)

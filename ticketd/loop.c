@@ -31,6 +31,7 @@
 #include "log.h"
 #include "loop.h"
 #include "route.h"
+#include "search.h"
 
 #define LOOP_TICK_MS 1000
 /* rounds of "deliver notifications, serve" before we poll again */
@@ -44,6 +45,8 @@ struct loop {
 	struct http *http;
 	struct intake *intake;
 	struct route *route;
+	struct search *search;
+	int search_due; /* index new messages when intake is idle */
 	int route_due; /* reload the rules this turn */
 	int route_failed; /* the last reload failed: again on the tick */
 	int route_ready; /* loaded once: intake may run */
@@ -79,7 +82,8 @@ struct loop *loop_new(struct config *cfg, const struct config_key *const *tables
 	l->api = api_new(db, cfg);
 	l->intake = l->api ? intake_new(db, cfg) : NULL;
 	l->route = l->intake ? route_new(db) : NULL;
-	if (l->route == NULL) {
+	l->search = l->route ? search_new(db, cfg) : NULL;
+	if (l->search == NULL) {
 		loop_free(l);
 		return NULL;
 	}
@@ -106,6 +110,7 @@ void loop_free(struct loop *l)
 	if (l->intake != NULL)
 		intake_free(l->intake);
 	route_free(l->route); /* after intake, which uses it */
+	search_free(l->search);
 	db_free(l->db);
 	config_free(l->cfg);
 	free(l);
@@ -127,6 +132,7 @@ static void loop_reload(struct loop *l)
 	http_configure(l->http, n);
 	api_configure(l->api, n);
 	intake_configure(l->intake, n);
+	search_configure(l->search, n);
 	config_free(l->cfg);
 	l->cfg = n;
 	log_info("configuration reloaded from %s", config_file(n));
@@ -139,8 +145,10 @@ static void loop_on_notify(void *arg, const char *channel, const char *payload)
 	l->notified++;
 	if (strcmp(channel, "inbound") == 0)
 		l->intake_due = 1;
-	else if (strcmp(channel, "ticket_change") == 0)
+	else if (strcmp(channel, "ticket_change") == 0) {
 		api_ticket_change(l->api, payload);
+		l->search_due = 1; /* a reply or a note may have come */
+	}
 	else if (strcmp(channel, "route_change") == 0)
 		l->route_due = 1;
 }
@@ -188,7 +196,7 @@ static void loop_wait(struct loop *l)
 		t = ht;
 	if (!db_connected(l->db) && db_retry_in_ms(l->db) < t)
 		t = db_retry_in_ms(l->db);
-	if (l->busy || ((l->intake_due || l->route_due) && db_connected(l->db)))
+	if (l->busy || ((l->intake_due || l->route_due || l->search_due) && db_connected(l->db)))
 		t = 0;
 	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, (int)t) < 0 && errno != EINTR)
 		log_error("poll failed: %s", strerror(errno));
@@ -202,6 +210,7 @@ static void loop_timers(struct loop *l)
 		return;
 	l->next_tick = now + LOOP_TICK_MS;
 	l->intake_due = 1; /* a lost NOTIFY costs at most a second */
+	l->search_due = 1;
 	if (l->route_failed)
 		l->route_due = 1;
 	api_tick(l->api);
@@ -226,6 +235,20 @@ static void loop_intake(struct loop *l)
 	 * than compare with the batch size, which is intake's business); an
 	 * empty batch or an error waits for the next NOTIFY or tick. */
 	l->intake_due = intake_run(l->intake) > 0;
+	if (!l->intake_due)
+		l->search_due = 1;
+}
+
+/* the search index, only while intake has nothing to do; a full batch
+ * asks for another turn (HTTP is served between) */
+static void loop_search(struct loop *l)
+{
+	int n;
+
+	if (!l->search_due || l->intake_due || !db_connected(l->db))
+		return;
+	n = search_index_run(l->search);
+	l->search_due = n > 0;
 }
 
 int loop_run(struct loop *l)
@@ -241,6 +264,7 @@ int loop_run(struct loop *l)
 		loop_timers(l);
 		loop_routes(l);
 		loop_intake(l);
+		loop_search(l);
 		/* again: the tick's and intake's queries may have read NOTIFYs */
 		loop_serve(l);
 	}

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "http.h"
 #include "intake.h"
+#include "search.h"
 #include "log.h"
 #include "loop.h"
 #include "sse.h"
@@ -26,7 +27,7 @@ static const struct config_key main_keys[] = {
 
 static const struct config_key *const main_tables[] = {
 	config_common_keys, main_keys, http_config_keys, auth_config_keys, sse_config_keys,
-	webroot_config_keys, intake_config_keys, NULL,
+	webroot_config_keys, intake_config_keys, search_config_keys, NULL,
 };
 
 static void main_usage(FILE *f)

@@ -1,0 +1,280 @@
+/* search: the indexer and the query; the design is in search.h. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "charset.h"
+#include "clock.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "pool.h"
+#include "search.h"
+#include "searchtext.h"
+
+/* ids a late-committing intake transaction can be behind by */
+#define SEARCH_WINDOW 2000
+/* one text's folding and grams may use this much memory */
+#define SEARCH_POOL (64u << 20)
+#define SEARCH_MAX_QUERY 256
+#define SEARCH_MAX_TERMS 8
+#define SEARCH_LIMIT_DEFAULT 50
+#define SEARCH_LIMIT_MAX 200
+#define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
+
+const struct config_key search_config_keys[] = {
+	{ "ticketd.search_max_chars", CFG_INT, "65536", 1024, 16777216,
+	  "characters of a message (subject and body) the search indexes; text past it is not "
+	  "found" },
+	{ "ticketd.search_batch", CFG_INT, "200", 1, 10000,
+	  "messages indexed per turn of the loop (intake goes first)" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL },
+};
+
+static const struct db_stmt search_stmts[] = {
+	{ "search_pending",
+	  "SELECT m.id, m.ticket_id, left(m.subject || E'\\n' || m.body_text, $3::int)"
+	  " FROM message m WHERE m.id > $1::bigint AND NOT EXISTS (SELECT 1 FROM search_doc d"
+	  " WHERE d.kind = 'message' AND d.source_id = m.id) ORDER BY m.id LIMIT $2::int" },
+	{ "search_insert",
+	  "INSERT INTO search_doc (kind, source_id, ticket_id, folded, grams)"
+	  " VALUES ('message', $1, $2, $3, string_to_array($4, E'\\n'))"
+	  " ON CONFLICT (kind, source_id) DO NOTHING" },
+	{ "search_query",
+	  "WITH hit AS (SELECT DISTINCT ON (d.ticket_id) d.ticket_id, d.kind, d.source_id,"
+	  " substr(d.folded, greatest(strpos(d.folded, $3) - 30, 1), 100) AS snippet"
+	  " FROM search_doc d WHERE d.grams @> string_to_array($1, E'\\n')"
+	  " AND NOT EXISTS (SELECT 1 FROM unnest(string_to_array($2, E'\\n')) x"
+	  " WHERE strpos(d.folded, x) = 0)"
+	  " ORDER BY d.ticket_id DESC, d.source_id DESC)"
+	  " SELECT h.ticket_id, t.subject, t.status, t.queue, " US("t.updated_at") ","
+	  " h.kind, h.source_id, h.snippet, count(*) OVER ()"
+	  " FROM hit h JOIN ticket t ON t.id = h.ticket_id ORDER BY h.ticket_id DESC LIMIT $4::int" },
+	{ NULL, NULL },
+};
+
+struct search {
+	struct db *db;
+	long max_chars, batch;
+	long long done_to; /* the highest message id indexed */
+	int scanned;       /* every message older than done_to has been looked at */
+};
+
+struct search *search_new(struct db *db, const struct config *cfg)
+{
+	struct search *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->db = db;
+	search_configure(s, cfg);
+	db_prepare_all(db, search_stmts);
+	return s;
+}
+
+void search_free(struct search *s)
+{
+	free(s);
+}
+
+void search_configure(struct search *s, const struct config *cfg)
+{
+	s->max_chars = config_int(cfg, "ticketd.search_max_chars");
+	s->batch = config_int(cfg, "ticketd.search_batch");
+}
+
+/* fold one text and send its row into the pipeline; 0 or -1 */
+static int search_send(struct search *s, struct pool *p, const char *id, const char *tid,
+		       const char *text)
+{
+	char *folded = charset_fold(p, text, strlen(text), SIZE_MAX), *grams = NULL;
+	size_t n = 0;
+	const char *v[4];
+
+	if (folded == NULL || searchtext_grams(p, folded, SEARCHTEXT_DOCUMENT, &grams, &n) < 0) {
+		/* an empty row: the message is not found, but not retried forever */
+		log_warn("msg=%s: too large to index for search; left out", id);
+		folded = grams = "";
+	}
+	v[0] = id;
+	v[1] = tid;
+	v[2] = folded;
+	v[3] = grams;
+	return db_send(s->db, "search_insert", 4, v, NULL, NULL);
+}
+
+/* send every row of r; the count sent, or -1 */
+static int search_send_all(struct search *s, const struct db_res *r, long long *top)
+{
+	struct pool *p = pool_create(SEARCH_POOL);
+	int n = db_res_rows(r), i;
+
+	if (p == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (search_send(s, p, db_res_val(r, i, 0), db_res_val(r, i, 1),
+				db_res_val(r, i, 2)) < 0)
+			break;
+		if (db_res_ll(r, i, 0) > *top)
+			*top = db_res_ll(r, i, 0);
+		pool_clear(p);
+	}
+	pool_destroy(p);
+	return i == n ? n : -1;
+}
+
+/* the pipeline's results, all of them; 0 or -1 */
+static int search_results(struct search *s, int n)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct db_res *r = db_pipeline_result(s->db);
+
+		bad |= r == NULL;
+		db_res_free(r);
+	}
+	return db_pipeline_finish(s->db) < 0 || bad ? -1 : 0;
+}
+
+int search_index_run(struct search *s)
+{
+	char from[24], batch[24], chars[24];
+	const char *v[3] = { from, batch, chars };
+	long long top = s->done_to;
+	struct db_res *r;
+	int n, sent;
+
+	snprintf(from, sizeof(from), "%lld",
+		 s->scanned && s->done_to > SEARCH_WINDOW ? s->done_to - SEARCH_WINDOW : 0);
+	snprintf(batch, sizeof(batch), "%ld", s->batch);
+	snprintf(chars, sizeof(chars), "%ld", s->max_chars);
+	if ((r = db_query(s->db, "search_pending", 3, v, NULL, NULL, 0)) == NULL)
+		return -1;
+	n = db_res_rows(r);
+	if (n == 0) {
+		db_res_free(r);
+		s->scanned = 1;
+		return 0;
+	}
+	if (db_begin(s->db) < 0 || db_pipeline_begin(s->db) < 0) {
+		db_res_free(r);
+		db_rollback(s->db);
+		return -1;
+	}
+	sent = search_send_all(s, r, &top);
+	db_res_free(r);
+	if (db_pipeline_end(s->db) < 0 || search_results(s, sent < 0 ? 0 : sent) < 0 || sent < 0 ||
+	    db_commit(s->db) < 0) {
+		db_rollback(s->db);
+		return -1;
+	}
+	s->done_to = top;
+	if (n < s->batch)
+		s->scanned = 1;
+	return n;
+}
+
+/* ---- GET /api/search ---- */
+
+struct search_query {
+	const char *terms; /* '\n'-joined */
+	const char *grams; /* '\n'-joined, every term's */
+	const char *first; /* the first term, for the snippet */
+};
+
+/* the folded query split into terms and their grams; 0, or -1 with the
+ * reason for a 400 in *why */
+static int search_parse(struct pool *p, const char *q, struct search_query *out, const char **why)
+{
+	char *f = charset_fold(p, q, strlen(q), SEARCH_MAX_QUERY), *save = NULL, *term;
+	char *grams = "";
+	int nterms = 0;
+
+	if (f == NULL || f[0] == '\0') {
+		*why = "q: say what to search for";
+		return -1;
+	}
+	out->terms = "";
+	for (term = strtok_r(f, " ", &save); term != NULL; term = strtok_r(NULL, " ", &save)) {
+		char *g = NULL;
+		size_t n = 0;
+
+		if (++nterms > SEARCH_MAX_TERMS) {
+			*why = "q: at most 8 words";
+			return -1;
+		}
+		if (searchtext_grams(p, term, SEARCHTEXT_TERM, &g, &n) < 0)
+			return -1;
+		out->terms = nterms == 1 ? term : pool_printf(p, "%s\n%s", out->terms, term);
+		grams = nterms == 1 ? g : pool_printf(p, "%s\n%s", grams, g);
+		if (nterms == 1)
+			out->first = term;
+		if (out->terms == NULL || grams == NULL)
+			return -1;
+	}
+	out->grams = grams;
+	return 0;
+}
+
+static json_t *search_row(const struct db_res *r, int i)
+{
+	char when[40];
+
+	clock_format_iso(db_res_ll(r, i, 4), when, sizeof(when));
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "ticket_id",
+			 (json_int_t)db_res_ll(r, i, 0), "subject", db_res_val(r, i, 1), "status",
+			 db_res_val(r, i, 2), "queue", db_res_val(r, i, 3), "updated_at", when,
+			 "found_in", db_res_val(r, i, 5), "source_id",
+			 (json_int_t)db_res_ll(r, i, 6), "snippet", db_res_val(r, i, 7));
+}
+
+static void search_answer(struct api_call *c, const struct db_res *r, long limit)
+{
+	json_t *items = json_array();
+	int n = db_res_rows(r);
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(items, search_row(r, i));
+	api_json(c, 200, json_pack("{s:o, s:I, s:I}", "tickets", items, "total",
+				   (json_int_t)(n > 0 ? db_res_ll(r, 0, 8) : 0), "limit",
+				   (json_int_t)limit));
+}
+
+void search_api(struct api_call *c)
+{
+	const char *q = http_query(c->req, "q"), *ls = http_query(c->req, "limit"), *why = NULL;
+	struct search_query sq = { 0 };
+	char limit[24];
+	const char *v[4];
+	long lim = SEARCH_LIMIT_DEFAULT;
+	struct db_res *r;
+	char *end;
+
+	if (ls != NULL) {
+		lim = strtol(ls, &end, 10);
+		if (*ls == '\0' || *end != '\0' || lim < 1 || lim > SEARCH_LIMIT_MAX) {
+			api_error(c, 400, "limit: a number from 1 to 200");
+			return;
+		}
+	}
+	if (q == NULL || strlen(q) > SEARCH_MAX_QUERY ||
+	    search_parse(c->req->pool, q, &sq, &why) < 0) {
+		api_error(c, 400, why != NULL ? why : "q: up to 256 bytes of text");
+		return;
+	}
+	snprintf(limit, sizeof(limit), "%ld", lim);
+	v[0] = sq.grams;
+	v[1] = sq.terms;
+	v[2] = sq.first;
+	v[3] = limit;
+	if ((r = db_query(c->db, "search_query", 4, v, NULL, NULL, 0)) == NULL) {
+		api_error(c, 503, "database unavailable");
+		return;
+	}
+	search_answer(c, r, lim);
+	db_res_free(r);
+}
