@@ -24,6 +24,7 @@ RULE = {'name': '権限テスト', 'match_subject': 'roles'}
 TABLE = [
     ('GET', '/', True, [200, 200, 200, 200, 200]),
     ('GET', '/api/me', True, [200, 200, 200, 200, 401]),
+    ('GET', '/api/search?q=%E4%BD%8F%E6%B0%91', True, [200, 200, 403, 200, 401]),
     ('GET', '/api/tickets', True, [200, 200, 403, 200, 401]),
     ('GET', '/api/tickets?status=all', True, [200, 200, 403, 200, 401]),
     ('GET', '/api/tickets/1', True, [200, 200, 403, 200, 401]),
