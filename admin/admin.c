@@ -1,8 +1,9 @@
-/* admin: users, dead items, migrations.  Statements are registered per
+/* admin: users, dead items, dead outgoing mail, migrations.  Statements are registered per
  * command, because before "migrate" the tables they name do not exist. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -35,6 +36,23 @@ static const struct db_stmt admin_stmts[] = {
 	  "UPDATE inbound_item SET state = 'new', attempts = 0, not_before = '-infinity'"
 	  " WHERE state = 'dead'" },
 	{ "notify_inbound", "SELECT pg_notify('inbound', '')" },
+	/* the outgoing mail queue (sql/003; escalationd works it) */
+	{ "outbound_dead_list",
+	  "SELECT id, ticket_id, attempts, to_char(created_at AT TIME ZONE 'UTC',"
+	  " 'YYYY-MM-DD HH24:MI'), array_to_string(rcpt, ', '), coalesce(last_error, '')"
+	  " FROM outbound_mail WHERE state = 'dead' ORDER BY id" },
+	{ "outbound_requeue",
+	  "WITH o AS (UPDATE outbound_mail SET state = 'queued', attempts = 0, not_before = $2,"
+	  "   requeued_by = $3, requeued_at = $2 WHERE id = $1 AND state = 'dead'"
+	  "   RETURNING message_id, ticket_id),"
+	  " m AS (UPDATE message SET delivery_state = 'queued', delivery_note = NULL"
+	  "  WHERE id = (SELECT message_id FROM o)),"
+	  " e AS (INSERT INTO ticket_event (ticket_id, at, actor, kind, detail)"
+	  "  SELECT ticket_id, $2, $3, 'mail_requeued', 'outbound_mail ' || $1 FROM o),"
+	  " t AS (UPDATE ticket SET updated_at = $2 WHERE id = (SELECT ticket_id FROM o))"
+	  " SELECT pg_notify('ticket_change', json_build_object('id', ticket_id, 'op', 'update')"
+	  "  ::text) FROM o" },
+	{ "notify_outbound", "SELECT pg_notify('outbound', '')" },
 	{ NULL, NULL },
 };
 
@@ -171,6 +189,63 @@ static int admin_requeue(struct db *db, int argc, char **argv)
 	return 0;
 }
 
+static int admin_outbound_dead(struct db *db)
+{
+	struct db_res *res = db_query(db, "outbound_dead_list", 0, NULL, NULL, NULL, 0);
+	int n;
+
+	if (res == NULL)
+		return 1;
+	n = db_res_rows(res);
+	printf("%-10s %-10s %8s  %-16s  %s\n", "id", "ticket", "attempts", "queued (UTC)",
+	       "recipients: last error");
+	for (int i = 0; i < n; i++)
+		printf("%-10s %-10s %8s  %-16s  %s: %s\n", db_res_val(res, i, 0),
+		       db_res_val(res, i, 1), db_res_val(res, i, 2), db_res_val(res, i, 3),
+		       db_res_val(res, i, 4), db_res_val(res, i, 5));
+	printf("%d dead outgoing mail%s\n", n, n == 1 ? "" : "s");
+	db_res_free(res);
+	return 0;
+}
+
+/* who requeued, for outbound_mail.requeued_by and the timeline */
+static void admin_who(char *out, size_t len)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	snprintf(out, len, "madoguchi-admin (%s)", pw != NULL ? pw->pw_name : "?");
+}
+
+static int admin_outbound_requeue(struct db *db, int argc, char **argv)
+{
+	char now[64], who[128];
+	long total = 0;
+
+	if (argc < 2)
+		return 2;
+	admin_who(who, sizeof(who));
+	clock_format_iso(clock_now_us(), now, sizeof(now));
+	for (int i = 1; i < argc; i++) {
+		const char *v[3] = { argv[i], now, who };
+		struct db_res *res;
+		char *end;
+
+		strtoll(argv[i], &end, 10);
+		if (*end != '\0' || end == argv[i])
+			return 2;
+		if ((res = db_query(db, "outbound_requeue", 3, v, NULL, NULL, 0)) == NULL)
+			return 1;
+		if (db_res_rows(res) == 0)
+			log_warn("out=%s: not a dead outgoing mail; left alone", argv[i]);
+		total += db_res_rows(res);
+		db_res_free(res);
+	}
+	if (total > 0)
+		db_cmd(db, "notify_outbound", 0, NULL, NULL, NULL);
+	printf("requeued %ld outgoing mail%s\n", total, total == 1 ? "" : "s");
+	return 0;
+}
+
 int admin_run(struct db *db, const struct config *cfg, int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -198,5 +273,9 @@ int admin_run(struct db *db, const struct config *cfg, int argc, char **argv)
 		return admin_dead(db);
 	if (strcmp(cmd, "requeue") == 0)
 		return admin_requeue(db, argc, argv);
+	if (strcmp(cmd, "outbound-dead") == 0)
+		return admin_outbound_dead(db);
+	if (strcmp(cmd, "outbound-requeue") == 0)
+		return admin_outbound_requeue(db, argc, argv);
 	return 2;
 }

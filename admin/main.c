@@ -5,6 +5,8 @@
  *   madoguchi-admin [-c CONFIG] user-passwd LOGIN
  *   madoguchi-admin [-c CONFIG] dead
  *   madoguchi-admin [-c CONFIG] requeue ID... | --all
+ *   madoguchi-admin [-c CONFIG] outbound-dead
+ *   madoguchi-admin [-c CONFIG] outbound-requeue ID...
  *
  * It connects as db.admin_user, the schema owner.  Passwords: read from
  * standard input when it is not a terminal, otherwise generated and printed
@@ -35,6 +37,8 @@ static void usage(void)
 		"  user-passwd LOGIN             set a new password (stdin, or generated)\n"
 		"  dead                          list inbound items that failed for good\n"
 		"  requeue ID... | --all         put dead items back on the intake queue\n"
+		"  outbound-dead                 list outgoing mail that failed for good\n"
+		"  outbound-requeue ID...        send dead outgoing mail again (attempts from 0)\n"
 		"  --config-keys                 list this program's config keys\n");
 	exit(2);
 }
