@@ -21,6 +21,7 @@ CREATE TABLE search_doc (
     PRIMARY KEY (kind, source_id)
 );
 CREATE INDEX search_doc_grams ON search_doc USING gin (grams);
-CREATE INDEX search_doc_ticket ON search_doc (ticket_id);
+-- newest first: a search for a common word walks this backwards
+CREATE INDEX search_doc_ticket ON search_doc (ticket_id, source_id);
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON search_doc TO madoguchi_ticketd;

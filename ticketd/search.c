@@ -23,6 +23,7 @@
 #define SEARCH_MAX_TERMS 8
 #define SEARCH_LIMIT_DEFAULT 50
 #define SEARCH_LIMIT_MAX 200
+#define SEARCH_ROWS_PER_TICKET 4
 #define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
 
 const struct config_key search_config_keys[] = {
@@ -43,16 +44,19 @@ static const struct db_stmt search_stmts[] = {
 	  "INSERT INTO search_doc (kind, source_id, ticket_id, folded, grams)"
 	  " VALUES ('message', $1, $2, $3, string_to_array($4, E'\\n'))"
 	  " ON CONFLICT (kind, source_id) DO NOTHING" },
+	/* Newest first, straight down the (ticket_id, source_id) index when the
+	 * words are common (the first rows match), through the GIN index when
+	 * they are rare: no count of every match, which for a word in half of
+	 * 100 000 texts cost 300 ms.  A ticket may have several texts: rows
+	 * are deduplicated by the caller, which asks for 4 per ticket. */
 	{ "search_query",
-	  "WITH hit AS (SELECT DISTINCT ON (d.ticket_id) d.ticket_id, d.kind, d.source_id,"
-	  " substr(d.folded, greatest(strpos(d.folded, $3) - 30, 1), 100) AS snippet"
-	  " FROM search_doc d WHERE d.grams @> string_to_array($1, E'\\n')"
+	  "SELECT d.ticket_id, t.subject, t.status, t.queue, " US("t.updated_at") ","
+	  " d.kind, d.source_id, substr(d.folded, greatest(strpos(d.folded, $3) - 30, 1), 100)"
+	  " FROM search_doc d JOIN ticket t ON t.id = d.ticket_id"
+	  " WHERE d.grams @> string_to_array($1, E'\\n')"
 	  " AND NOT EXISTS (SELECT 1 FROM unnest(string_to_array($2, E'\\n')) x"
 	  " WHERE strpos(d.folded, x) = 0)"
-	  " ORDER BY d.ticket_id DESC, d.source_id DESC)"
-	  " SELECT h.ticket_id, t.subject, t.status, t.queue, " US("t.updated_at") ","
-	  " h.kind, h.source_id, h.snippet, count(*) OVER ()"
-	  " FROM hit h JOIN ticket t ON t.id = h.ticket_id ORDER BY h.ticket_id DESC LIMIT $4::int" },
+	  " ORDER BY d.ticket_id DESC, d.source_id DESC LIMIT $4::int" },
 	{ NULL, NULL },
 };
 
@@ -186,6 +190,35 @@ struct search_query {
 	const char *first; /* the first term, for the snippet */
 };
 
+/* Keep the first, middle and last of a term's pairs: they narrow the
+ * candidates as well as all of them (the term itself is checked after),
+ * and the planner, which multiplies the selectivity of every element of
+ * an @> array, takes eleven pairs of three words for a rare find and
+ * walks the GIN index where the newest-first walk was twenty times
+ * faster (measured at 100 000 texts: tests/bench/search). */
+static void search_thin(char *g, size_t n)
+{
+	size_t keep[3] = { 0, n / 2, n - 1 }, k = 0, i = 0;
+	char *w = g, *r = g;
+
+	if (n <= 3)
+		return;
+	while (*r != '\0') {
+		size_t len = strcspn(r, "\n");
+
+		if (k < 3 && i == keep[k]) {
+			if (w != g)
+				*w++ = '\n';
+			memmove(w, r, len);
+			w += len;
+			k++;
+		}
+		r += len + (r[len] == '\n');
+		i++;
+	}
+	*w = '\0';
+}
+
 /* the folded query split into terms and their grams; 0, or -1 with the
  * reason for a 400 in *why */
 static int search_parse(struct pool *p, const char *q, struct search_query *out, const char **why)
@@ -209,6 +242,7 @@ static int search_parse(struct pool *p, const char *q, struct search_query *out,
 		}
 		if (searchtext_grams(p, term, SEARCHTEXT_TERM, &g, &n) < 0)
 			return -1;
+		search_thin(g, n);
 		out->terms = nterms == 1 ? term : pool_printf(p, "%s\n%s", out->terms, term);
 		grams = nterms == 1 ? g : pool_printf(p, "%s\n%s", grams, g);
 		if (nterms == 1)
@@ -232,15 +266,25 @@ static json_t *search_row(const struct db_res *r, int i)
 			 (json_int_t)db_res_ll(r, i, 6), "snippet", db_res_val(r, i, 7));
 }
 
-static void search_answer(struct api_call *c, const struct db_res *r, long limit)
+/* one entry per ticket (its newest matching text), at most limit; more
+ * when there were further tickets or the rows were cut */
+static void search_answer(struct api_call *c, const struct db_res *r, long limit, long cap)
 {
 	json_t *items = json_array();
-	int n = db_res_rows(r);
+	int n = db_res_rows(r), more = n >= cap;
+	long long last = -1;
 
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (db_res_ll(r, i, 0) == last)
+			continue;
+		last = db_res_ll(r, i, 0);
+		if ((long)json_array_size(items) == limit) {
+			more = 1;
+			break;
+		}
 		json_array_append_new(items, search_row(r, i));
-	api_json(c, 200, json_pack("{s:o, s:I, s:I}", "tickets", items, "total",
-				   (json_int_t)(n > 0 ? db_res_ll(r, 0, 8) : 0), "limit",
+	}
+	api_json(c, 200, json_pack("{s:o, s:b, s:I}", "tickets", items, "more", more, "limit",
 				   (json_int_t)limit));
 }
 
@@ -266,7 +310,7 @@ void search_api(struct api_call *c)
 		api_error(c, 400, why != NULL ? why : "q: up to 256 bytes of text");
 		return;
 	}
-	snprintf(limit, sizeof(limit), "%ld", lim);
+	snprintf(limit, sizeof(limit), "%ld", lim * SEARCH_ROWS_PER_TICKET);
 	v[0] = sq.grams;
 	v[1] = sq.terms;
 	v[2] = sq.first;
@@ -275,6 +319,6 @@ void search_api(struct api_call *c)
 		api_error(c, 503, "database unavailable");
 		return;
 	}
-	search_answer(c, r, lim);
+	search_answer(c, r, lim, lim * SEARCH_ROWS_PER_TICKET);
 	db_res_free(r);
 }

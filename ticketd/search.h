@@ -15,7 +15,9 @@
  * GET /api/search?q=...: the query folded the same way and split at
  * spaces into terms, all of which must be in one text; the tickets with
  * such a text, newest first, with a snippet (folded) around the first
- * term.  Correspondence roles only. */
+ * term, and "more" when there are further ones (no total: counting every
+ * match of a common word is what made a search slow).  Correspondence
+ * roles only. */
 #ifndef MDG_SEARCH_H
 #define MDG_SEARCH_H
 

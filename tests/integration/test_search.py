@@ -117,10 +117,12 @@ def main():
         t.equal('a hit says the ticket, where and shows the words around it',
                 (hit.get('ticket_id'), hit.get('subject'), hit.get('found_in'), '保険証を紛失' in hit.get('snippet', '')),
                 (ids['hoken'], '国民健康保険の手続き', 'message', True))
-        t.equal('total counts tickets', doc.get('total'), 1)
+        t.equal('no more beyond it', doc.get('more'), False)
         st, doc = search(op, '住民', limit='1')
-        t.equal('limit 1: one ticket, the newest, total 2', (st, [x['ticket_id'] for x in doc['tickets']], doc['total']),
-                (200, [max(ids['jumin'], ids['apart'])], 2))
+        t.equal('limit 1: one ticket, the newest, and more', (st, [x['ticket_id'] for x in doc['tickets']], doc['more']),
+                (200, [max(ids['jumin'], ids['apart'])], True))
+        st, doc = search(op, '住民', limit='2')
+        t.equal('limit 2: both, no more', (st, len(doc['tickets']), doc['more']), (200, 2, False))
 
         t.equal('empty query: 400', search(op, '   ')[0], 400)
         t.equal('limit 0: 400', search(op, '住民', limit='0')[0], 400)
