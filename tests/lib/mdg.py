@@ -416,17 +416,19 @@ protocol imap {{
 class SmtpSink:
     """postfix's smtp-sink on loopback, saving each mail as a file in <dir>."""
 
-    def __init__(self, env):
-        self.dir = os.path.join(env.root, 'smtp-sink')
+    def __init__(self, env, options=(), name='smtp-sink'):
+        """options: more smtp-sink flags, e.g. ('-f', 'RCPT') to refuse every recipient"""
+        self.dir = os.path.join(env.root, name)
         os.makedirs(self.dir, exist_ok=True)
         shutil.chown(self.dir, 'nobody', 'nogroup')
         self.port = free_port()
+        self.options = list(options)
         self.proc = None
         env.others.append(self)
 
     def start(self):
-        self.proc = subprocess.Popen(['/usr/sbin/smtp-sink', '-u', 'nobody', '-d',
-                                      os.path.join(self.dir, '%Y%m%d%H/%M.'),
+        self.proc = subprocess.Popen(['/usr/sbin/smtp-sink', '-u', 'nobody'] + self.options +
+                                     ['-d', os.path.join(self.dir, '%Y%m%d%H/%M.'),
                                       f'127.0.0.1:{self.port}', '50'],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(self._listening, 5)
