@@ -24,11 +24,13 @@ import ssl
 import sys
 import threading
 import time
+import warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
 import mdg  # noqa: E402
 
 t = mdg.Checks('sender')
+warnings.filterwarnings('ignore', message='Session.login_data')
 FROM = 'noreply@city.example.jp'
 BODY_JA = '住民票の写しについてお問い合わせいただきありがとうございます。\n' \
           '窓口は平日8時30分から17時15分まで開いております。\n'
@@ -286,6 +288,139 @@ def part_kill9(env, esc, sink):
     return esc2
 
 
+class TlsRelay:
+    """aiosmtpd with a self-signed certificate, STARTTLS required, AUTH
+    required (over TLS only); it refuses recipients named refused@..., and
+    records every AUTH command, every login and every mail it takes."""
+
+    PASSWORD = 'relay-password-8f3k'
+
+    def __init__(self, env):
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP, AuthResult
+
+        self.dir = os.path.join(env.root, 'tls-relay')
+        os.makedirs(self.dir, exist_ok=True)
+        self.sha256 = mdg.self_signed_cert(self.dir)
+        self.cert = os.path.join(self.dir, 'cert.pem')
+        self.port = mdg.free_port()
+        self.auth_commands, self.logins, self.mails = [], [], []
+        relay = self
+
+        class Recording(SMTP):
+            async def smtp_AUTH(self, arg):
+                relay.auth_commands.append((arg.split()[0] if arg else '', self._tls_protocol is not None))
+                return await super().smtp_AUTH(arg)
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, options):
+                if address.startswith('refused@'):
+                    return f'550 5.1.1 <{address}>: no such user here'
+                envelope.rcpt_tos.append(address)
+                return '250 2.1.5 OK'
+
+            async def handle_DATA(self, server, session, envelope):
+                relay.mails.append((envelope.mail_from, list(envelope.rcpt_tos),
+                                    envelope.original_content))
+                return '250 2.0.0 accepted as tls-%d' % len(relay.mails)
+
+        def authenticator(server, session, envelope, mechanism, data):
+            relay.logins.append((mechanism, data.login.decode(), data.password.decode()))
+            ok = data.login == b'desk' and data.password.decode() == relay.PASSWORD
+            return AuthResult(success=ok)
+
+        class Ctl(Controller):
+            def factory(self):
+                return Recording(self.handler, **self.SMTP_kwargs)
+
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(self.cert, os.path.join(self.dir, 'key.pem'))
+        self.ctl = Ctl(Handler(), hostname='127.0.0.1', port=self.port, tls_context=ctx,
+                       require_starttls=True, auth_required=True, auth_require_tls=True,
+                       authenticator=authenticator)
+        env.others.append(self)
+
+    def start(self):
+        self.ctl.start()
+        return self
+
+    def stop(self):
+        self.ctl.stop()
+
+    def settings(self, **more):
+        pw = os.path.join(self.dir, 'password')
+        with open(pw, 'w') as f:
+            f.write(self.PASSWORD + '\n')
+        s = {'escalation.smtp_security': 'starttls', 'escalation.smtp_user': 'desk',
+             'escalation.smtp_password_file': pw}
+        s.update(more)
+        return s
+
+
+def part_tls(env, esc):
+    relay = TlsRelay(env).start()
+    bad_pin = ':'.join(['ab'] * 32)
+    t.check('SIGHUP: STARTTLS relay with a wrong pin',
+            reload(env, esc, relay.port, **relay.settings(**{'escalation.smtp_pin_sha256': bad_pin})))
+    to = ['citizen@example.jp', 'refused@example.jp']
+    raw = build_raw('Re: TLS', to, 't1')
+    tid, mid, oid = queue(env, raw, to)
+    want = ('TLS: the certificate of 127.0.0.1 is not trusted: its SHA-256 does not match '
+            f'escalation.smtp_pin_sha256 (its SHA-256 is {relay.sha256})')
+    ok = mdg.wait_for(lambda: out_row(env, oid)['last_error'] != '<null>', 10, 0.1)
+    r = out_row(env, oid)
+    t.equal('wrong pin: not sent, retried with the reason', (bool(ok), r['state'], r['last_error']),
+            (True, 'queued', want))
+    t.check('wrong pin: the log says the pin to set',
+            f'set escalation.smtp_pin_sha256 = {relay.sha256}' in esc.log_text(), esc.log_text()[-600:])
+    t.check('SIGHUP: no pin, the system store', reload(env, esc, relay.port, **relay.settings()))
+    ok = mdg.wait_for(lambda: 'self-signed certificate' in out_row(env, oid)['last_error'], 10, 0.1)
+    t.equal('untrusted: not sent, the reason', (bool(ok), out_row(env, oid)['state'],
+            out_row(env, oid)['last_error']),
+            (True, 'queued', 'TLS: the certificate of 127.0.0.1 is not trusted: self-signed '
+             f'certificate (at depth 0) (its SHA-256 is {relay.sha256})'))
+    t.equal('refused certificates: the relay saw no AUTH and no password, no mail',
+            (relay.auth_commands, relay.logins, relay.mails), ([], [], []))
+
+    t.check('SIGHUP: the right pin', reload(env, esc, relay.port, **relay.settings(
+        **{'escalation.smtp_pin_sha256': relay.sha256.upper()})))
+    t.check('pinned: sent', wait_state(env, oid, 'sent', 10), str(out_row(env, oid)))
+    t.equal('pinned: AUTH PLAIN once, over TLS, with the password from the file',
+            (relay.auth_commands, relay.logins), ([('PLAIN', True)], [('PLAIN', 'desk', relay.PASSWORD)]))
+    t.equal('pinned: envelope (the refused recipient left out by the relay)',
+            [(m[0], m[1]) for m in relay.mails], [(FROM, ['citizen@example.jp'])])
+    t.check('pinned: the relay got the exact bytes, CRLF and all',
+            len(relay.mails) == 1 and relay.mails[0][2] == raw,
+            repr(relay.mails[0][2][-80:]) if relay.mails else 'no mail')
+    note = ('not delivered to: refused@example.jp '
+            '(550 5.1.1 <refused@example.jp>: no such user here)')
+    r = out_row(env, oid)
+    t.equal('one recipient refused: sent, the refusal in delivery_note',
+            (r['state'], r['smtp_reply'], msg_state(env, mid)),
+            ('sent', '250 2.0.0 accepted as tls-1', ('sent', note)))
+    t.equal('timeline: the first failure and the sending', events(env, tid)[-1],
+            ('mail_sent', '250 2.0.0 accepted as tls-1; ' + note))
+    t.equal('timeline: kinds', [e[0] for e in events(env, tid)], ['mail_retry', 'mail_sent'])
+
+    t.check('SIGHUP: trust by CA file (the certificate names 127.0.0.1)',
+            reload(env, esc, relay.port, **relay.settings(**{'escalation.smtp_ca_file': relay.cert})))
+    tid2, mid2, oid2 = queue(env, build_raw('CA', ['ca@example.jp'], 't2'), ['ca@example.jp'])
+    t.check('CA file: sent at the first attempt', wait_state(env, oid2, 'sent', 10) and
+            out_row(env, oid2)['attempts'] == '1', str(out_row(env, oid2)))
+
+    mark = esc.log_text().count('reload failed')
+    sender_config(env, relay.port, **relay.settings(**{'escalation.smtp_security': 'none'}))
+    esc.signal(signal.SIGHUP)
+    mdg.wait_for(lambda: esc.log_text().count('reload failed') > mark, 5)
+    t.check('a password over plain text is refused on reload, the old settings kept',
+            'escalation.smtp_user is set but smtp_security is none' in esc.log_text() and esc.alive(),
+            esc.log_text()[-400:])
+    tid3, mid3, oid3 = queue(env, build_raw('after', ['after@example.jp'], 't3'), ['after@example.jp'])
+    t.check('... and mail still goes over TLS', wait_state(env, oid3, 'sent', 10)
+            and relay.auth_commands[-1] == ('PLAIN', True), str(relay.auth_commands))
+    relay.stop()
+
+
 def main():
     with mdg.Env('sender') as env:
         env.start_db()
@@ -298,8 +433,7 @@ def main():
         part_relay_down(env, esc, sink)
         part_refused_and_requeue(env, esc, sink)
         esc = part_kill9(env, esc, sink)
-        if 'part_tls' in globals():
-            part_tls(env, esc)
+        part_tls(env, esc)
         bad = [ln for ln in esc.log_text().splitlines() if 'FATAL' in ln or 'out of memory' in ln]
         t.equal('no fatal lines in the log', bad, [])
         t.check('escalationd still running', esc.alive())
