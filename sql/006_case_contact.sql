@@ -147,12 +147,12 @@ END $$;
 
 -- Create or change the citizen contact of a ticket.  p_contact: an existing
 -- contact to link (found by contact_search) or NULL for the ticket's own
--- (created when it has none).  Returns the contact id.
+-- (created when it has none).  Returns the contact id and 'create' or 'update'.
 CREATE FUNCTION contact_save(p_ticket bigint, p_contact bigint, p_name text, p_name_kana text,
                              p_postal_code text, p_address text, p_phone text, p_fax text,
                              p_email text, p_note text, p_user int, p_login text, p_reason text,
                              p_remote text, p_at timestamptz)
-RETURNS bigint
+RETURNS TABLE (contact_id bigint, action text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE r text := contact_caller(p_user, true, p_at);
         cid bigint := p_contact;
@@ -178,30 +178,34 @@ BEGIN
             RAISE EXCEPTION 'no contact %', cid USING ERRCODE = 'P0002';
         END IF;
     END IF;
-    INSERT INTO ticket_contact (ticket_id, contact_id, role, linked_at)
+    INSERT INTO ticket_contact AS l (ticket_id, contact_id, role, linked_at)
     VALUES (p_ticket, cid, 'citizen', p_at)
-    ON CONFLICT (ticket_id, role) DO UPDATE SET contact_id = EXCLUDED.contact_id,
-                                                linked_at = EXCLUDED.linked_at;
+    ON CONFLICT ON CONSTRAINT ticket_contact_pkey
+    DO UPDATE SET contact_id = EXCLUDED.contact_id, linked_at = EXCLUDED.linked_at;
     INSERT INTO contact_access (at, user_id, login, role, action, contact_id, ticket_id, reason,
                                 remote_addr)
     VALUES (p_at, p_user, p_login, r, act, cid, p_ticket,
             coalesce(nullif(btrim(coalesce(p_reason, '')), ''), 'record'), coalesce(p_remote, ''));
-    RETURN cid;
+    contact_id := cid;
+    action := act;
+    RETURN NEXT;
 END $$;
 
--- Contacts whose name, kana or mail address holds p_q (NFKC, any case), or
--- whose phone or fax digits hold p_digits (when it has 4 or more), at most
+-- Contacts whose name, kana or mail address holds p_q (NFKC, any case,
+-- spaces ignored in names), or
+-- whose phone or fax digits hold the digits of p_q (when it has 4 or more), at most
 -- p_limit, newest change first; one 'search' row lists the ids returned.
-CREATE FUNCTION contact_search(p_q text, p_digits text, p_limit int, p_user int, p_login text,
+CREATE FUNCTION contact_search(p_q text, p_limit int, p_user int, p_login text,
                                p_reason text, p_remote text, p_at timestamptz)
 RETURNS TABLE (id bigint, name text, name_kana text, postal_code text, address text,
                phone text, fax text, email text, updated_at timestamptz, tickets bigint[])
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE r text := contact_caller(p_user, false, p_at);
         why text := contact_reason(p_reason);
-        pat text := '%' || replace(replace(replace(lower(normalize(coalesce(p_q, ''), NFKC)),
-                                   '\', '\\'), '%', '\%'), '_', '\_') || '%';
-        dpat text := CASE WHEN length(coalesce(p_digits, '')) >= 4 THEN '%' || p_digits || '%' END;
+        pat text := '%' || replace(replace(replace(replace(lower(normalize(coalesce(p_q, ''), NFKC)),
+                                   ' ', ''), '\', '\\'), '%', '\%'), '_', '\_') || '%';
+        digits text := regexp_replace(normalize(coalesce(p_q, ''), NFKC), '[^0-9]', '', 'g');
+        dpat text := CASE WHEN length(digits) >= 4 THEN '%' || digits || '%' END;
 BEGIN
     IF length(coalesce(p_q, '')) < 2 THEN
         RAISE EXCEPTION 'search for 2 characters or more' USING ERRCODE = '22023';
@@ -213,8 +217,8 @@ BEGIN
                ARRAY(SELECT tc.ticket_id FROM ticket_contact tc WHERE tc.contact_id = c.id
                      ORDER BY tc.ticket_id) AS tickets
           FROM contact c
-         WHERE lower(normalize(c.name, NFKC)) LIKE pat
-            OR lower(normalize(c.name_kana, NFKC)) LIKE pat
+         WHERE replace(lower(normalize(c.name, NFKC)), ' ', '') LIKE pat
+            OR replace(lower(normalize(c.name_kana, NFKC)), ' ', '') LIKE pat
             OR lower(normalize(c.email, NFKC)) LIKE pat
             OR regexp_replace(normalize(c.phone, NFKC), '[^0-9]', '', 'g') LIKE dpat
             OR regexp_replace(normalize(c.fax, NFKC), '[^0-9]', '', 'g') LIKE dpat
@@ -235,11 +239,11 @@ REVOKE ALL ON FUNCTION contact_caller(int, boolean, timestamptz), contact_reason
     contact_read(bigint, int, text, text, text, timestamptz),
     contact_save(bigint, bigint, text, text, text, text, text, text, text, text, int, text, text,
                  text, timestamptz),
-    contact_search(text, text, int, int, text, text, text, timestamptz) FROM PUBLIC;
+    contact_search(text, int, int, text, text, text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION contact_read(bigint, int, text, text, text, timestamptz),
     contact_save(bigint, bigint, text, text, text, text, text, text, text, text, int, text, text,
                  text, timestamptz),
-    contact_search(text, text, int, int, text, text, text, timestamptz) TO madoguchi_ticketd;
+    contact_search(text, int, int, text, text, text, timestamptz) TO madoguchi_ticketd;
 
 GRANT SELECT ON contact_access, contact_grant TO madoguchi_ticketd;
 GRANT SELECT, INSERT, UPDATE ON case_record TO madoguchi_ticketd;
