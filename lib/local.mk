@@ -71,3 +71,9 @@ check_PROGRAMS += lib/test_searchtext
 lib_test_searchtext_SOURCES = lib/test_searchtext.c
 lib_test_searchtext_LDADD = $(MDG_LIBS)
 TESTS += lib/test_searchtext
+# piidetect: contact details (phone, mail, postal code, address) in case-history text
+lib_libmadoguchi_a_SOURCES += lib/piidetect.c lib/piidetect.h
+check_PROGRAMS += lib/test_piidetect
+lib_test_piidetect_SOURCES = lib/test_piidetect.c
+lib_test_piidetect_LDADD = $(MDG_LIBS)
+TESTS += lib/test_piidetect
