@@ -14,6 +14,7 @@
 #include "log.h"
 #include "messages.h"
 #include "pool.h"
+#include "reply.h"
 #include "search.h"
 #include "sse.h"
 #include "tickets.h"
@@ -45,6 +46,15 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
 	{ "GET", "/api/messages/#/cid/*", API_CORRESPONDENCE, messages_cid },
 	{ "GET", "/api/events", API_ANY, sse_events },
+	/* replies and their templates (reply.h) */
+	{ "GET", "/api/templates", API_CORRESPONDENCE, reply_templates_list },
+	{ "GET", "/api/templates/*", API_CORRESPONDENCE, reply_template_get },
+	{ "PUT", "/api/admin/templates/*", API_ADMIN, reply_template_put },
+	{ "POST", "/api/tickets/#/reply/render", API_CORRESPONDENCE, reply_render },
+	{ "POST", "/api/tickets/#/reply/preview", API_CORRESPONDENCE, reply_preview },
+	{ "POST", "/api/tickets/#/reply", API_CORRESPONDENCE, reply_send },
+	{ "POST", "/api/outbound/#/cancel", API_CORRESPONDENCE, reply_cancel },
+	/* end replies */
 	{ "GET", "/api/admin/rules", API_ADMIN, admin_api_rules_list },
 	{ "POST", "/api/admin/rules", API_ADMIN, admin_api_rules_create },
 	{ "POST", "/api/admin/rules/order", API_ADMIN, admin_api_rules_order },
@@ -77,6 +87,8 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	tickets_configure(cfg);
 	messages_prepare(db);
 	admin_api_prepare(db);
+	reply_prepare(db);
+	reply_configure(cfg);
 	return a;
 }
 
@@ -96,6 +108,7 @@ void api_configure(struct api *a, const struct config *cfg)
 	sse_configure(a->sse, cfg);
 	webroot_configure(a->web, cfg);
 	tickets_configure(cfg);
+	reply_configure(cfg);
 }
 
 static void api_session_gone(void *arg, const char *token_sha)

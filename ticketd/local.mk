@@ -14,6 +14,9 @@ ticketd_libticketd_a_SOURCES = \
 	ticketd/intake.c ticketd/intake.h \
 	ticketd/search.c ticketd/search.h \
 	ticketd/route.c ticketd/route.h \
+	ticketd/reply.c ticketd/reply.h ticketd/reply_int.h \
+	ticketd/reply_render.c ticketd/reply_draft.c ticketd/reply_draft.h \
+	ticketd/templates.c ticketd/templates.h \
 	ticketd/admin_api.c ticketd/admin_api.h
 ticketd_libticketd_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(ICU_CFLAGS)
 TICKETD_LIBS = ticketd/libticketd.a $(MDG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS)
@@ -37,3 +40,9 @@ check_PROGRAMS += ticketd/test_route
 ticketd_test_route_SOURCES = ticketd/test_route.c
 ticketd_test_route_LDADD = $(TICKETD_LIBS)
 TESTS += ticketd/test_route
+
+# replies (reply_draft.c: addresses, confirmations, the Bcc rule) and templates.c
+check_PROGRAMS += ticketd/test_reply
+ticketd_test_reply_SOURCES = ticketd/test_reply.c
+ticketd_test_reply_LDADD = $(TICKETD_LIBS)
+TESTS += ticketd/test_reply

@@ -21,6 +21,7 @@
 #include "http.h"
 #include "mime.h"
 #include "pool.h"
+#include "reply.h"
 #include "tickets.h"
 
 #define TICKETS_LIMIT_DEFAULT 100
@@ -61,8 +62,9 @@ static const struct db_stmt tickets_stmts[] = {
 	{ "tickets_messages",
 	  "SELECT m.id, m.direction, m.subject, m.from_name, m.from_addr, m.to_list, m.cc_list,"
 	  " " US("m.date_header") ", " US("i.arrived_at") ", m.body_text,"
-	  " m.body_html IS NOT NULL, m.parse_state, m.parse_notes, m.inbound_item_id IS NOT NULL"
-	  " FROM message m LEFT JOIN inbound_item i ON i.id = m.inbound_item_id"
+	  " m.body_html IS NOT NULL, m.parse_state, m.parse_notes, m.inbound_item_id IS NOT NULL,"
+	  REPLY_DELIVERY_COLS /* reply.h: columns 14.. */
+	  " FROM message m LEFT JOIN inbound_item i ON i.id = m.inbound_item_id" REPLY_DELIVERY_JOIN
 	  " WHERE m.ticket_id = $1 ORDER BY m.id" },
 	{ "tickets_attachments",
 	  "SELECT a.message_id, a.idx, a.filename, a.content_type, a.size"
@@ -299,7 +301,9 @@ static json_t *tickets_message(struct api_call *c, const struct db_res *r, int i
 	const char *html = has_html ? pool_printf(c->req->pool, "/api/messages/%s/html", id)
 				    : NULL;
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, "
+	json_t *doc;
+
+	doc = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, "
 			 "s:o, s:s?, s:s?}",
 			 "id", api_col_int(r, i, 0), "direction", api_col_str(r, i, 1),
 			 "subject", api_col_str(r, i, 2), "from_name", api_col_str(r, i, 3),
@@ -309,6 +313,8 @@ static json_t *tickets_message(struct api_call *c, const struct db_res *r, int i
 			 has_html, "parse_state", api_col_str(r, i, 11), "parse_notes",
 			 api_col_str(r, i, 12), "attachments",
 			 tickets_msg_attachments(c, att, id), "raw_url", raw, "html_url", html);
+	reply_delivery(doc, r, i, 14); /* outgoing mail: its delivery (reply.h) */
+	return doc;
 }
 
 static json_t *tickets_messages(struct api_call *c, const char *const *v)
