@@ -330,7 +330,7 @@ int smtp_address_ok(const char *a)
 /* one command line whose reply we want as a code; 0 when the connection broke */
 static int smtp_command(struct smtp *c, const char *line)
 {
-	char cmd[SMTP_LINE_MAX];
+	char cmd[SMTP_LINE_MAX + 2]; /* line is at most SMTP_LINE_MAX - 1 */
 
 	snprintf(cmd, sizeof(cmd), "%s\r\n", line);
 	if (mailsmtp_send_command(c->s, cmd) < 0) {
