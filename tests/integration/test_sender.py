@@ -256,6 +256,34 @@ def part_refused_and_requeue(env, esc, sink):
     hard.stop()
 
 
+def part_db_down(env, esc, sink):
+    """PostgreSQL stops while the relay takes the mail: the outcome waits in
+    memory and is committed once the database is back; sent once"""
+    slow = mdg.SmtpSink(env, ('-w', '3'), name='sink-slow-db').start()
+    t.check('SIGHUP: points at a relay that pauses before DATA', reload(env, esc, slow.port))
+    to = ['dbdown@example.jp']
+    raw = build_raw('database down', to, 'b1')
+    tid, mid, oid = queue(env, raw, to)
+    claimed = mdg.wait_for(lambda: out_row(env, oid)['attempts'] == '1', 5, 0.05)
+    env.pg.stop('fast')
+    kept = esc.wait_log(f'out={oid}: the database is away; the outcome (sent) waits in memory', 10)
+    t.check('database away after the send: the outcome waits in memory', claimed and kept,
+            esc.log_text()[-500:])
+    time.sleep(1)
+    env.pg.start()
+    ok = wait_state(env, oid, 'sent', 15)
+    r = out_row(env, oid)
+    t.check('database back: the kept outcome is recorded', ok and
+            esc.wait_log('recorded 1 outcomes kept while the database was away', 5), str(r))
+    t.equal('database back: one attempt, sent, the timeline has it',
+            (r['attempts'], r['smtp_reply'], [e[0] for e in events(env, tid)]),
+            ('1', '250 2.0.0 Ok', ['mail_sent']))
+    time.sleep(1)
+    t.equal('database back: exactly one copy at the relay',
+            [m[2] == lf(raw) for m in sink_mails(slow)], [True])
+    slow.stop()
+
+
 def part_kill9(env, esc, sink):
     """kill -9 while the relay holds back its answer to DATA (smtp-sink -w):
     the relay stored nothing, and after the lease the next escalationd sends
@@ -432,6 +460,7 @@ def main():
         part_cancel_window(env, esc, sink)
         part_relay_down(env, esc, sink)
         part_refused_and_requeue(env, esc, sink)
+        part_db_down(env, esc, sink)
         esc = part_kill9(env, esc, sink)
         part_tls(env, esc)
         bad = [ln for ln in esc.log_text().splitlines() if 'FATAL' in ln or 'out of memory' in ln]
