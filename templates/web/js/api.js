@@ -112,25 +112,3 @@ export function deleteRule(id) {
 export function orderRules(ids) {
   return call('POST', '/api/admin/rules/order', { ids });
 }
-
-// replies (composer.js; ticketd/reply.h)
-export function templates() {
-  return call('GET', '/api/templates');
-}
-
-export function renderReply(ticketId, body) {
-  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/reply/render`, body);
-}
-
-export function previewReply(ticketId, draft) {
-  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/reply/preview`, draft);
-}
-
-export function sendReply(ticketId, draft) {
-  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/reply`, draft);
-}
-
-export function cancelOutbound(outboundId) {
-  return call('POST', `/api/outbound/${encodeURIComponent(outboundId)}/cancel`);
-}
-// end replies
