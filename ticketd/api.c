@@ -7,8 +7,10 @@
 #include "admin_api.h"
 #include "api.h"
 #include "auth.h"
+#include "casebook.h"
 #include "clock.h"
 #include "config.h"
+#include "contacts.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
@@ -55,6 +57,15 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/tickets/#/reply", API_CORRESPONDENCE, reply_send },
 	{ "POST", "/api/outbound/#/cancel", API_CORRESPONDENCE, reply_cancel },
 	/* end replies */
+	/* case history and contact store (casebook.h, contacts.h) */
+	{ "GET", "/api/tickets/#/case", API_ANY, casebook_get },
+	{ "PUT", "/api/tickets/#/case", API_OPERATOR | API_SUPERVISOR, casebook_put },
+	{ "GET", "/api/cases", API_ANY, casebook_list },
+	{ "GET", "/api/tickets/#/contact", API_ANY, contacts_get }, /* viewers: with a grant */
+	{ "PUT", "/api/tickets/#/contact", API_OPERATOR | API_SUPERVISOR, contacts_put },
+	{ "GET", "/api/contacts/search", API_ANY, contacts_search }, /* viewers: with a grant */
+	{ "GET", "/api/admin/contact-access", API_ADMIN | API_SUPERVISOR, contacts_access_log },
+	/* end case history and contact store */
 	{ "GET", "/api/admin/rules", API_ADMIN, admin_api_rules_list },
 	{ "POST", "/api/admin/rules", API_ADMIN, admin_api_rules_create },
 	{ "POST", "/api/admin/rules/order", API_ADMIN, admin_api_rules_order },
@@ -87,6 +98,8 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	tickets_configure(cfg);
 	messages_prepare(db);
 	admin_api_prepare(db);
+	casebook_prepare(db);
+	contacts_prepare(db);
 	reply_prepare(db);
 	reply_configure(cfg);
 	return a;

@@ -46,3 +46,7 @@ check_PROGRAMS += ticketd/test_reply
 ticketd_test_reply_SOURCES = ticketd/test_reply.c
 ticketd_test_reply_LDADD = $(TICKETD_LIBS)
 TESTS += ticketd/test_reply
+
+# case history (応対履歴) and the contact store
+ticketd_libticketd_a_SOURCES += ticketd/casebook.c ticketd/casebook.h \
+	ticketd/contacts.c ticketd/contacts.h

@@ -112,3 +112,33 @@ export function deleteRule(id) {
 export function orderRules(ids) {
   return call('POST', '/api/admin/rules/order', { ids });
 }
+
+// case history and contact store (case.js, cases.js, contact.js)
+export function caseGet(id) {
+  return call('GET', `/api/tickets/${encodeURIComponent(id)}/case`);
+}
+
+export function casePut(id, fields) {
+  return call('PUT', `/api/tickets/${encodeURIComponent(id)}/case`, fields);
+}
+
+export function caseList(params) {
+  return call('GET', `/api/cases?${new URLSearchParams(params)}`);
+}
+
+export function caseResolutions() {
+  return call('GET', '/api/resolutions');
+}
+
+export function contactGet(id, reason) {
+  return call('GET', `/api/tickets/${encodeURIComponent(id)}/contact?${new URLSearchParams({ reason })}`);
+}
+
+export function contactPut(id, fields) {
+  return call('PUT', `/api/tickets/${encodeURIComponent(id)}/contact`, fields);
+}
+
+export function contactSearch(q, reason) {
+  return call('GET', `/api/contacts/search?${new URLSearchParams({ q, reason })}`);
+}
+// end case history and contact store

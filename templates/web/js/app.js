@@ -13,10 +13,11 @@ import * as live from './live.js';
 import * as queue from './queue.js';
 import * as ticket from './ticket.js';
 import * as rules from './admin_rules.js';
+import * as cases from './cases.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
 
-const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules'];
+const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases'];
 let session = null;       // {user, csrf} while logged in
 let lastTicket = null;    // to put the focus back on its row
 let firstRoute = true;
@@ -30,6 +31,8 @@ function parseRoute() {
   const m = /^#\/tickets\/([1-9][0-9]{0,17})$/.exec(h);
   if (m) return { view: 'ticket', id: Number(m[1]) };
   if (h === '#/admin/rules') return { view: 'rules' };
+  // ward viewers read the case history, not the queue (correspondence)
+  if (h === '#/cases' || (session && session.user && session.user.role === 'viewer')) return { view: 'cases' };
   if (h === '#/all') return { view: 'queue', queue: 'all' };
   return { view: 'queue', queue: 'open' };
 }
@@ -59,6 +62,11 @@ function route() {
     rules.show();
     return;
   }
+  if (r.view === 'cases') {
+    showView('cases');
+    cases.show().then(() => { if (focus) document.getElementById('cases-title')?.focus(); });
+    return;
+  }
   showView('queue');
   queue.show(r.queue);
   document.title = `${t(r.queue === 'all' ? 'all_title' : 'queue_title')} – 窓口`;
@@ -78,12 +86,16 @@ function startSession(data) {
   name.hidden = false;
   document.getElementById('logout').hidden = false;
   document.getElementById('nav-rules').hidden = u.role !== 'admin';
+  document.getElementById('nav-cases').hidden = false;
+  document.body.dataset.role = u.role || ''; // which panels the ticket page offers (case.js, contact.js)
+  // viewers have no queue (correspondence): the case list is their page
+  const refreshQueue = u.role === 'viewer' ? () => {} : () => queue.refresh();
   live.start({
     onTicket: (ev) => {
-      queue.refresh();
+      refreshQueue();
       if (ticket.currentId() === ev.id) ticket.changed();
     },
-    onOpen: () => queue.refresh(),
+    onOpen: refreshQueue,
     onState: setLiveState,
     onGone: () => endSession(t('session_expired')),
   });
@@ -96,6 +108,9 @@ function endSession(message) {
   queue.reset('open');
   ticket.clear();
   rules.clear();
+  cases.clear();
+  delete document.body.dataset.role;
+  document.getElementById('nav-cases').hidden = true;
   document.getElementById('nav-rules').hidden = true;
   document.getElementById('user-name').hidden = true;
   document.getElementById('logout').hidden = true;
@@ -184,6 +199,7 @@ function onLangToggle() {
   queue.render();
   if (parseRoute().view === 'ticket') ticket.render();
   else if (parseRoute().view === 'rules') rules.render();
+  else if (parseRoute().view === 'cases') cases.render();
   else document.title = `${t(queue.currentView() === 'all' ? 'all_title' : 'queue_title')} – 窓口`;
 }
 

@@ -15,6 +15,7 @@ import { t } from './i18n.js';
 import { tokyoTime, isoOrEmpty, fileSize, label, person, el, apiUrl } from './format.js';
 import { showError, clearError, errorText } from './ui.js';
 import { statusBadge, channelLabel, flagBadges } from './queue.js';
+import { panels as privacyPanels } from './case.js'; // 応対履歴 and contact panels
 
 let shownId = null;
 let shownData = null;
@@ -62,6 +63,7 @@ export function render() {
     el('h2', null, t('messages')),
     ...messageArticles(msgs, x.subject),
     eventList(x.events),
+    privacyPanels(x.id),
   );
 }
 
