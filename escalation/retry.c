@@ -51,7 +51,7 @@ static void retry_refused(const struct smtp_result *r, const char *const *rcpt,
 		retry_note(out, "%s%s (%s)", *refused ? "; " : "", rcpt[i],
 			   r->rcpt[i].text[0] ? r->rcpt[i].text : "no reply");
 		(*refused)++;
-		if (c / 100 == 5)
+		if (c / 100 == 5 && c != 530) /* 530: AUTH or STARTTLS first, not this address */
 			(*hard)++;
 	}
 }
@@ -91,7 +91,13 @@ void retry_classify(const struct smtp_result *r, const char *const *rcpt,
 		retry_recipients(r, rcpt, out);
 		return;
 	}
-	if (r->code / 100 == 5 && r->stage == SMTP_STAGE_MAIL) {
+	if (r->code == 530) {
+		/* "authentication required" or "must issue STARTTLS first"
+		 * (RFC 4954, 3207): our configuration, not this mail */
+		out->verdict = RETRY_AGAIN;
+		retry_note(out, "%s: %s (check escalation.smtp_security and smtp_user)",
+			   retry_stage_name(r->stage), r->text);
+	} else if (r->code / 100 == 5 && r->stage == SMTP_STAGE_MAIL) {
 		out->verdict = RETRY_DEAD;
 		retry_note(out, "the relay refused the sender: %s", r->text);
 	} else if (r->code / 100 == 5 &&

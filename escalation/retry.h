@@ -9,8 +9,9 @@
  *   dead   a permanent refusal of this mail: every recipient refused with
  *          5xx, or 5xx to MAIL FROM, to DATA or to the final dot.
  *   again  anything else: 4xx, no reply, a broken connection, a refused
- *          certificate, a 5xx to EHLO or AUTH (the relay refuses us, not
- *          the mail: a configuration to fix, after which the mail goes).
+ *          certificate, a 5xx to EHLO or AUTH, 530 anywhere ("authentication
+ *          required", "STARTTLS first"): the relay refuses us, not the
+ *          mail, a configuration to fix, after which the mail goes.
  * The caller turns "again" into "dead" when retry_give_up() says so. */
 #ifndef MDG_RETRY_H
 #define MDG_RETRY_H

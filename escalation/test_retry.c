@@ -101,6 +101,9 @@ static void test_retry_recipients_refused(void)
 	CHECK_INT(o.verdict, RETRY_AGAIN);
 	CHECK_STR(o.note, "every recipient was refused: a@example.jp (550 5.1.1 no such user); "
 			  "b@example.jp (452 4.5.3 too many recipients)");
+	rcpt(&rr[1], 530, "530 5.7.0 Authentication required");
+	retry_classify(&r, to, &o);
+	CHECK_INT(o.verdict, RETRY_AGAIN);
 	/* the connection broke during RCPT: no verdict on the recipients */
 	rcpt(&rr[1], 0, "connection lost after RCPT TO");
 	result(&r, rr, 2, SMTP_STAGE_RCPT, 0, "connection lost after RCPT TO");
@@ -138,6 +141,11 @@ static void test_retry_stages(void)
 	retry_classify(&r, to, &o);
 	CHECK_INT(o.verdict, RETRY_AGAIN);
 	CHECK_STR(o.note, "AUTH: 535 5.7.8 authentication failed");
+	result(&r, rr, 1, SMTP_STAGE_MAIL, 530, "530 5.7.0 Authentication required");
+	retry_classify(&r, to, &o);
+	CHECK_INT(o.verdict, RETRY_AGAIN);
+	CHECK_STR(o.note, "MAIL FROM: 530 5.7.0 Authentication required (check "
+			  "escalation.smtp_security and smtp_user)");
 	result(&r, rr, 1, SMTP_STAGE_CONNECT, 554, "554 5.7.1 no service");
 	retry_classify(&r, to, &o);
 	CHECK_INT(o.verdict, RETRY_AGAIN);
