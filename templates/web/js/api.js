@@ -142,3 +142,25 @@ export function contactSearch(q, reason) {
   return call('GET', `/api/contacts/search?${new URLSearchParams({ q, reason })}`);
 }
 // end case history and contact store
+
+// replies (composer.js; ticketd/reply.h)
+export function templates() {
+  return call('GET', '/api/templates');
+}
+
+export function renderReply(ticketId, body) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/reply/render`, body);
+}
+
+export function previewReply(ticketId, draft) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/reply/preview`, draft);
+}
+
+export function sendReply(ticketId, draft) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/reply`, draft);
+}
+
+export function cancelOutbound(outboundId) {
+  return call('POST', `/api/outbound/${encodeURIComponent(outboundId)}/cancel`);
+}
+// end replies

@@ -16,6 +16,7 @@ import { tokyoTime, isoOrEmpty, fileSize, label, person, el, apiUrl } from './fo
 import { showError, clearError, errorText } from './ui.js';
 import { statusBadge, channelLabel, flagBadges } from './queue.js';
 import { panels as privacyPanels } from './case.js'; // 応対履歴 and contact panels
+import * as composer from './composer.js';
 
 let shownId = null;
 let shownData = null;
@@ -62,6 +63,7 @@ export function render() {
     summary(x),
     el('h2', null, t('messages')),
     ...messageArticles(msgs, x.subject),
+    composer.section(x, () => show(x.id)), // the reply composer (composer.js)
     eventList(x.events),
     privacyPanels(x.id),
   );
@@ -123,6 +125,8 @@ function messageArticle(m, title, subject) {
   const art = el('article', { class: `message message-${m.direction === 'out' ? 'out' : 'in'}`, 'aria-labelledby': hid });
   art.append(el('h3', { id: hid }, title));
   art.append(headers(m, subject));
+  const delivery = composer.deliveryBlock(m); // outgoing mail: queued / sent / failed
+  if (delivery) art.append(delivery);
   if (m.parse_state && m.parse_state !== 'ok') art.append(parseNotice(m));
   art.append(el('h4', { class: 'visually-hidden' }, t('body')));
   const body = el('pre', { class: 'body', tabindex: '0', 'aria-label': `${title} ${t('body')}` });
@@ -286,6 +290,7 @@ function eventList(events) {
 }
 
 export function clear() {
+  composer.reset();
   generation += 1;
   shownId = null;
   shownData = null;
