@@ -11,7 +11,8 @@ rewrites it and saves.  The contact panel shows nothing until a reason is
 chosen, then offers the mail's sender, which is copied into the form and
 saved (one read and one create in the access log).  A ward viewer logs in,
 lands on the case list, reads the record there, sees no subject and no
-sender, and gets no contact panel.  Screenshots:
+sender, and gets no contact panel.  axe-core finds no WCAG 2.1 AA violation
+on the refused form, the open contact panel and the case list.  Screenshots:
 tests/artefacts/browser-case-*.png.
 """
 import os
@@ -25,6 +26,7 @@ sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
 import mdg  # noqa: E402
 from chromium import Browser, Keys  # noqa: E402
+from test_a11y import AXE, axe  # noqa: E402  (the vendored axe-core, WCAG 2.1 AA)
 
 OP, OP_PW = 'op-case', 'case view password 1'
 VW, VW_PW = 'vw-case', 'case view password 2'
@@ -34,6 +36,8 @@ PHONE = '03-5555-0142'
 BAD = f'電話 {PHONE} に折り返し希望'
 GOOD = '粗大ごみの収集日について。折り返し希望。'
 ANSWER = '収集日と申込方法を案内。'
+with open(AXE, encoding='utf-8') as f:
+    AXE_SRC = f.read()
 
 
 def citizen_mail():
@@ -72,6 +76,7 @@ def operator_case(t, b, env, tid):
     t.equal('the answer field is not', b.find('#case-answer').get_attribute('aria-invalid'), None)
     t.equal('focus moved to the findings', b.js('return document.activeElement.id'), 'case-findings')
     b.screenshot('1-refused')
+    t.equal('axe: no WCAG 2.1 AA violation on the refused form', axe(b, AXE_SRC), [])
     b.find('#case-findings li button').click()
     sel = b.js("const e = document.activeElement; return [e.id, e.selectionStart, e.selectionEnd,"
                " e.value.slice(e.selectionStart, e.selectionEnd)]")
@@ -118,6 +123,7 @@ def operator_contact(t, b, env, tid):
             env.sql('SELECT login, action, reason FROM contact_access ORDER BY id'),
             [[OP, 'read', 'reply'], [OP, 'create', 'reply']])
     b.screenshot('2-contact')
+    t.equal('axe: no WCAG 2.1 AA violation with the contact panel open', axe(b, AXE_SRC), [])
     b.find('#contact-box .contact-actions button').click()
     t.check('closing hides the details again', bool(b.wait(lambda: not b.finds('#contact-name'), 3)))
 
@@ -136,6 +142,7 @@ def viewer(t, b, base, tid):
             SUBJECT not in page and NAME not in page and MAIL not in page and '桐谷' not in page, page[:300])
     t.equal('no queue error banner for the viewer', b.find('#error').is_displayed(), False)
     b.screenshot('3-viewer-cases')
+    t.equal('axe: no WCAG 2.1 AA violation on the case list', axe(b, AXE_SRC), [])
     b.get(f'{base}/#/tickets/{tid}')
     b.wait(lambda: b.visible('#ticket-content .form-error'), 10)
     t.check('the ticket page is refused to the viewer, no contact panel',
