@@ -265,6 +265,7 @@ def part_db_down(env, esc, sink):
     raw = build_raw('database down', to, 'b1')
     tid, mid, oid = queue(env, raw, to)
     claimed = mdg.wait_for(lambda: out_row(env, oid)['attempts'] == '1', 5, 0.05)
+    time.sleep(0.5)  # the bytes are read; the relay holds DATA for 3 s
     env.pg.stop('fast')
     kept = esc.wait_log(f'out={oid}: the database is away; the outcome (sent) waits in memory', 10)
     t.check('database away after the send: the outcome waits in memory', claimed and kept,
