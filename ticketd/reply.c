@@ -115,7 +115,7 @@ static const struct db_stmt reply_stmts[] = {
 	  "SELECT pg_notify('ticket_change', json_build_object('id', $1::bigint, 'op', $2::text)::text),"
 	  " pg_notify('outbound', $3)" },
 	{ "reply_out_lock",
-	  "SELECT o.ticket_id, o.message_id, o.state, " US("o.not_before")
+	  "SELECT o.ticket_id, o.message_id, o.state, " US("o.not_before") ", o.attempts"
 	  " FROM outbound_mail o WHERE o.id = $1 FOR UPDATE" },
 	{ "reply_out_cancel", "UPDATE outbound_mail SET state = 'cancelled' WHERE id = $1" },
 	{ "reply_msg_cancel",
@@ -980,14 +980,15 @@ void reply_delivery(json_t *msg, const struct db_res *r, int row, int col)
 		      api_col_time(r, row, col + 6), "last_error", api_col_str(r, row, col + 7),
 		      "rcpt", has_out ? api_col_json(r, row, col + 8) : json_null(), "can_cancel",
 		      has_out && strcmp(db_res_val(r, row, col + 4), "queued") == 0 &&
-			      db_res_ll(r, row, col + 3) > clock_now_us());
+			      db_res_ll(r, row, col + 3) > clock_now_us() &&
+			      db_res_ll(r, row, col + 9) == 0);
 	json_object_set_new(msg, "delivery", d);
 }
 
 /* ---- cancelling ---- */
 
 struct reply_out_row {
-	long long ticket, message;
+	long long ticket, message, attempts;
 	char state[16];
 	int64_t not_before;
 };
@@ -1009,6 +1010,7 @@ static int reply_out_lock(struct api_call *c, struct reply_out_row *o)
 		o->message = db_res_ll(r, 0, 1);
 		snprintf(o->state, sizeof(o->state), "%s", db_res_val(r, 0, 2));
 		o->not_before = db_res_ll(r, 0, 3);
+		o->attempts = db_res_ll(r, 0, 4);
 	}
 	db_res_free(r);
 	return found;
@@ -1048,7 +1050,10 @@ static int reply_cancel_refused(struct api_call *c, int found, const struct repl
 		api_error(c, 409, pool_printf(c->req->pool, "the mail is already %s", o->state));
 		return 409;
 	}
-	if (o->not_before <= clock_now_us()) {
+	/* escalationd's claim counts an attempt and moves not_before to the
+	 * end of its lease, into the future again: from the first attempt on,
+	 * the mail may be on the wire whatever not_before says */
+	if (o->not_before <= clock_now_us() || o->attempts > 0) {
 		api_error(c, 409, "the send delay has passed: the mail may be on its way");
 		return 409;
 	}

@@ -17,8 +17,9 @@
  * (To + Cc + Bcc; Bcc is never a header), a 'reply_queued' event, the
  * ticket's status (new/open -> waiting_citizen), and NOTIFY ticket_change
  * and outbound.  escalationd sends it once not_before has passed
- * (ticketd.send_delay_seconds after "send"): until then the operator can
- * cancel.  A cancelled reply keeps its rows: outbound_mail.state
+ * (ticketd.send_delay_seconds after "send"): until then, and as long as
+ * escalationd has made no attempt (its claim counts one and moves
+ * not_before to the end of a lease), the operator can cancel.  A cancelled reply keeps its rows: outbound_mail.state
  * 'cancelled', message.delivery_state 'failed' with delivery_note
  * "cancelled by <login>" (002's check allows no 'cancelled' there), and a
  * 'reply_cancelled' event.
@@ -59,12 +60,14 @@ void reply_cancel(struct api_call *c);
  * message m joined with REPLY_DELIVERY_JOIN, and reply_delivery() adds
  * "delivery": {state, note, outbound_id, outbound_state, send_at,
  * sent_at, created_by, last_error, rcpt, can_cancel} to the message's
- * document when it has a delivery state or an outbound_mail row. */
+ * document when it has a delivery state or an outbound_mail row.
+ * can_cancel: queued, not_before ahead and never attempted (see
+ * reply_cancel). */
 #define REPLY_DELIVERY_COLS                                                                  \
 	" m.delivery_state, m.delivery_note, o.id,"                                          \
 	" (extract(epoch FROM o.not_before) * 1000000)::bigint, o.state, o.created_by,"      \
 	" (extract(epoch FROM o.sent_at) * 1000000)::bigint, o.last_error,"                  \
-	" array_to_json(o.rcpt)::text"
+	" array_to_json(o.rcpt)::text, o.attempts"
 #define REPLY_DELIVERY_JOIN " LEFT JOIN outbound_mail o ON o.message_id = m.id"
 void reply_delivery(json_t *msg, const struct db_res *r, int row, int col);
 

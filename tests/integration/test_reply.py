@@ -334,6 +334,18 @@ def check_conflict_and_cancel(t, env, op, sv, tid, msg_in, subject, first_out):
                                    f" ORDER BY id DESC LIMIT 1"), [['reply_cancelled', 'sv1']])
     r = sv.request('POST', f'/api/outbound/{second}/cancel')
     t.equal('cancel again: 409', r.status, 409)
+    # claimed by escalationd: an attempt counted and not_before moved to the end of the lease
+    d3 = sv.request('POST', f'/api/tickets/{tid}/reply', json_body=dict(d, force=True)).json() or {}
+    third = d3.get('outbound_id')
+    q(env, f"UPDATE outbound_mail SET attempts = 1, not_before = now() + interval '10 minutes' WHERE id = {third}")
+    r = sv.request('POST', f'/api/outbound/{third}/cancel')
+    t.equal('cancel while escalationd holds it (lease ahead, 1 attempt): 409',
+            (r.status, q(env, f'SELECT state FROM outbound_mail WHERE id = {third}')), (409, [['queued']]))
+    tk = op.get(f'/api/tickets/{tid}').json() or {}
+    t.equal('ticket page: no cancel for a claimed mail',
+            [x['delivery']['can_cancel'] for x in tk.get('messages', [])
+             if (x.get('delivery') or {}).get('outbound_id') == third], [False])
+    q(env, f"UPDATE outbound_mail SET state = 'sent', sent_at = now() WHERE id = {third}")
     t.equal('cancel an unknown one: 404', sv.request('POST', '/api/outbound/99999/cancel').status, 404)
     # the window passes for the first reply: escalationd may be sending it
     q(env, f"UPDATE outbound_mail SET not_before = now() - interval '1 second' WHERE id = {first_out}")
@@ -345,7 +357,8 @@ def check_conflict_and_cancel(t, env, op, sv, tid, msg_in, subject, first_out):
     dv = [x.get('delivery') for x in tk.get('messages', []) if x['direction'] == 'out']
     t.equal('ticket page: cancel possible no more; the cancelled one says so',
             [(x['state'], x['outbound_state'], x['can_cancel'], x['note']) for x in dv],
-            [('queued', 'queued', False, None), ('failed', 'cancelled', False, 'cancelled by sv1')])
+            [('queued', 'queued', False, None), ('failed', 'cancelled', False, 'cancelled by sv1'),
+             ('queued', 'sent', False, None)])
 
 
 def check_bcc_and_jis(t, env, op, tid, msg_in, subject):
