@@ -230,6 +230,7 @@ class Env:
         s = {'db.socket_dir': 'var/run', 'db.port': str(self.pg.port),
              'admin.sql_dir': os.path.join(REPO, 'sql'),
              'ticketd.web_root': os.path.join(REPO, 'templates', 'web'),
+             'ticketd.reply_templates': os.path.join(REPO, 'templates', 'reply'),
              'ingest_mail.maildir': 'var/mail/inbox'}
         s.update(self.settings)
         self.conf = os.path.join(self.root, 'etc', 'madoguchi.conf')
