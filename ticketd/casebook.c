@@ -53,6 +53,8 @@ static const struct db_stmt casebook_stmts[] = {
 	  " FROM ticket t LEFT JOIN case_record cr ON cr.ticket_id = t.id" CASEBOOK_FACTS
 	  " WHERE t.id = $1" },
 	{ "casebook_lock", "SELECT id FROM ticket WHERE id = $1 FOR NO KEY UPDATE" },
+	/* checked before the upsert, so a bad code is a 400, not a database error */
+	{ "casebook_resolution", "SELECT 1 FROM resolution_type WHERE code = $1" },
 	/* $2 category, $3 inquiry, $4 answer, $5 resolution, $6 escalated_to,
 	 * $7 login, $8 now */
 	{ "casebook_save",
@@ -275,6 +277,26 @@ static int casebook_scan(const char *const *vals, json_t *list)
 
 /* ---- the save ---- */
 
+/* 1 if code is NULL or one of resolution_type; else a reply was sent */
+static int casebook_resolution_ok(struct api_call *c, const char *code)
+{
+	const char *v[1] = { code };
+	struct db_res *r;
+	int n;
+
+	if (code == NULL)
+		return 1;
+	if ((r = db_query(c->db, "casebook_resolution", 1, v, NULL, NULL, 0)) == NULL) {
+		api_error(c, 503, "database unavailable");
+		return -1;
+	}
+	n = db_res_rows(r);
+	db_res_free(r);
+	if (n != 1)
+		casebook_bad(c, "resolution", "is not a known resolution code");
+	return n == 1 ? 1 : 0;
+}
+
 /* parameters $2..$6 from the merged document; 0, or -1 after a reply */
 static int casebook_params(struct api_call *c, const json_t *doc, const char **vals)
 {
@@ -290,6 +312,8 @@ static int casebook_params(struct api_call *c, const json_t *doc, const char **v
 			return -1;
 		}
 	}
+	if (casebook_resolution_ok(c, vals[3]) != 1)
+		return -1;
 	findings = json_array();
 	if ((r = casebook_scan(vals, findings)) < 0)
 		api_error(c, 503, "could not check the text");
@@ -315,7 +339,7 @@ static json_t *casebook_write(struct api_call *c, const char *id, const char *co
 
 	*status = 503;
 	if (r == NULL && strcmp(db_sqlstate(c->db), "23503") == 0)
-		*status = 400; /* the resolution code is not one of resolution_type */
+		*status = 400; /* the resolution type went away since the check */
 	if (r != NULL && db_res_rows(r) == 1 && db_cmd(c->db, "casebook_event", 4, ev, NULL, NULL) == 1) {
 		struct db_res *n = db_query(c->db, "casebook_notify", 1, v, NULL, NULL, 0);
 
@@ -376,6 +400,23 @@ void casebook_put(struct api_call *c)
 
 /* ---- the list ---- */
 
+/* 1 if s is a calendar date YYYY-MM-DD (years 1900..2999) */
+static int casebook_date_ok(const char *s, size_t n)
+{
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d;
+
+	if (n != 10 || s[4] != '-' || s[7] != '-' || strspn(s, "0123456789") != 4 ||
+	    strspn(s + 5, "0123456789") != 2 || strspn(s + 8, "0123456789") != 2)
+		return 0;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	return !(m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0)));
+}
+
 /* a query parameter: NULL when absent or empty; -1 when it is not shaped
  * as kind says ('d' date YYYY-MM-DD, 'n' positive integer, 't' text) */
 static int casebook_query(struct api_call *c, const char *name, char kind, const char **out)
@@ -386,9 +427,7 @@ static int casebook_query(struct api_call *c, const char *name, char kind, const
 	*out = NULL;
 	if (n == 0)
 		return 0;
-	if (kind == 'd' && (n != 10 || s[4] != '-' || s[7] != '-' ||
-			    strspn(s, "0123456789") != 4 || strspn(s + 5, "0123456789") != 2 ||
-			    strspn(s + 8, "0123456789") != 2))
+	if (kind == 'd' && !casebook_date_ok(s, n))
 		return -1;
 	if (kind == 'n' && (n > 18 || strspn(s, "0123456789") != n || s[0] == '0'))
 		return -1;
@@ -416,9 +455,7 @@ void casebook_list(struct api_call *c)
 	}
 	v[6] = pool_printf(c->req->pool, "%lld", limit);
 	if ((r = db_query(c->db, "casebook_list", 7, v, NULL, NULL, 0)) == NULL) {
-		/* a date like 2026-02-30 passes the shape and fails in SQL */
-		api_error(c, strcmp(db_sqlstate(c->db), "22008") == 0 ? 400 : 503,
-			  "bad date or database unavailable");
+		api_error(c, 503, "database unavailable");
 		return;
 	}
 	list = json_array();

@@ -324,10 +324,21 @@ void contacts_put(struct api_call *c)
 
 /* ---- GET /api/contacts/search ---- */
 
+/* characters (code points) of UTF-8 text */
+static size_t contacts_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; s != NULL && *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
 void contacts_search(struct api_call *c)
 {
 	char uid[24];
-	const char *q = contacts_line(http_query(c->req, "q"), CONTACTS_Q_MAX);
+	const char *q0 = contacts_line(http_query(c->req, "q"), CONTACTS_Q_MAX);
+	const char *q = contacts_chars(q0) >= 2 ? q0 : NULL;
 	const char *reason = q ? contacts_reason(c) : NULL;
 	const char *v[6] = { q, uid, c->session->login, reason, c->req->remote_addr,
 			     api_now_iso(c, 0) };

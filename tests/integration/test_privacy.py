@@ -281,8 +281,10 @@ def check_case(w, tid):
                 .json()['cases']), 1)
     t.equal('filter: a category with no case', vw.get('/api/cases?category=none').json(), {'cases': []})
     t.equal('filter: a day after', vw.get('/api/cases?from=2100-01-01').json(), {'cases': []})
-    t.equal('bad date: 400', (vw.get('/api/cases?from=2026-13-45').status, vw.get('/api/cases?from=today').status),
-            (400, 400))
+    t.equal('bad dates: 400', [vw.get(f'/api/cases?from={d}').status for d in ('2026-13-45', 'today', '2026-02-30',
+                                                                               '2025-02-29')],
+            [400, 400, 400, 400])
+    t.equal('a leap day is a date', vw.get('/api/cases?from=2028-02-29').status, 200)
 
 
 def check_contacts(w, tid):
@@ -431,6 +433,11 @@ def main():
                 seeded, [['1', '1', '1']])
         t.check('ticketd still running', d.alive())
         t.equal('SIGTERM: clean exit', d.stop(), 0)
+        log = d.log_text()
+        t.equal("ticketd's log holds none of her details",
+                [x for x in DETAILS + ['0355550142'] if x in log], [])
+        t.equal("ticketd's log holds no database error (input is checked before it reaches SQL)",
+                [line for line in log.splitlines() if ' error: ' in line], [])
     t.done()
 
 
