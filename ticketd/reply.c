@@ -322,16 +322,23 @@ static const char *reply_strip_re(const char *s)
 	return s;
 }
 
+/* subject with the ticket's tag; an empty ticketd.subject_tag tags nothing */
+static const char *reply_tag(struct pool *p, long long id, const char *subject)
+{
+	if (reply_conf.tag_format[0] == '\0')
+		return subject;
+	return mailout_tag_subject(p, reply_conf.tag_format, id, subject);
+}
+
 const char *reply_subject(struct pool *p, const struct reply_ticket *t,
 			  const struct reply_parent *m, const char *given)
 {
 	const char *orig, *tagged;
 
 	if (given != NULL && given[0] != '\0')
-		return mailout_tag_subject(p, reply_conf.tag_format, t->id, given);
+		return reply_tag(p, t->id, given);
 	orig = m != NULL && m->subject != NULL && m->subject[0] != '\0' ? m->subject : t->subject;
-	tagged = mailout_tag_subject(p, reply_conf.tag_format, t->id,
-				     reply_strip_re(orig ? orig : ""));
+	tagged = reply_tag(p, t->id, reply_strip_re(orig ? orig : ""));
 	return tagged ? pool_printf(p, "Re: %s", tagged) : NULL;
 }
 

@@ -39,9 +39,8 @@ void reply_templates_list(struct api_call *c)
 	json_t *list;
 
 	if (templates_list(c->req->pool, reply_conf.templates_dir, &docs, &n, &skipped, &err) < 0) {
-		log_error("req=%lu: template folder %s: %s", c->req->id, reply_conf.templates_dir,
-			  err);
-		api_error(c, 500, "the template folder cannot be read");
+		/* api_error logs the line, with the request's id */
+		api_error(c, 500, pool_printf(c->req->pool, "ticketd.reply_templates: %s", err));
 		return;
 	}
 	list = json_array();
@@ -77,7 +76,6 @@ static int reply_tpl_load(struct api_call *c, const char *name, struct templates
 	int r = name ? templates_load(c->req->pool, reply_conf.templates_dir, name, d, &err) : 0;
 
 	if (r < 0) {
-		log_error("req=%lu: template \"%s\": %s", c->req->id, name, err);
 		api_error(c, 500, pool_printf(c->req->pool, "template \"%s\": %s", name, err));
 	} else if (r == 0)
 		api_error(c, 404, "no such template");
@@ -171,11 +169,10 @@ void reply_template_put(struct api_call *c)
 	if (d.title[0] == '\0')
 		d.title = d.name;
 	if (templates_save(c->req->pool, reply_conf.templates_dir, &d, &err) < 0) {
-		log_error("req=%lu: template \"%s\": %s", c->req->id, d.name, err);
-		api_error(c, 500, err);
+		api_error(c, 500, pool_printf(c->req->pool, "template \"%s\": %s", d.name, err));
 		return;
 	}
-	log_info("template \"%s\" written by %s", d.name, c->session->login);
+	log_info("template=%s: written by %s", d.name, c->session->login);
 	api_json(c, 200, reply_tpl_doc(c, &d));
 }
 

@@ -58,7 +58,7 @@ def crlf(raw):
     return raw.replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
 
 
-def citizen_mail(msgid, subject=SUBJECT, body=BODY_IN, sender=CITIZEN, pdf=True, refs=None):
+def citizen_mail(msgid, subject=SUBJECT, body=BODY_IN, sender=CITIZEN, pdf=True, refs=None, reply_to=None):
     text = MIMEText(body, 'plain', 'iso-2022-jp')
     if pdf:
         m = MIMEMultipart('mixed')
@@ -73,6 +73,8 @@ def citizen_mail(msgid, subject=SUBJECT, body=BODY_IN, sender=CITIZEN, pdf=True,
     m['To'] = FROM_ADDR
     m['Date'] = 'Mon, 16 Nov 2026 10:00:00 +0900'
     m['Message-ID'] = f'<{msgid}>'
+    if reply_to:
+        m['Reply-To'] = formataddr(reply_to, 'iso-2022-jp')
     if refs:
         m['References'] = refs
         m['In-Reply-To'] = refs.split()[-1]
@@ -426,6 +428,30 @@ def check_refusals(t, env, op, vw, tid, msg_in, other_msg, subject):
     t.equal('unknown ticket: 404', op.request('POST', '/api/tickets/99999/reply', json_body=d).status, 404)
 
 
+def check_newer_mail(t, env, op, tid, msg_in, subject, out_hdr, other_tid, other_msg):
+    """the citizen writes again: an answer to the older mail is stale (409); the
+    proposal follows the newer mail and its Reply-To"""
+    env.maildir_drop(citizen_mail('x-again@example.jp', subject='Re: 別件', body='別件の追伸です。\n',
+                                  pdf=False, refs='<in-x@example.jp>'))
+    t3, newer_x = wait_ticket(env, 'x-again@example.jp')
+    d = draft(other_msg, [CITIZEN[1]], '別件', '古いメールへの回答\n')
+    r = op.request('POST', f'/api/tickets/{other_tid}/reply', json_body=d)
+    c = (r.json() or {}).get('conflict') or {}
+    t.equal('answering the older mail after a newer one came: 409 newer_mail',
+            (t3, r.status, c.get('kind'), c.get('message_id')), (other_tid, 409, 'newer_mail', newer_x))
+    env.maildir_drop(citizen_mail(f'again-{tid}@example.jp', subject=f'Re: {subject}', body='追伸です。\n',
+                                  pdf=False, refs=f'<{out_hdr}>',
+                                  reply_to=('桑田 花子（自宅）', 'hanako.home@example.jp')))
+    t2, newer = wait_ticket(env, f'again-{tid}@example.jp')
+    t.equal('the citizen\'s answer joins the ticket', t2, tid)
+    r = op.request('POST', f'/api/tickets/{tid}/reply/render', json_body={})
+    p = r.json() or {}
+    t.equal('render proposes the newer mail\'s Reply-To and threads on it',
+            (p.get('to'), p.get('replying_to'), p.get('in_reply_to'), p.get('references'), p.get('subject')),
+            (['桑田 花子（自宅） <hanako.home@example.jp>'], newer, f'again-{tid}@example.jp', out_hdr,
+             subject))
+
+
 def main():
     with mdg.Env('reply') as env:
         env.start_db()
@@ -451,10 +477,12 @@ def main():
         op, sv, vw, ad = (login(port, u[0]) for u in USERS)
         events = EventStream(port, op.token)
         body = check_templates(t, env, op, ad, tid, msg_in)
-        first_out, _, subject = check_first_reply(t, env, op, tid, msg_in, body, events)
+        first_out, first_msg, subject = check_first_reply(t, env, op, tid, msg_in, body, events)
         check_conflict_and_cancel(t, env, op, sv, tid, msg_in, subject, first_out)
         check_bcc_and_jis(t, env, op, tid, msg_in, subject)
         check_refusals(t, env, op, vw, tid, msg_in, other_msg, subject)
+        out_hdr = q(env, f'SELECT message_id_hdr FROM message WHERE id = {first_msg}')[0][0]
+        check_newer_mail(t, env, op, tid, msg_in, subject, out_hdr, other_tid, other_msg)
         events.close()
         t.check('ticketd alive, no errors logged', d.alive() and '] error:' not in d.log_text(),
                 d.log_text()[-2000:])
