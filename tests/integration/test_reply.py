@@ -126,6 +126,16 @@ def raw_of(env, outbound_id):
     return bytes.fromhex(q(env, f"SELECT encode(raw, 'hex') FROM outbound_mail WHERE id = {outbound_id}")[0][0])
 
 
+def same_but_fresh(raw):
+    """what a second build of the same draft keeps: every header but Date, Message-ID and
+    the multipart boundary, and every part's headers and decoded bytes"""
+    m = parse(raw)
+    heads = [(k, str(v)) for k, v in m.items() if k not in ('Date', 'Message-ID', 'Content-Type')]
+    parts = [(sorted((k, str(v)) for k, v in x.items()), x.get_payload(decode=True))
+             for x in m.walk() if not x.is_multipart()]
+    return heads, m.get_content_type(), parts
+
+
 def draft(msg_in, to, subject, body, att=None, confirm=True, **more):
     d = {'to': to, 'subject': subject, 'body': body, 'replying_to': msg_in,
          'attachments': att or []}
@@ -271,6 +281,8 @@ def check_first_reply(t, env, op, tid, msg_in, body, events):
 
     raw = raw_of(env, out_id)
     m = parse(raw)
+    t.equal('the sent mail is the previewed one but for Date, Message-ID and the boundary',
+            same_but_fresh(p.get('raw', '').encode('ascii')), same_but_fresh(raw))
     t.equal('raw: subject decoded and tagged', str(m['Subject']), subject)
     t.equal('raw: From', (m['From'].addresses[0].display_name, m['From'].addresses[0].addr_spec),
             (FROM_NAME, FROM_ADDR))
