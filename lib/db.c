@@ -316,6 +316,28 @@ int db_notifications(struct db *db, void (*cb)(void *, const char *, const char 
 	return 0;
 }
 
+int db_notifications_some(struct db *db, void (*cb)(void *, const char *, const char *), void *arg,
+			  int max)
+{
+	PGnotify *n;
+	char eb[256];
+	int done = 0;
+
+	if (db->conn == NULL)
+		return -1;
+	if (!PQconsumeInput(db->conn)) {
+		log_warn("database connection lost: %s", db_errline(db, eb, sizeof(eb)));
+		db_disconnect(db);
+		return -1;
+	}
+	while (done < max && (n = PQnotifies(db->conn)) != NULL) {
+		cb(arg, n->relname, n->extra);
+		PQfreemem(n);
+		done++;
+	}
+	return done;
+}
+
 int db_res_rows(const struct db_res *r)
 {
 	return PQntuples(r->res);

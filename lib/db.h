@@ -79,6 +79,14 @@ const char *db_sqlstate(const struct db *db);
 int db_notifications(struct db *db, void (*cb)(void *arg, const char *channel,
 					       const char *payload),
 		     void *arg);
+/* the same, at most max of them (the rest stay queued for the next call);
+ * how many were delivered, or -1 if the connection is lost.  A query's
+ * reply reads every NOTIFY waiting on the socket into libpq at once:
+ * delivering them a few at a time lets the caller write out what each
+ * few produced (event streams) before the next. */
+int db_notifications_some(struct db *db, void (*cb)(void *arg, const char *channel,
+						    const char *payload),
+			  void *arg, int max);
 
 int db_res_rows(const struct db_res *r);
 const char *db_res_val(const struct db_res *r, int row, int col);
