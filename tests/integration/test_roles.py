@@ -50,6 +50,17 @@ TABLE = [
     ('DELETE', '/api/admin/rules/1', False, [403, 403, 403, 403, 401]),
     ('DELETE', '/api/admin/rules/1', True, [403, 403, 403, 204, 401]),
     ('DELETE', '/api/admin/rules/1', True, [403, 403, 403, 404, 401]),
+    # replies and their templates (ticketd/reply*.c): correspondence roles; bodies that stop at
+    # validation, so no mail is queued by this table (test_reply.py sends them)
+    ('GET', '/api/templates', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/templates/no-such-template', True, [404, 404, 403, 404, 401]),
+    ('PUT', '/api/admin/templates/x', True, [403, 403, 403, 400, 401], {}),
+    ('PUT', '/api/admin/templates/x', False, [403, 403, 403, 403, 401], {}),
+    ('POST', '/api/tickets/1/reply/render', True, [404, 404, 403, 404, 401], {'template': 'no-such-template'}),
+    ('POST', '/api/tickets/1/reply/preview', True, [400, 400, 403, 400, 401], {}),
+    ('POST', '/api/tickets/1/reply', True, [400, 400, 403, 400, 401], {}),
+    ('POST', '/api/tickets/1/reply', False, [403, 403, 403, 403, 401], {}),
+    ('POST', '/api/outbound/99/cancel', True, [404, 404, 403, 404, 401]),
     # own password: every role; a body without "new" is refused before any check
     ('POST', '/api/me/password', False, [403, 403, 403, 403, 401], {'current': 'x'}),
     ('POST', '/api/me/password', True, [400, 400, 400, 400, 401], {'current': 'x'}),
