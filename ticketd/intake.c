@@ -2,27 +2,35 @@
  *
  * One batch goes in three steps:
  *
- *  1. claim: in its own short transaction, add one to "attempts" of up to
- *     ticketd.intake_batch waiting items (FOR UPDATE SKIP LOCKED, so
- *     several ticketd processes share the work).  Counting before the work
- *     means a mail that crashes the parser is not retried forever: past
+ *  1. claim: in its own short transaction, take up to ticketd.intake_batch
+ *     waiting items (FOR UPDATE SKIP LOCKED, so several ticketd processes
+ *     share the work) under one lease: a row of intake_lease listing them,
+ *     whose session advisory lock this connection holds until the batch is
+ *     over (sql/008_intake_perf.sql).  A lease whose lock nobody holds was
+ *     left by a ticketd that died or lost its connection mid-batch; each
+ *     claim first counts one attempt for its items still waiting.  So a
+ *     mail that crashes the parser is not retried forever: past
  *     ticketd.intake_max_attempts it is taken without parsing, as an
- *     "unparsed" ticket with the raw source downloadable.
+ *     "unparsed" ticket with the raw source downloadable.  (One lease row
+ *     instead of an UPDATE of every item before the work: that UPDATE
+ *     rewrote each row, raw bytes and all, and cost a sixth of intake.)
  *  2. work: one transaction locks the claimed rows that are still 'new',
  *     reads their raw bytes, parses each (lib/mime.h), and writes ticket,
- *     message, timeline event and attachments, marks the item done and
- *     queues NOTIFY ticket_change; one statement per mail plus one per
- *     attachment, all sent in one libpq pipeline and their results read
- *     after, so a batch costs a few round trips, not one per statement.
- *  3. commit.  A crash anywhere before it rolls everything back and the
- *     rows are still 'new'; after it they are 'done'.  message has a UNIQUE
- *     inbound_item_id, so no path can make two tickets of one item.
+ *     message, timeline event and attachments, marks the item done (its
+ *     attempt counted), deletes the lease and queues NOTIFY ticket_change;
+ *     one statement per mail plus one per attachment, all sent in one
+ *     libpq pipeline and their results read after, so a batch costs a few
+ *     round trips, not one per statement.
+ *  3. commit, then release the lease's lock.  A crash anywhere before the
+ *     commit rolls everything back and the rows are still 'new'; after it
+ *     they are 'done'.  message has a UNIQUE inbound_item_id, so no path
+ *     can make two tickets of one item.
  *
  * If the work transaction fails (a database error on one mail), the batch
  * is rolled back and its items are redone one per transaction, so one bad
- * row delays only itself; its error is kept in last_error with a backoff,
- * and past the attempt limit it is taken as unparsed, and failing that,
- * marked dead for a supervisor to requeue. */
+ * row delays only itself; its error is kept in last_error with a backoff
+ * and its attempt counted, and past the attempt limit it is taken as
+ * unparsed, and failing that, marked dead for a supervisor to requeue. */
 #include <endian.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +53,8 @@
 
 #define INTAKE_SMALL_RAW (256 * 1024) /* read in batch below this size */
 #define INTAKE_MAX_BATCH 1000
+/* the advisory lock of lease x (sql/008_intake_perf.sql) */
+#define INTAKE_LEASE_KEY(x) "4710, (" x " % 2147483647)::int"
 
 const struct config_key intake_config_keys[] = {
 	{ "ticketd.intake_batch", CFG_INT, "100", 1, INTAKE_MAX_BATCH,
@@ -68,11 +78,29 @@ const struct config_key intake_config_keys[] = {
 };
 
 static const struct db_stmt intake_stmts[] = {
+	/* a lease nobody holds the lock of was left by a ticketd that died or
+	 * lost its connection mid-batch: count that try now */
+	{ "intake_recover",
+	  "WITH stale AS (DELETE FROM intake_lease WHERE id IN (SELECT id FROM intake_lease"
+	  "  WHERE pg_try_advisory_xact_lock(" INTAKE_LEASE_KEY("id") ") FOR UPDATE SKIP LOCKED)"
+	  "  RETURNING items)"
+	  " UPDATE inbound_item SET attempts = attempts + 1"
+	  " WHERE id IN (SELECT unnest(items) FROM stale) AND state = 'new'" },
+	/* attempts + 1: this try counts (it is written when the try ends) */
 	{ "intake_claim",
-	  "UPDATE inbound_item SET attempts = attempts + 1 WHERE id IN ("
-	  " SELECT id FROM inbound_item WHERE state = 'new' AND not_before <= $1"
-	  " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)"
-	  " RETURNING id, attempts, raw_size, array_to_string(flags, ',')" },
+	  "WITH c AS (SELECT id, attempts, raw_size, flags FROM inbound_item"
+	  "  WHERE state = 'new' AND not_before <= $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+	  " l AS (INSERT INTO intake_lease (items, taken_at) SELECT array_agg(id), $1 FROM c"
+	  "  HAVING count(*) > 0 RETURNING id, pg_advisory_lock(" INTAKE_LEASE_KEY("id") "))"
+	  " SELECT c.id, c.attempts + 1, c.raw_size, array_to_string(c.flags, ','), l.id"
+	  " FROM c, l ORDER BY c.id" },
+	/* in the batch's transaction: a crash after it has nothing to count */
+	{ "intake_lease_done", "DELETE FROM intake_lease WHERE id = $1" },
+	/* deleting is for a batch redone item by item; the lock goes last,
+	 * and a lease deleted but not yet committed is skipped as locked */
+	{ "intake_lease_end",
+	  "WITH d AS (DELETE FROM intake_lease WHERE id = $1 AND $2::boolean)"
+	  " SELECT pg_advisory_unlock(" INTAKE_LEASE_KEY("$1::bigint") ")" },
 	{ "intake_lock",
 	  "SELECT id FROM inbound_item WHERE id = ANY($1::bigint[]) AND state = 'new'"
 	  " ORDER BY id FOR UPDATE SKIP LOCKED" },
@@ -91,16 +119,20 @@ static const struct db_stmt intake_stmts[] = {
 	{ "intake_mail",
 	  "WITH dsn AS (SELECT m.id, m.ticket_id FROM message m WHERE $19::text = 'dsn'"
 	  "   AND m.message_id_hdr = $20 AND m.direction = 'out' ORDER BY m.id DESC LIMIT 1),"
-	  /* max(), not ORDER BY id DESC LIMIT 1: with the latter the planner
-	   * walks message's primary key backwards, a scan of the whole table */
-	  " thr AS (SELECT max(m.ticket_id) AS id FROM message m"
+	  /* max() of ticket_id + 0, not ORDER BY id DESC LIMIT 1 nor
+	   * max(ticket_id): else the plan may walk message's primary key or
+	   * message_ticket backwards until a row matches - the whole table when
+	   * none does.  The generic plan, which PostgreSQL settles on after
+	   * five mails, did so for max(ticket_id). */
+	  " thr AS (SELECT max(m.ticket_id + 0) AS id FROM message m"
 	  "   WHERE cardinality($17::text[]) > 0 AND m.message_id_hdr = ANY($17::text[])),"
 	  " tag AS (SELECT t.id FROM ticket t WHERE t.id = $18::bigint AND t.correspondent = lower($6)),"
+	  " found AS MATERIALIZED (SELECT coalesce((SELECT ticket_id FROM dsn),"
+	  "   (SELECT id FROM thr), (SELECT id FROM tag)) AS id),"
+	  /* the sender's count matters only when no ticket was found */
 	  " recent AS (SELECT count(*) AS n, max(m.ticket_id) AS last FROM message m"
-	  "   WHERE m.direction = 'in' AND $6 <> '' AND lower(m.from_addr) = lower($6)"
-	  "   AND m.created_at > $4::timestamptz - interval '1 hour'),"
-	  " found AS (SELECT coalesce((SELECT ticket_id FROM dsn), (SELECT id FROM thr),"
-	  "   (SELECT id FROM tag)) AS id),"
+	  "   WHERE (SELECT id FROM found) IS NULL AND m.direction = 'in' AND $6 <> ''"
+	  "   AND lower(m.from_addr) = lower($6) AND m.created_at > $4::timestamptz - interval '1 hour'),"
 	  " pick AS (SELECT coalesce(f.id, CASE WHEN r.n >= $23 THEN r.last END) AS id,"
 	  "   CASE WHEN f.id IS NULL AND r.n >= $23 AND r.last IS NOT NULL THEN 'loop'"
 	  "   ELSE $19::text END AS auto_kind FROM found f, recent r),"
@@ -133,7 +165,7 @@ static const struct db_stmt intake_stmts[] = {
 	  "   WHEN 'dsn' THEN 'delivery_report' ELSE 'auto_in' END,"
 	  "   CASE tt.op WHEN 'dsn' THEN $22 WHEN 'created' THEN $15 ELSE tt.op END FROM tt),"
 	  " u AS (UPDATE inbound_item SET state = 'done', ticket_id = (SELECT id FROM tt),"
-	  "   done_at = $4, last_error = CASE WHEN (SELECT id FROM tt) IS NULL THEN"
+	  "   attempts = attempts + 1, done_at = $4, last_error = CASE WHEN (SELECT id FROM tt) IS NULL THEN"
 	  "   'automatic mail (' || (SELECT auto_kind FROM pick) || ') with no ticket to join:"
 	  " kept, no ticket made' END WHERE id = $1)"
 	  " SELECT (SELECT id FROM m), (SELECT ticket_id FROM m), coalesce((SELECT op FROM tt),"
@@ -147,12 +179,15 @@ static const struct db_stmt intake_stmts[] = {
 	  "  ON CONFLICT (sha256) DO NOTHING)"
 	  " INSERT INTO attachment (message_id, idx, filename, content_type, size, sha256,"
 	  "  content_id) SELECT msg.id, $1, $5, $6, $3, $2, $7 FROM msg" },
+	/* the try is counted and the item leaves the lease in one statement */
 	{ "intake_failed",
-	  "UPDATE inbound_item SET last_error = $2,"
-	  " not_before = $3::timestamptz + make_interval(secs => least(3600, 10 * 2 ^ attempts))"
+	  "WITH l AS (UPDATE intake_lease SET items = array_remove(items, $1::bigint) WHERE id = $4)"
+	  " UPDATE inbound_item SET attempts = attempts + 1, last_error = $2,"
+	  " not_before = $3::timestamptz + make_interval(secs => least(3600, 10 * 2 ^ (attempts + 1)))"
 	  " WHERE id = $1" },
 	{ "intake_dead",
-	  "UPDATE inbound_item SET state = 'dead', last_error = $2 WHERE id = $1 AND state = 'new'" },
+	  "UPDATE inbound_item SET state = 'dead', last_error = $2, attempts = attempts + 1"
+	  " WHERE id = $1 AND state = 'new'" },
 	{ NULL, NULL },
 };
 
@@ -240,19 +275,12 @@ static int intake_idlist(struct buf *b, struct intake_item *items, int n, int bi
 	return buf_append_str(b, "}");
 }
 
-static int intake_claim(struct intake *in, struct intake_item *items)
+/* the claim's rows: (id, attempts with this try, raw_size, flags, lease) */
+static int intake_take_claim(struct db_res *res, struct intake_item *items, long long *lease)
 {
-	char now[64], limit[16];
-	const char *vals[2] = { now, limit };
-	struct db_res *res;
-	int n;
+	int n = db_res_rows(res);
 
-	clock_format_iso(clock_now_us(), now, sizeof(now));
-	snprintf(limit, sizeof(limit), "%d", in->batch);
-	res = db_query(in->db, "intake_claim", 2, vals, NULL, NULL, 0);
-	if (res == NULL)
-		return -1;
-	n = db_res_rows(res);
+	*lease = n > 0 ? db_res_ll(res, 0, 4) : 0;
 	for (int i = 0; i < n; i++) {
 		memset(&items[i], 0, sizeof(items[i]));
 		items[i].id = db_res_ll(res, i, 0);
@@ -260,8 +288,46 @@ static int intake_claim(struct intake *in, struct intake_item *items)
 		items[i].raw_size = db_res_ll(res, i, 2);
 		items[i].oversize = strstr(db_res_val(res, i, 3), "oversize") != NULL;
 	}
+	return n;
+}
+
+/* count the tries of dead ticketds, then lease a batch: one round trip,
+ * one transaction */
+static int intake_claim(struct intake *in, struct intake_item *items, long long *lease)
+{
+	char now[64], limit[16];
+	const char *vals[2] = { now, limit };
+	struct db_res *res = NULL;
+	int ok, n = -1;
+
+	clock_format_iso(clock_now_us(), now, sizeof(now));
+	snprintf(limit, sizeof(limit), "%d", in->batch);
+	if (db_pipeline_begin(in->db) < 0)
+		return -1;
+	ok = db_send(in->db, "intake_recover", 0, NULL, NULL, NULL) == 0 &&
+	     db_send(in->db, "intake_claim", 2, vals, NULL, NULL) == 0;
+	ok = db_pipeline_end(in->db) == 0 && ok;
+	if (ok) {
+		res = db_pipeline_result(in->db);
+		ok = res != NULL;
+		db_res_free(res);
+		res = ok ? db_pipeline_result(in->db) : NULL;
+	}
+	if (db_pipeline_finish(in->db) == 0 && res != NULL)
+		n = intake_take_claim(res, items, lease);
 	db_res_free(res);
 	return n;
+}
+
+/* the lock goes in any case; the lease itself only if del (the batch
+ * transaction that deletes it failed) */
+static void intake_lease_end(struct intake *in, long long lease, int del)
+{
+	char id[32];
+	const char *vals[2] = { id, del ? "true" : "false" };
+
+	snprintf(id, sizeof(id), "%lld", lease);
+	db_res_free(db_query(in->db, "intake_lease_end", 2, vals, NULL, NULL, 0));
 }
 
 static struct intake_item *intake_find(struct intake_item *items, int n, long long id)
@@ -670,12 +736,35 @@ static void intake_release(struct intake_item *items, int n, struct db_res *smal
 	db_res_free(small);
 }
 
-/* one transaction over items[0..n); 0 or -1 (rolled back) */
-static int intake_batch(struct intake *in, struct intake_item *items, int n, int giveup)
+/* the lease's deletion, sent after the mails, read after their results */
+static int intake_send_lease(struct intake *in, long long lease)
+{
+	char id[32];
+	const char *vals[1] = { id };
+
+	snprintf(id, sizeof(id), "%lld", lease);
+	return lease ? db_send(in->db, "intake_lease_done", 1, vals, NULL, NULL) : 0;
+}
+
+static int intake_collect_lease(struct intake *in, long long lease)
+{
+	struct db_res *res;
+
+	if (!lease)
+		return 0;
+	res = db_pipeline_result(in->db);
+	db_res_free(res);
+	return res != NULL ? 0 : -1;
+}
+
+/* one transaction over items[0..n), ending lease (0: none); 0 or -1
+ * (rolled back) */
+static int intake_batch(struct intake *in, struct intake_item *items, int n, int giveup,
+			long long lease)
 {
 	struct db_res *small = NULL;
 	struct buf ids;
-	int m, sent, r = -1;
+	int m, sent, all, r = -1;
 
 	buf_init(&ids, 32 * INTAKE_MAX_BATCH);
 	if (db_begin(in->db) < 0)
@@ -688,10 +777,13 @@ static int intake_batch(struct intake *in, struct intake_item *items, int n, int
 	for (sent = 0; sent < m; sent++)
 		if (intake_send(in, &items[sent], giveup || items[sent].attempts > in->max_attempts) < 0)
 			break;
+	all = sent == m && intake_send_lease(in, lease) == 0;
 	r = db_pipeline_end(in->db);
 	for (int i = 0; r == 0 && i < sent; i++)
 		r = intake_collect(in, &items[i]);
-	if (db_pipeline_finish(in->db) < 0 || sent < m)
+	if (r == 0 && all)
+		r = intake_collect_lease(in, lease);
+	if (db_pipeline_finish(in->db) < 0 || !all)
 		r = -1;
 	if (r < 0)
 		goto out;
@@ -704,23 +796,24 @@ out:
 	return r;
 }
 
-static void intake_failed(struct intake *in, struct intake_item *it)
+static void intake_failed(struct intake *in, struct intake_item *it, long long lease)
 {
-	char id[32], now[64], err[128];
-	const char *vals[3] = { id, err, now };
+	char id[32], now[64], err[128], lid[32];
+	const char *vals[4] = { id, err, now, lid };
 
 	snprintf(id, sizeof(id), "%lld", it->id);
+	snprintf(lid, sizeof(lid), "%lld", lease);
 	snprintf(err, sizeof(err), "database error %s while storing the ticket",
 		 db_sqlstate(in->db)[0] ? db_sqlstate(in->db) : "(no SQLSTATE)");
 	clock_format_iso(clock_now_us(), now, sizeof(now));
 	if (it->attempts < in->max_attempts) {
 		log_warn("item=%lld: %s; will retry (attempt %d of %d)", it->id, err, it->attempts,
 			 in->max_attempts);
-		db_cmd(in->db, "intake_failed", 3, vals, NULL, NULL);
+		db_cmd(in->db, "intake_failed", 4, vals, NULL, NULL);
 		return;
 	}
 	/* last try: a ticket with no derived data, the raw kept */
-	if (intake_batch(in, it, 1, 1) == 0) {
+	if (intake_batch(in, it, 1, 1, 0) == 0) {
 		log_warn("item=%lld: %s; taken unparsed after %d attempts", it->id, err,
 			 it->attempts);
 		return;
@@ -733,27 +826,33 @@ static void intake_failed(struct intake *in, struct intake_item *it)
 int intake_run(struct intake *in)
 {
 	static struct intake_item items[INTAKE_MAX_BATCH], claimed[INTAKE_MAX_BATCH];
+	long long lease;
 	int n;
 
 	if (db_ensure(in->db) < 0)
 		return -1;
-	n = intake_claim(in, items);
+	n = intake_claim(in, items, &lease);
 	if (n <= 0)
 		return n;
 	memcpy(claimed, items, (size_t)n * sizeof(items[0]));
-	if (intake_batch(in, items, n, 0) == 0)
+	if (intake_batch(in, items, n, 0, lease) == 0) {
+		intake_lease_end(in, lease, 0);
 		return n;
+	}
+	/* without a connection the lease is left to the next claim, which
+	 * counts this try */
 	if (!db_connected(in->db))
 		return -1;
 	/* one bad mail must delay only itself */
 	for (int i = 0; i < n; i++) {
 		struct intake_item one = claimed[i];
 
-		if (intake_batch(in, &one, 1, 0) == 0)
+		if (intake_batch(in, &one, 1, 0, 0) == 0)
 			continue;
 		if (!db_connected(in->db))
 			return -1;
-		intake_failed(in, &one);
+		intake_failed(in, &one, lease);
 	}
+	intake_lease_end(in, lease, 1);
 	return n;
 }
