@@ -1,9 +1,10 @@
-/* admin: users, dead items, dead outgoing mail, migrations.  Statements are registered per
+/* admin: users, dead items, dead outgoing mail, contact grants, migrations.  Statements are registered per
  * command, because before "migrate" the tables they name do not exist. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -41,18 +42,21 @@ static const struct db_stmt admin_stmts[] = {
 	  "SELECT id, ticket_id, attempts, to_char(created_at AT TIME ZONE 'UTC',"
 	  " 'YYYY-MM-DD HH24:MI'), array_to_string(rcpt, ', '), coalesce(last_error, '')"
 	  " FROM outbound_mail WHERE state = 'dead' ORDER BY id" },
+	/* sql/009's function: the same requeue as a supervisor's in the web */
 	{ "outbound_requeue",
-	  "WITH o AS (UPDATE outbound_mail SET state = 'queued', attempts = 0, not_before = $2,"
-	  "   requeued_by = $3, requeued_at = $2 WHERE id = $1 AND state = 'dead'"
-	  "   RETURNING message_id, ticket_id),"
-	  " m AS (UPDATE message SET delivery_state = 'queued', delivery_note = NULL"
-	  "  WHERE id = (SELECT message_id FROM o)),"
-	  " e AS (INSERT INTO ticket_event (ticket_id, at, actor, kind, detail)"
-	  "  SELECT ticket_id, $2, $3, 'mail_requeued', 'outbound_mail ' || $1 FROM o),"
-	  " t AS (UPDATE ticket SET updated_at = $2 WHERE id = (SELECT ticket_id FROM o))"
-	  " SELECT pg_notify('ticket_change', json_build_object('id', ticket_id, 'op', 'update')"
-	  "  ::text) FROM o" },
-	{ "notify_outbound", "SELECT pg_notify('outbound', '')" },
+	  "SELECT t FROM outbound_requeue($1::bigint, $3, $2::timestamptz) t WHERE t IS NOT NULL" },
+	/* ward viewers allowed to read contact details (sql/006); the grant
+	 * runs to the end of the day named, Tokyo time */
+	{ "contact_grant",
+	  "INSERT INTO contact_grant AS g (user_id, granted_by, granted_at, expires_at, reason)"
+	  " SELECT u.id, $2, $3, ($4::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo', $5"
+	  " FROM app_user u WHERE u.login = $1 AND u.role = 'viewer'"
+	  " ON CONFLICT (user_id) DO UPDATE SET granted_by = EXCLUDED.granted_by,"
+	  " granted_at = EXCLUDED.granted_at, expires_at = EXCLUDED.expires_at,"
+	  " reason = EXCLUDED.reason RETURNING g.user_id" },
+	{ "contact_revoke",
+	  "DELETE FROM contact_grant g USING app_user u WHERE g.user_id = u.id AND u.login = $1" },
+	{ "user_role", "SELECT role FROM app_user WHERE login = $1" },
 	{ NULL, NULL },
 };
 
@@ -240,9 +244,112 @@ static int admin_outbound_requeue(struct db *db, int argc, char **argv)
 		total += db_res_rows(res);
 		db_res_free(res);
 	}
-	if (total > 0)
-		db_cmd(db, "notify_outbound", 0, NULL, NULL, NULL);
 	printf("requeued %ld outgoing mail%s\n", total, total == 1 ? "" : "s");
+	return 0;
+}
+
+/* 1 if s is a calendar date YYYY-MM-DD (checked here, not left to a
+ * database error) */
+static int admin_date_ok(const char *s)
+{
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	long y, m, d;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	y = strtol(s, NULL, 10);
+	m = strtol(s + 5, NULL, 10);
+	d = strtol(s + 8, NULL, 10);
+	if (y < 2000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+/* LOGIN --until YYYY-MM-DD --reason TEXT, in any order after LOGIN */
+static int admin_grant_args(int argc, char **argv, const char **until, const char **reason)
+{
+	*until = *reason = NULL;
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--until") == 0)
+			*until = argv[i + 1];
+		else if (strcmp(argv[i], "--reason") == 0)
+			*reason = argv[i + 1];
+		else
+			return -1;
+	}
+	if (argc % 2 != 0 || *until == NULL || *reason == NULL)
+		return -1;
+	return 0;
+}
+
+/* why LOGIN cannot have a grant (no such user, not a viewer), or NULL */
+static const char *admin_grant_refused(struct db *db, const char *login)
+{
+	const char *v[1] = { login };
+	struct db_res *res = db_query(db, "user_role", 1, v, NULL, NULL, 0);
+	const char *why = NULL;
+
+	if (res == NULL)
+		return "the database refused the query";
+	if (db_res_rows(res) == 0)
+		why = "no such user";
+	else if (strcmp(db_res_val(res, 0, 0), "viewer") != 0)
+		why = "only ward viewers need a grant: other roles read contacts by their role";
+	db_res_free(res);
+	return why;
+}
+
+static int admin_contact_grant(struct db *db, int argc, char **argv)
+{
+	char now[64], who[128], today[11];
+	const char *until, *reason, *why;
+	struct db_res *res;
+	int64_t now_us = clock_now_us();
+
+	if (argc < 2 || admin_grant_args(argc, argv, &until, &reason) < 0)
+		return 2;
+	clock_format_iso(now_us + 9 * 3600 * INT64_C(1000000), now, sizeof(now));
+	snprintf(today, sizeof(today), "%.10s", now); /* Tokyo's date */
+	if (!admin_date_ok(until) || strcmp(until, today) < 0) {
+		log_error("--until \"%s\": a date YYYY-MM-DD, today (%s, Tokyo) or later", until,
+			  today);
+		return 1;
+	}
+	if (reason[0] == '\0' || strlen(reason) > 1000) {
+		log_error("--reason: say why, in at most 1000 bytes");
+		return 1;
+	}
+	if ((why = admin_grant_refused(db, argv[1])) != NULL) {
+		log_error("user \"%s\": %s", argv[1], why);
+		return 1;
+	}
+	admin_who(who, sizeof(who));
+	clock_format_iso(now_us, now, sizeof(now));
+	{
+		const char *v[5] = { argv[1], who, now, until, reason };
+
+		if ((res = db_query(db, "contact_grant", 5, v, NULL, NULL, 0)) == NULL)
+			return 1;
+	}
+	db_res_free(res);
+	printf("%s may read contact details until the end of %s (Tokyo)\n", argv[1], until);
+	return 0;
+}
+
+static int admin_contact_revoke(struct db *db, int argc, char **argv)
+{
+	const char *v[1];
+	long n;
+
+	if (argc != 2)
+		return 2;
+	v[0] = argv[1];
+	if ((n = db_cmd(db, "contact_revoke", 1, v, NULL, NULL)) < 0)
+		return 1;
+	printf(n > 0 ? "%s may no longer read contact details\n" : "%s had no grant\n", argv[1]);
 	return 0;
 }
 
@@ -277,5 +384,9 @@ int admin_run(struct db *db, const struct config *cfg, int argc, char **argv)
 		return admin_outbound_dead(db);
 	if (strcmp(cmd, "outbound-requeue") == 0)
 		return admin_outbound_requeue(db, argc, argv);
+	if (strcmp(cmd, "contact-grant") == 0)
+		return admin_contact_grant(db, argc, argv);
+	if (strcmp(cmd, "contact-revoke") == 0)
+		return admin_contact_revoke(db, argc, argv);
 	return 2;
 }

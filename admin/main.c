@@ -7,6 +7,8 @@
  *   madoguchi-admin [-c CONFIG] requeue ID... | --all
  *   madoguchi-admin [-c CONFIG] outbound-dead
  *   madoguchi-admin [-c CONFIG] outbound-requeue ID...
+ *   madoguchi-admin [-c CONFIG] contact-grant LOGIN --until YYYY-MM-DD --reason TEXT
+ *   madoguchi-admin [-c CONFIG] contact-revoke LOGIN
  *
  * It connects as db.admin_user, the schema owner.  Passwords: read from
  * standard input when it is not a terminal, otherwise generated and printed
@@ -39,6 +41,10 @@ static void usage(void)
 		"  requeue ID... | --all         put dead items back on the intake queue\n"
 		"  outbound-dead                 list outgoing mail that failed for good\n"
 		"  outbound-requeue ID...        send dead outgoing mail again (attempts from 0)\n"
+		"  contact-grant LOGIN --until YYYY-MM-DD --reason TEXT\n"
+		"                                let a ward viewer read contact details until the\n"
+		"                                end of that day (Tokyo); again to change it\n"
+		"  contact-revoke LOGIN          take a viewer's contact grant back\n"
 		"  --config-keys                 list this program's config keys\n");
 	exit(2);
 }

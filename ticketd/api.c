@@ -6,6 +6,7 @@
 
 #include "admin_api.h"
 #include "api.h"
+#include "approval.h"
 #include "auth.h"
 #include "casebook.h"
 #include "clock.h"
@@ -57,6 +58,17 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/tickets/#/reply", API_CORRESPONDENCE, reply_send },
 	{ "POST", "/api/outbound/#/cancel", API_CORRESPONDENCE, reply_cancel },
 	/* end replies */
+	/* approval before sending, dead mail, queue settings (approval.h) */
+	{ "GET", "/api/approvals", API_OPERATOR | API_SUPERVISOR, approval_list },
+	{ "GET", "/api/outbound", API_SUPERVISOR | API_ADMIN, approval_dead_list },
+	{ "GET", "/api/outbound/#", API_CORRESPONDENCE, approval_get },
+	{ "POST", "/api/outbound/#/approve", API_OPERATOR | API_SUPERVISOR, approval_approve },
+	{ "POST", "/api/outbound/#/edit-approve", API_OPERATOR | API_SUPERVISOR, approval_edit },
+	{ "POST", "/api/outbound/#/return", API_OPERATOR | API_SUPERVISOR, approval_return },
+	{ "POST", "/api/outbound/#/requeue", API_SUPERVISOR, approval_requeue },
+	{ "GET", "/api/admin/queues/*", API_ADMIN, approval_queue_get },
+	{ "PUT", "/api/admin/queues/*", API_ADMIN, approval_queue_put },
+	/* end approval */
 	/* case history and contact store (casebook.h, contacts.h) */
 	{ "GET", "/api/tickets/#/case", API_ANY, casebook_get },
 	{ "PUT", "/api/tickets/#/case", API_OPERATOR | API_SUPERVISOR, casebook_put },
@@ -102,6 +114,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	contacts_prepare(db);
 	reply_prepare(db);
 	reply_configure(cfg);
+	approval_prepare(db);
 	return a;
 }
 

@@ -50,3 +50,6 @@ TESTS += ticketd/test_reply
 # case history (応対履歴) and the contact store
 ticketd_libticketd_a_SOURCES += ticketd/casebook.c ticketd/casebook.h \
 	ticketd/contacts.c ticketd/contacts.h
+
+# approval before sending, the dead-mail list, queue settings (approval.h)
+ticketd_libticketd_a_SOURCES += ticketd/approval.c ticketd/approval.h

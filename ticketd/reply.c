@@ -29,6 +29,7 @@
 #include "reply.h"
 #include "reply_draft.h"
 #include "reply_int.h"
+#include "templates.h"
 
 #define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
 /* memory of one composition: attachments (max_att_bytes, at most 64 MiB),
@@ -88,7 +89,8 @@ static const struct db_stmt reply_stmts[] = {
 	{ "reply_conflict",
 	  "SELECT m.id, o.created_by, " US("o.created_at") ", o.state FROM message m"
 	  " JOIN outbound_mail o ON o.message_id = m.id WHERE m.ticket_id = $1 AND m.id > $2"
-	  " AND o.kind = 'reply' AND o.state <> 'cancelled' ORDER BY m.id DESC LIMIT 1" },
+	  " AND o.kind = 'reply' AND o.state NOT IN ('cancelled', 'returned')"
+	  " ORDER BY m.id DESC LIMIT 1" },
 	{ "reply_newer_in",
 	  "SELECT m.id, " US("m.created_at") " FROM message m WHERE m.ticket_id = $1"
 	  " AND m.direction = 'in' AND m.id > $2 AND m.auto_kind IS NULL ORDER BY m.id DESC LIMIT 1" },
@@ -96,7 +98,7 @@ static const struct db_stmt reply_stmts[] = {
 	  "INSERT INTO message (ticket_id, direction, subject, from_name, from_addr, to_list,"
 	  " cc_list, date_header, message_id_hdr, in_reply_to, references_hdr, body_text,"
 	  " parse_state, created_at, delivery_state)"
-	  " VALUES ($1, 'out', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'ok', $12, 'queued')"
+	  " VALUES ($1, 'out', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'ok', $12, $13)"
 	  " RETURNING id" },
 	{ "reply_att_insert",
 	  "INSERT INTO attachment (message_id, idx, filename, content_type, size, sha256)"
@@ -104,10 +106,24 @@ static const struct db_stmt reply_stmts[] = {
 	  " WHERE a.message_id = $3 AND a.idx = $4" },
 	{ "reply_outbound_insert",
 	  "INSERT INTO outbound_mail (message_id, ticket_id, kind, env_from, rcpt, raw, not_before,"
-	  " created_by, created_at) VALUES ($1, $2, 'reply', $3,"
-	  " ARRAY(SELECT json_array_elements_text($4::json)), $5, $6, $7, $8) RETURNING id" },
+	  " created_by, created_at, state, approval, template, draft) VALUES ($1, $2, 'reply', $3,"
+	  " ARRAY(SELECT json_array_elements_text($4::json)), $5, $6, $7, $8, $9, $10, $11,"
+	  " $12::jsonb) RETURNING id" },
 	{ "reply_event",
 	  "INSERT INTO ticket_event (ticket_id, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5)" },
+	/* approval (approval.h): the ticket's queue says so */
+	{ "reply_queue_approval",
+	  "SELECT s.approval_required FROM ticket t JOIN queue_setting s ON s.queue = t.queue"
+	  " WHERE t.id = $1" },
+	/* held: the citizen has no answer yet, so the status stays */
+	{ "reply_ticket_held", "UPDATE ticket SET updated_at = $2 WHERE id = $1 RETURNING status" },
+	/* an approver's edit, rebuilt (reply_rebuild) */
+	{ "reply_msg_rebuilt",
+	  "UPDATE message SET subject = $2, to_list = $3, cc_list = $4, date_header = $5,"
+	  " message_id_hdr = $6, body_text = $7 WHERE id = $1" },
+	{ "reply_out_rebuilt",
+	  "UPDATE outbound_mail SET raw = $2, rcpt = ARRAY(SELECT json_array_elements_text($3::json)),"
+	  " draft = $4::jsonb WHERE id = $1" },
 	{ "reply_ticket_sent",
 	  "UPDATE ticket SET status = CASE WHEN status IN ('new', 'open') THEN 'waiting_citizen'"
 	  " ELSE status END, updated_at = $2, has_new_reply = false WHERE id = $1 RETURNING status" },
@@ -119,9 +135,10 @@ static const struct db_stmt reply_stmts[] = {
 	  " FROM outbound_mail o WHERE o.id = $1 FOR UPDATE" },
 	{ "reply_out_cancel", "UPDATE outbound_mail SET state = 'cancelled' WHERE id = $1" },
 	{ "reply_msg_cancel",
-	  "UPDATE message SET delivery_state = 'failed', delivery_note = $2 WHERE id = $1" },
+	  "UPDATE message SET delivery_state = 'cancelled', delivery_note = $2 WHERE id = $1" },
+	/* $3: the reply was queued (a held one never moved the status) */
 	{ "reply_ticket_cancel",
-	  "UPDATE ticket SET status = CASE WHEN status = 'waiting_citizen' THEN 'open'"
+	  "UPDATE ticket SET status = CASE WHEN $3 AND status = 'waiting_citizen' THEN 'open'"
 	  " ELSE status END, updated_at = $2 WHERE id = $1" },
 	{ NULL, NULL },
 };
@@ -369,7 +386,10 @@ json_t *reply_ticket_attachments(struct api_call *c, long long ticket)
 struct reply_job {
 	struct api_call *c;
 	struct pool *p;
+	long long ticket; /* the ticket answered */
 	struct reply_draft d;
+	const char *template_name; /* the template the composer used; NULL if none */
+	const char *approval;      /* why the reply is held: "queue", "template"; NULL */
 	struct reply_ticket t;
 	struct reply_parent par;
 	int has_parent;
@@ -552,7 +572,7 @@ static int reply_build(struct reply_job *j)
 /* everything but the database writes; *j->status etc. set on refusal */
 static int reply_compose(struct reply_job *j)
 {
-	int r = reply_load_ticket(j->c, j->p, j->c->id[0], &j->t);
+	int r = reply_load_ticket(j->c, j->p, j->ticket, &j->t);
 
 	if (r <= 0)
 		return reply_fail(j, r < 0 ? 503 : 404, r < 0 ? "database unavailable"
@@ -701,37 +721,99 @@ static void reply_job_end(struct reply_job *j)
 	pool_destroy(j->p);
 }
 
-/* a job with its draft read from the request; -1 after answering */
-static int reply_job_start(struct api_call *c, struct reply_job *j)
+/* the draft's "template": the name of the template it was written from */
+static int reply_template_arg(struct reply_job *j, const json_t *body, const char **err)
 {
-	json_t *body;
+	const json_t *v = json_object_get(body, "template");
+
+	j->template_name = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || !templates_name_ok(json_string_value(v))) {
+		*err = "template: must be the name of a template or null";
+		return -1;
+	}
+	j->template_name = pool_strdup(j->p, json_string_value(v));
+	return 0;
+}
+
+/* a job for ticket with its draft read from body (not taken); -1 after
+ * answering */
+static int reply_job_init(struct api_call *c, struct reply_job *j, long long ticket,
+			  const json_t *body)
+{
 	const char *err;
 
 	memset(j, 0, sizeof(*j));
 	j->c = c;
+	j->ticket = ticket;
 	buf_init(&j->raw, 1);
-	if ((body = api_body_object(c)) == NULL)
-		return -1;
 	if ((j->p = pool_create(REPLY_POOL_MAX)) == NULL) {
-		json_decref(body);
 		api_error(c, 500, "out of memory");
 		return -1;
 	}
-	if (reply_draft_parse(j->p, body, &j->d, &err) < 0) {
+	if (reply_draft_parse(j->p, body, &j->d, &err) < 0 ||
+	    reply_template_arg(j, body, &err) < 0) {
 		api_error(c, 400, err);
-		json_decref(body);
 		pool_destroy(j->p);
 		return -1;
 	}
-	/* subject and body point into the request's JSON: copy them */
+	/* subject and body point into the JSON: copy them */
 	j->d.subject = pool_strdup(j->p, j->d.subject);
 	j->d.body = pool_strdup(j->p, j->d.body);
-	json_decref(body);
 	if (j->d.subject == NULL || j->d.body == NULL) {
 		api_error(c, 500, "out of memory");
 		pool_destroy(j->p);
 		return -1;
 	}
+	return 0;
+}
+
+/* a job with its draft read from the request; -1 after answering */
+static int reply_job_start(struct api_call *c, struct reply_job *j)
+{
+	json_t *body;
+	int r;
+
+	if ((body = api_body_object(c)) == NULL)
+		return -1;
+	r = reply_job_init(c, j, c->id[0], body);
+	json_decref(body);
+	return r;
+}
+
+/* Whether the reply waits for approval (approval.h) and why: the
+ * ticket's queue says so, or the template it was written from does.
+ * j->approval; -1 with the refusal in j. */
+static int reply_approval(struct reply_job *j)
+{
+	char ts[24];
+	const char *v[1] = { ts }, *err = NULL;
+	struct templates_doc doc;
+	struct db_res *r;
+	int held, found;
+
+	j->approval = NULL;
+	snprintf(ts, sizeof(ts), "%lld", j->t.id);
+	if ((r = db_query(j->c->db, "reply_queue_approval", 1, v, NULL, NULL, 0)) == NULL)
+		return reply_fail(j, 503, "database unavailable");
+	held = db_res_rows(r) == 1 && strcmp(db_res_val(r, 0, 0), "t") == 0;
+	db_res_free(r);
+	if (held) {
+		j->approval = "queue";
+		return 0;
+	}
+	if (j->template_name == NULL)
+		return 0;
+	found = templates_load(j->p, reply_conf.templates_dir, j->template_name, &doc, &err);
+	if (found < 0)
+		return reply_fail(j, 500, pool_printf(j->p, "template \"%s\": %s",
+						      j->template_name, err));
+	/* never sent unchecked because a held template was renamed meanwhile */
+	if (found == 0)
+		return reply_fail(j, 400, "template: no such template (choose it again)");
+	if (doc.approval)
+		j->approval = "template";
 	return 0;
 }
 
@@ -742,12 +824,15 @@ void reply_preview(struct api_call *c)
 
 	if (reply_job_start(c, &j) < 0)
 		return;
-	if (reply_compose(&j) < 0)
+	if (reply_compose(&j) < 0 || reply_approval(&j) < 0)
 		reply_answer_fail(&j);
 	else if ((doc = reply_preview_doc(&j)) == NULL)
 		api_error(c, 500, "could not build the preview");
-	else
+	else {
+		json_object_set_new(doc, "approval", j.approval ? json_string(j.approval)
+								 : json_null());
 		api_json(c, 200, doc);
+	}
 	reply_job_end(&j);
 }
 
@@ -791,7 +876,7 @@ struct reply_ids {
 static long long reply_insert_message(struct reply_job *j, const char *now)
 {
 	char ts[24], date[40];
-	const char *v[12] = { ts,
+	const char *v[13] = { ts,
 			      j->subject,
 			      reply_conf.from_name,
 			      reply_conf.from_addr,
@@ -802,14 +887,15 @@ static long long reply_insert_message(struct reply_job *j, const char *now)
 			      j->has_parent ? j->par.msgid : NULL,
 			      j->refs,
 			      j->d.body,
-			      now };
+			      now,
+			      j->approval ? "awaiting_approval" : "queued" };
 	struct db_res *r;
 	long long id = -1;
 
 	snprintf(ts, sizeof(ts), "%lld", j->t.id);
 	if (j->d.to.n == 0 && j->d.cc.n == 0)
 		v[4] = reply_conf.from_addr;
-	if ((r = db_query(j->c->db, "reply_msg_insert", 12, v, NULL, NULL, 0)) != NULL &&
+	if ((r = db_query(j->c->db, "reply_msg_insert", 13, v, NULL, NULL, 0)) != NULL &&
 	    db_res_rows(r) == 1)
 		id = db_res_ll(r, 0, 0);
 	db_res_free(r);
@@ -832,37 +918,81 @@ static int reply_insert_atts(struct reply_job *j, long long msg)
 	return 0;
 }
 
+/* the recipients of l one by one, names quoted as in a header, so that
+ * reply_draft_parse reads each back as it was */
+static json_t *reply_entries(struct pool *p, const struct reply_list *l)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < l->n; i++) {
+		struct reply_list one = { &l->a[i], 1 };
+
+		json_array_append_new(a, json_string(reply_list_header(p, &one)));
+	}
+	return a;
+}
+
+/* The draft as composed, kept with a held reply (sql/009): recipients
+ * after the Bcc rule (so keep_visible: the rule is not applied twice),
+ * the subject as given, the attachments chosen, the message answered.
+ * An approver's edit starts from it (reply_rebuild), and so does the
+ * author when the reply is returned. */
+static char *reply_draft_text(struct reply_job *j)
+{
+	json_t *att = json_array(), *doc;
+	char *text;
+
+	for (size_t k = 0; k < j->d.natt; k++)
+		json_array_append_new(att, json_pack("{s:I, s:I}", "message_id",
+						     (json_int_t)j->d.att[k].message_id, "idx",
+						     (json_int_t)j->d.att[k].idx));
+	doc = json_pack("{s:o, s:o, s:o, s:s, s:s, s:o, s:I, s:b, s:s?}", "to",
+			reply_entries(j->p, &j->d.to), "cc", reply_entries(j->p, &j->d.cc), "bcc",
+			reply_entries(j->p, &j->d.bcc), "subject", j->d.subject, "body", j->d.body,
+			"attachments", att, "replying_to", (json_int_t)j->d.replying_to,
+			"keep_visible", 1, "template", j->template_name);
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	return text;
+}
+
 static long long reply_insert_outbound(struct reply_job *j, long long msg, const char *now,
 				       const char *send_at)
 {
 	char ms[24], ts[24];
 	char *rcpt = json_dumps(j->rcpt, JSON_COMPACT);
-	const char *v[8] = { ms, ts, reply_conf.from_addr, rcpt, j->raw.data, send_at,
-			     j->c->session->login, now };
-	const int lens[8] = { 0, 0, 0, 0, (int)j->raw.len, 0, 0, 0 };
-	const int bin[8] = { 0, 0, 0, 0, 1, 0, 0, 0 };
+	char *draft = j->approval ? reply_draft_text(j) : NULL;
+	const char *v[12] = { ms, ts, reply_conf.from_addr, rcpt, j->raw.data, send_at,
+			      j->c->session->login, now, j->approval ? "awaiting_approval" : "queued",
+			      j->approval, j->template_name, draft };
+	const int lens[12] = { 0, 0, 0, 0, (int)j->raw.len, 0, 0, 0, 0, 0, 0, 0 };
+	const int bin[12] = { 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0 };
 	struct db_res *r;
 	long long id = -1;
 
 	snprintf(ms, sizeof(ms), "%lld", msg);
 	snprintf(ts, sizeof(ts), "%lld", j->t.id);
-	if (rcpt != NULL && (r = db_query(j->c->db, "reply_outbound_insert", 8, v, lens, bin, 0)) != NULL) {
+	if (rcpt != NULL && (j->approval == NULL || draft != NULL) &&
+	    (r = db_query(j->c->db, "reply_outbound_insert", 12, v, lens, bin, 0)) != NULL) {
 		if (db_res_rows(r) == 1)
 			id = db_res_ll(r, 0, 0);
 		db_res_free(r);
 	}
 	free(rcpt);
+	free(draft);
 	return id;
 }
 
+/* why: the approval a held reply waits for, else NULL */
 static int reply_event(struct api_call *c, long long ticket, const char *now, const char *kind,
-		       long long msg, long long out)
+		       long long msg, long long out, const char *why)
 {
-	char ts[24], detail[80];
+	char ts[24], detail[100];
 	const char *v[5] = { ts, now, c->session->login, kind, detail };
 
 	snprintf(ts, sizeof(ts), "%lld", ticket);
-	snprintf(detail, sizeof(detail), "message %lld, outbound %lld", msg, out);
+	snprintf(detail, sizeof(detail), "message %lld, outbound %lld%s%s", msg, out,
+		 why ? ", approval: " : "", why ? why : "");
 	return db_cmd(c->db, "reply_event", 5, v, NULL, NULL) == 1 ? 0 : -1;
 }
 
@@ -880,6 +1010,8 @@ static int reply_notify(struct api_call *c, long long ticket, const char *op, lo
 	return 0;
 }
 
+/* the ticket's status after the reply: waiting for the citizen, unless
+ * the reply waits for approval */
 static const char *reply_ticket_sent(struct reply_job *j, const char *now)
 {
 	char ts[24];
@@ -887,7 +1019,8 @@ static const char *reply_ticket_sent(struct reply_job *j, const char *now)
 	struct db_res *r;
 
 	snprintf(ts, sizeof(ts), "%lld", j->t.id);
-	if ((r = db_query(j->c->db, "reply_ticket_sent", 2, v, NULL, NULL, 0)) != NULL &&
+	if ((r = db_query(j->c->db, j->approval ? "reply_ticket_held" : "reply_ticket_sent", 2, v,
+			  NULL, NULL, 0)) != NULL &&
 	    db_res_rows(r) == 1)
 		st = pool_strdup(j->p, db_res_val(r, 0, 0));
 	db_res_free(r);
@@ -899,6 +1032,7 @@ static int reply_store(struct reply_job *j, struct reply_ids *ids)
 {
 	int64_t now_us = clock_now_us();
 	char now[40];
+	const char *kind = j->approval ? "reply_awaiting_approval" : "reply_queued";
 
 	clock_format_iso(now_us, now, sizeof(now));
 	clock_format_iso(now_us + (int64_t)reply_conf.delay_s * 1000000, ids->send_at,
@@ -906,9 +1040,9 @@ static int reply_store(struct reply_job *j, struct reply_ids *ids)
 	if ((ids->message = reply_insert_message(j, now)) < 0 ||
 	    reply_insert_atts(j, ids->message) < 0 ||
 	    (ids->outbound = reply_insert_outbound(j, ids->message, now, ids->send_at)) < 0 ||
-	    reply_event(j->c, j->t.id, now, "reply_queued", ids->message, ids->outbound) < 0 ||
+	    reply_event(j->c, j->t.id, now, kind, ids->message, ids->outbound, j->approval) < 0 ||
 	    (ids->status = reply_ticket_sent(j, now)) == NULL ||
-	    reply_notify(j->c, j->t.id, "reply_queued", ids->outbound) < 0)
+	    reply_notify(j->c, j->t.id, kind, ids->outbound) < 0)
 		return -1;
 	return 0;
 }
@@ -928,14 +1062,18 @@ static int reply_lock(struct api_call *c)
 	return n;
 }
 
+/* state: queued, or awaiting_approval (then no send_at: it is sent the
+ * send delay after its approval) */
 static json_t *reply_sent_doc(struct reply_job *j, const struct reply_ids *ids)
 {
-	return json_pack("{s:I, s:I, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:b}", "message_id",
-			 (json_int_t)ids->message, "outbound_id", (json_int_t)ids->outbound,
-			 "message_id_hdr", j->msgid, "send_at", ids->send_at, "delay_seconds",
+	return json_pack("{s:I, s:I, s:s, s:s?, s:I, s:s, s:o, s:o, s:o, s:b, s:s, s:s?}",
+			 "message_id", (json_int_t)ids->message, "outbound_id",
+			 (json_int_t)ids->outbound, "message_id_hdr", j->msgid, "send_at",
+			 j->approval ? NULL : ids->send_at, "delay_seconds",
 			 (json_int_t)reply_conf.delay_s, "ticket_status", ids->status, "rcpt",
 			 json_incref(j->rcpt), "moved_to_bcc", reply_strings(j->p, &j->d.moved),
-			 "bcc", reply_strings(j->p, &j->d.bcc), "iso2022jp", j->jis);
+			 "bcc", reply_strings(j->p, &j->d.bcc), "iso2022jp", j->jis, "state",
+			 j->approval ? "awaiting_approval" : "queued", "approval", j->approval);
 }
 
 void reply_send(struct api_call *c)
@@ -955,12 +1093,18 @@ void reply_send(struct api_call *c)
 	if (locked <= 0)
 		reply_fail(&j, locked < 0 ? 503 : 404, locked < 0 ? "database unavailable"
 								  : "no such ticket");
-	if (locked <= 0 || reply_compose(&j) < 0 || reply_check_send(&j) < 0) {
+	if (locked <= 0 || reply_compose(&j) < 0 || reply_check_send(&j) < 0 ||
+	    reply_approval(&j) < 0) {
 		db_rollback(c->db);
 		reply_answer_fail(&j);
 	} else if (reply_store(&j, &ids) < 0 || db_commit(c->db) < 0) {
 		db_rollback(c->db);
 		api_error(c, 503, "database unavailable");
+	} else if (j.approval != NULL) {
+		log_info("ticket=%lld: reply by %s held for approval (%s) as outbound=%lld "
+			 "(message=%lld, %zu recipients)", j.t.id, c->session->login, j.approval,
+			 ids.outbound, ids.message, json_array_size(j.rcpt));
+		api_json(c, 201, reply_sent_doc(&j, &ids));
 	} else {
 		log_info("ticket=%lld: reply queued by %s as outbound=%lld (message=%lld, %zu "
 			 "recipients, send at %s)", j.t.id, c->session->login, ids.outbound,
@@ -970,11 +1114,85 @@ void reply_send(struct api_call *c)
 	reply_job_end(&j);
 }
 
+/* ---- an approver's edit (approval.c) ---- */
+
+long reply_send_delay_s(void)
+{
+	return reply_conf.delay_s;
+}
+
+static int reply_rewrite(struct reply_job *j, long long msg, long long out)
+{
+	char ms[24], os[24], date[40];
+	char *rcpt = json_dumps(j->rcpt, JSON_COMPACT), *draft = reply_draft_text(j);
+	const char *vm[7] = { ms, j->subject, reply_list_show(j->p, &j->d.to),
+			      reply_list_show(j->p, &j->d.cc),
+			      clock_format_iso(j->date_us, date, sizeof(date)), j->msgid, j->d.body };
+	const char *vo[4] = { os, j->raw.data, rcpt, draft };
+	const int lens[4] = { 0, (int)j->raw.len, 0, 0 }, bin[4] = { 0, 1, 0, 0 };
+	int rc = -1;
+
+	snprintf(ms, sizeof(ms), "%lld", msg);
+	snprintf(os, sizeof(os), "%lld", out);
+	if (j->d.to.n == 0 && j->d.cc.n == 0)
+		vm[2] = reply_conf.from_addr; /* as reply_insert_message */
+	if (rcpt != NULL && draft != NULL &&
+	    db_cmd(j->c->db, "reply_msg_rebuilt", 7, vm, NULL, NULL) == 1 &&
+	    db_cmd(j->c->db, "reply_out_rebuilt", 4, vo, lens, bin) == 1)
+		rc = 0;
+	free(rcpt);
+	free(draft);
+	return rc;
+}
+
+int reply_rebuild(struct api_call *c, long long ticket, long long msg, long long out,
+		  const json_t *draft)
+{
+	struct reply_job j;
+	json_t *unr = json_array(), *una = json_array();
+	int rc = -1;
+
+	if (reply_job_init(c, &j, ticket, draft) < 0) {
+		json_decref(unr);
+		json_decref(una);
+		return -1;
+	}
+	if (reply_compose(&j) < 0) {
+		reply_answer_fail(&j);
+	} else if (reply_draft_unconfirmed(&j.d, unr, una) > 0) {
+		j.extra = json_pack("{s:O, s:O}", "unconfirmed_recipients", unr,
+				    "unconfirmed_attachments", una);
+		reply_fail(&j, 422, "every recipient and attachment must be confirmed");
+		reply_answer_fail(&j);
+	} else if (reply_rewrite(&j, msg, out) < 0) {
+		api_error(c, 503, "database unavailable");
+	} else
+		rc = 0;
+	json_decref(unr);
+	json_decref(una);
+	reply_job_end(&j);
+	return rc;
+}
+
 /* ---- the ticket page ---- */
+
+/* the approval of the reply: null when it needed none and nobody
+ * decided on it */
+static json_t *reply_approval_doc(const struct db_res *r, int row, int col)
+{
+	if (db_res_null(r, row, col + 10) && db_res_null(r, row, col + 12))
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "reason", api_col_str(r, row, col + 10),
+			 "template", api_col_str(r, row, col + 11), "review",
+			 api_col_str(r, row, col + 12), "reviewed_by", api_col_str(r, row, col + 13),
+			 "reviewed_at", api_col_time(r, row, col + 14), "comment",
+			 api_col_str(r, row, col + 15));
+}
 
 void reply_delivery(json_t *msg, const struct db_res *r, int row, int col)
 {
 	int has_out = !db_res_null(r, row, col + 2);
+	int held = has_out && strcmp(db_res_val(r, row, col + 4), "awaiting_approval") == 0;
 	json_t *d;
 
 	if (msg == NULL || (db_res_null(r, row, col) && !has_out))
@@ -986,9 +1204,12 @@ void reply_delivery(json_t *msg, const struct db_res *r, int row, int col)
 		      "created_by", api_col_str(r, row, col + 5), "sent_at",
 		      api_col_time(r, row, col + 6), "last_error", api_col_str(r, row, col + 7),
 		      "rcpt", has_out ? api_col_json(r, row, col + 8) : json_null(), "can_cancel",
-		      has_out && strcmp(db_res_val(r, row, col + 4), "queued") == 0 &&
-			      db_res_ll(r, row, col + 3) > clock_now_us() &&
-			      db_res_ll(r, row, col + 9) == 0);
+		      held || (has_out && strcmp(db_res_val(r, row, col + 4), "queued") == 0 &&
+			       db_res_ll(r, row, col + 3) > clock_now_us() &&
+			       db_res_ll(r, row, col + 9) == 0));
+	if (d != NULL)
+		json_object_set_new(d, "approval", has_out ? reply_approval_doc(r, row, col)
+							   : json_null());
 	json_object_set_new(msg, "delivery", d);
 }
 
@@ -996,7 +1217,7 @@ void reply_delivery(json_t *msg, const struct db_res *r, int row, int col)
 
 struct reply_out_row {
 	long long ticket, message, attempts;
-	char state[16];
+	char state[24]; /* "awaiting_approval" and the rest */
 	int64_t not_before;
 };
 
@@ -1027,7 +1248,8 @@ static int reply_cancel_writes(struct api_call *c, const struct reply_out_row *o
 {
 	char os[24], ms[24], ts[24], now[40];
 	const char *note = pool_printf(c->req->pool, "cancelled by %s", c->session->login);
-	const char *vo[1] = { os }, *vm[2] = { ms, note }, *vt[2] = { ts, now };
+	const char *vo[1] = { os }, *vm[2] = { ms, note };
+	const char *vt[3] = { ts, now, strcmp(o->state, "queued") == 0 ? "true" : "false" };
 
 	snprintf(os, sizeof(os), "%lld", c->id[0]);
 	snprintf(ms, sizeof(ms), "%lld", o->message);
@@ -1035,8 +1257,8 @@ static int reply_cancel_writes(struct api_call *c, const struct reply_out_row *o
 	clock_format_iso(clock_now_us(), now, sizeof(now));
 	if (note == NULL || db_cmd(c->db, "reply_out_cancel", 1, vo, NULL, NULL) != 1 ||
 	    db_cmd(c->db, "reply_msg_cancel", 2, vm, NULL, NULL) != 1 ||
-	    db_cmd(c->db, "reply_ticket_cancel", 2, vt, NULL, NULL) != 1 ||
-	    reply_event(c, o->ticket, now, "reply_cancelled", o->message, c->id[0]) < 0 ||
+	    db_cmd(c->db, "reply_ticket_cancel", 3, vt, NULL, NULL) != 1 ||
+	    reply_event(c, o->ticket, now, "reply_cancelled", o->message, c->id[0], NULL) < 0 ||
 	    reply_notify(c, o->ticket, "reply_cancelled", c->id[0]) < 0)
 		return -1;
 	return 0;
@@ -1053,6 +1275,9 @@ static int reply_cancel_refused(struct api_call *c, int found, const struct repl
 		api_error(c, 404, "no such outgoing mail");
 		return 404;
 	}
+	/* a reply waiting for approval was never claimed: it may go any time */
+	if (strcmp(o->state, "awaiting_approval") == 0)
+		return 0;
 	if (strcmp(o->state, "queued") != 0) {
 		api_error(c, 409, pool_printf(c->req->pool, "the mail is already %s", o->state));
 		return 409;

@@ -55,19 +55,33 @@ void reply_preview(struct api_call *c);
 void reply_send(struct api_call *c);
 void reply_cancel(struct api_call *c);
 
+/* ticketd.send_delay_seconds: an approved reply waits as long */
+long reply_send_delay_s(void);
+
+/* An approver's edit of a held reply (approval.c): draft (the one stored
+ * with it, the approver's subject, body and ticks put in) composed for
+ * ticket by the very code a send uses, then message msg and outbound_mail
+ * out rewritten with the new bytes, inside the caller's transaction.  0,
+ * or -1 after answering (400 draft, 422 unticked, 503). */
+int reply_rebuild(struct api_call *c, long long ticket, long long msg, long long out,
+		  const json_t *draft);
+
 /* The delivery of an outgoing message on the ticket page (tickets.c):
  * its query selects REPLY_DELIVERY_COLS after its own columns, from
  * message m joined with REPLY_DELIVERY_JOIN, and reply_delivery() adds
  * "delivery": {state, note, outbound_id, outbound_state, send_at,
  * sent_at, created_by, last_error, rcpt, can_cancel} to the message's
- * document when it has a delivery state or an outbound_mail row.
- * can_cancel: queued, not_before ahead and never attempted (see
- * reply_cancel). */
+ * document when it has a delivery state or an outbound_mail row, and
+ * "approval" (null, or {reason, template, review, reviewed_by,
+ * reviewed_at, comment}: approval.h).  can_cancel: waiting for approval,
+ * or queued, not_before ahead and never attempted (see reply_cancel). */
 #define REPLY_DELIVERY_COLS                                                                  \
 	" m.delivery_state, m.delivery_note, o.id,"                                          \
 	" (extract(epoch FROM o.not_before) * 1000000)::bigint, o.state, o.created_by,"      \
 	" (extract(epoch FROM o.sent_at) * 1000000)::bigint, o.last_error,"                  \
-	" array_to_json(o.rcpt)::text, o.attempts"
+	" array_to_json(o.rcpt)::text, o.attempts, o.approval, o.template, o.review,"          \
+	" o.reviewed_by, (extract(epoch FROM o.reviewed_at) * 1000000)::bigint,"            \
+	" o.review_comment"
 #define REPLY_DELIVERY_JOIN " LEFT JOIN outbound_mail o ON o.message_id = m.id"
 void reply_delivery(json_t *msg, const struct db_res *r, int row, int col);
 

@@ -27,8 +27,8 @@ static const char *reply_tpl_name(struct api_call *c, const char *prefix)
 
 static json_t *reply_tpl_summary(const struct templates_doc *d)
 {
-	return json_pack("{s:s, s:s, s:s}", "name", d->name, "title", d->title, "subject",
-			 d->subject);
+	return json_pack("{s:s, s:s, s:s, s:b}", "name", d->name, "title", d->title, "subject",
+			 d->subject, "approval_required", d->approval);
 }
 
 void reply_templates_list(struct api_call *c)
@@ -150,9 +150,9 @@ static int reply_tpl_check(struct api_call *c, const struct templates_doc *d)
 
 void reply_template_put(struct api_call *c)
 {
-	struct templates_doc d = { reply_tpl_name(c, "/api/admin/templates/"), NULL, NULL, NULL };
+	struct templates_doc d = { reply_tpl_name(c, "/api/admin/templates/"), NULL, NULL, NULL, 0 };
 	const char *err;
-	json_t *body;
+	json_t *body, *ap;
 
 	if (d.name == NULL) {
 		api_error(c, 400, "name: not a valid template name");
@@ -163,6 +163,12 @@ void reply_template_put(struct api_call *c)
 	d.title = reply_tpl_field(c, body, "title", REPLY_TITLE_MAX, 0);
 	d.subject = d.title ? reply_tpl_field(c, body, "subject", REPLY_TITLE_MAX * 5, 0) : NULL;
 	d.body = d.subject ? reply_tpl_field(c, body, "body", REPLY_TEMPLATE_BODY_MAX, 1) : NULL;
+	ap = json_object_get(body, "approval_required");
+	d.approval = json_is_true(ap);
+	if (d.body != NULL && ap != NULL && !json_is_boolean(ap)) {
+		api_error(c, 400, "approval_required: must be true or false");
+		d.body = NULL;
+	}
 	json_decref(body);
 	if (d.body == NULL || reply_tpl_check(c, &d) < 0)
 		return;
@@ -286,7 +292,7 @@ static int reply_render_args(struct api_call *c, const char **name, long long *w
 
 void reply_render(struct api_call *c)
 {
-	struct templates_doc d = { NULL, "", "", "" };
+	struct templates_doc d = { NULL, "", "", "", 0 };
 	struct templates_var v[8];
 	struct reply_ticket t;
 	struct reply_parent m;

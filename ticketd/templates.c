@@ -107,9 +107,13 @@ int templates_parse(struct pool *p, const char *name, const char *text, size_t l
 			out->title = v;
 		else if ((v = templates_field(p, line, n, "Subject")) != NULL)
 			out->subject = v;
+		else if ((v = templates_field(p, line, n, "Approval")) != NULL &&
+			 (strcasecmp(v, "required") == 0 || strcasecmp(v, "none") == 0))
+			out->approval = strcasecmp(v, "required") == 0;
 		else {
-			*err = pool_printf(p, "header line \"%.40s\" is not Title: or Subject: "
-					      "(a blank line must end the header)", line);
+			*err = pool_printf(p, "header line \"%.40s\" is not Title:, Subject: or "
+					      "Approval: required|none (a blank line must end the "
+					      "header)", line);
 			return -1;
 		}
 	}
@@ -334,8 +338,8 @@ static int templates_fsync_dir(const char *dir)
 int templates_save(struct pool *p, const char *dir, const struct templates_doc *doc,
 		   const char **err)
 {
-	const char *text = pool_printf(p, "Title: %s\nSubject: %s\n\n%s", doc->title, doc->subject,
-				       doc->body);
+	const char *text = pool_printf(p, "Title: %s\nSubject: %s\n%s\n%s", doc->title, doc->subject,
+				       doc->approval ? "Approval: required\n" : "", doc->body);
 	const char *tmp = pool_printf(p, "%s/.%s.txt.tmp.%ld", dir, doc->name, (long)getpid());
 	const char *path = pool_printf(p, "%s/%s.txt", dir, doc->name);
 	int fd, bad;

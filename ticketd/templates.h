@@ -4,11 +4,15 @@
  *
  *   Title: 受付確認
  *   Subject: {{ticket.subject}}について
+ *   Approval: required
  *   <blank line>
  *   {{citizen.name}} 様 ...
  *
  * Title names it in the picker (the file name when absent); Subject may
- * be empty (the reply then keeps "Re: <original>").  Any other header
+ * be empty (the reply then keeps "Re: <original>").  "Approval: required"
+ * holds every reply written from it for a second person's approval
+ * (ticketd/approval.h; "Approval: none", or no such line, does not).  Any
+ * other header
  * field is an error, so a typo shows instead of being ignored.  Variables
  * are {{name}} (blanks inside the braces allowed) from templates_vars[];
  * an unknown name or an unclosed "{{" is an error named to the operator,
@@ -34,6 +38,7 @@ struct templates_doc {
 	const char *title;   /* "" never: the name when the file has no Title */
 	const char *subject; /* "" when none */
 	const char *body;    /* LF line ends */
+	int approval;        /* 1: "Approval: required" */
 };
 
 /* the variable names a template may use, NULL-terminated */

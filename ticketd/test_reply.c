@@ -38,6 +38,18 @@ static void test_parse(void)
 	CHECK_STR(d.subject, "");
 	CHECK_STR(d.body, "本文だけ");
 	CHECK_INT(templates_parse(p, "x", "Title: a\n\n\xff", 12, &d, &err), -1);
+	CHECK_INT(d.approval, 0);
+	/* approval before sending: "required" or "none", any case; anything else an error */
+	t = "Title: a\nApproval:  Required \n\nbody";
+	CHECK_INT(templates_parse(p, "x", t, strlen(t), &d, &err), 0);
+	CHECK_INT(d.approval, 1);
+	CHECK_STR(d.body, "body");
+	t = "Approval: none\n\nbody";
+	CHECK_INT(templates_parse(p, "x", t, strlen(t), &d, &err), 0);
+	CHECK_INT(d.approval, 0);
+	t = "Approval: yes\n\nbody";
+	CHECK_INT(templates_parse(p, "x", t, strlen(t), &d, &err), -1);
+	CHECK(err != NULL && strstr(err, "Approval: yes") != NULL);
 }
 
 static void test_fill(void)
@@ -80,7 +92,7 @@ static void test_names(void)
 static void test_folder(void)
 {
 	char dir[] = "/tmp/mdg-test-templates-XXXXXX";
-	struct templates_doc d = { "002_回答", "回答", "{{ticket.id}}", "本文\n" }, *docs;
+	struct templates_doc d = { "002_回答", "回答", "{{ticket.id}}", "本文\n", 0 }, *docs;
 	const char *err = NULL;
 	size_t n, skipped;
 	FILE *f;
@@ -89,6 +101,7 @@ static void test_folder(void)
 	CHECK_INT(templates_save(p, dir, &d, &err), 0);
 	d.name = "001_受付";
 	d.title = "受付";
+	d.approval = 1;
 	CHECK_INT(templates_save(p, dir, &d, &err), 0);
 	f = fopen(pool_printf(p, "%s/003_bad.txt", dir), "w");
 	fputs("Oops: x\n\nbody", f);
@@ -99,6 +112,8 @@ static void test_folder(void)
 	CHECK_INT(n, 2);
 	CHECK_INT(skipped, 1);
 	CHECK_STR(docs[0].name, "001_受付");
+	CHECK_INT(docs[0].approval, 1); /* written and read back */
+	CHECK_INT(docs[1].approval, 0);
 	CHECK_STR(docs[1].title, "回答");
 	CHECK_STR(docs[1].body, "本文\n");
 	CHECK_INT(templates_load(p, dir, "004_none", &d, &err), 0);
