@@ -61,9 +61,38 @@ TABLE = [
     ('POST', '/api/tickets/1/reply', True, [400, 400, 403, 400, 401], {}),
     ('POST', '/api/tickets/1/reply', False, [403, 403, 403, 403, 401], {}),
     ('POST', '/api/outbound/99/cancel', True, [404, 404, 403, 404, 401]),
+    # approval and dead mail (ticketd/approval.h): deciding is for operators and supervisors,
+    # the dead list for supervisors and admins, requeue for supervisors, queue settings for admins
+    ('GET', '/api/approvals', True, [200, 200, 403, 403, 401]),
+    ('GET', '/api/outbound?state=dead', True, [403, 200, 403, 200, 401]),
+    ('GET', '/api/outbound/99', True, [404, 404, 403, 404, 401]),
+    ('POST', '/api/outbound/99/approve', True, [404, 404, 403, 403, 401], {}),
+    ('POST', '/api/outbound/99/approve', False, [403, 403, 403, 403, 401], {}),
+    ('POST', '/api/outbound/99/edit-approve', True, [404, 404, 403, 403, 401], {}),
+    ('POST', '/api/outbound/99/return', True, [404, 404, 403, 403, 401], {'comment': '要修正'}),
+    ('POST', '/api/outbound/99/requeue', True, [403, 404, 403, 403, 401]),
+    ('POST', '/api/outbound/99/requeue', False, [403, 403, 403, 403, 401]),
+    ('GET', '/api/admin/queues/general/settings', True, [403, 403, 403, 200, 401]),
+    ('PUT', '/api/admin/queues/general/settings', True, [403, 403, 403, 200, 401], {'approval_required': False}),
+    ('PUT', '/api/admin/queues/general/settings', False, [403, 403, 403, 403, 401], {'approval_required': False}),
+    # end approval
     # own password: every role; a body without "new" is refused before any check
     ('POST', '/api/me/password', False, [403, 403, 403, 403, 401], {'current': 'x'}),
     ('POST', '/api/me/password', True, [400, 400, 400, 400, 401], {'current': 'x'}),
+    # working the queue (ticketd/workflow.h); ticket 3 is open and unheld, op1 is user 1
+    ('GET', '/api/tickets?view=todo', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/tickets/3/workflow', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/users', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/resolutions', True, [200, 200, 200, 200, 401]),
+    ('POST', '/api/tickets/3/claim', False, [403, 403, 403, 403, 401]),
+    ('POST', '/api/tickets/3/claim', True, [200, 409, 403, 403, 401]),
+    ('POST', '/api/tickets/3/assign', True, [200, 200, 403, 403, 401], {'user_id': 1}),
+    ('POST', '/api/tickets/3/status', True, [200, 200, 403, 403, 401], {'status': 'waiting_citizen'}),
+    ('POST', '/api/tickets/3/notes', True, [201, 201, 403, 403, 401], {'text': '内部メモ'}),
+    ('POST', '/api/tickets/3/presence', True, [204, 204, 403, 403, 401], {'typing': False}),
+    ('POST', '/api/tickets/3/release', True, [200, 200, 403, 403, 401]),
+    ('POST', '/api/tickets/99/claim', True, [404, 404, 403, 403, 401]),
+    ('GET', '/api/tickets/3/claim', True, [405, 405, 405, 405, 405]),
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 
