@@ -22,11 +22,15 @@
 #include "sse.h"
 #include "tickets.h"
 #include "webroot.h"
+#include "workflow.h"
 
 #define API_ANY (API_OPERATOR | API_SUPERVISOR | API_VIEWER | API_ADMIN)
 /* correspondence (mail, names, addresses): not for viewers (ward staff) */
 #define API_CORRESPONDENCE (API_OPERATOR | API_SUPERVISOR | API_ADMIN)
 #define API_PUBLIC 0u
+/* working tickets (workflow.c): operators and supervisors; admins and
+ * viewers read only */
+#define API_WORK (API_OPERATOR | API_SUPERVISOR)
 
 struct api_route {
 	const char *method;
@@ -44,6 +48,17 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/search", API_CORRESPONDENCE, search_api },
 	{ "GET", "/api/tickets", API_CORRESPONDENCE, tickets_list },
 	{ "GET", "/api/tickets/#", API_CORRESPONDENCE, tickets_get },
+	/* workflow (workflow.h) */
+	{ "GET", "/api/tickets/#/workflow", API_CORRESPONDENCE, workflow_get },
+	{ "POST", "/api/tickets/#/claim", API_WORK, workflow_claim },
+	{ "POST", "/api/tickets/#/release", API_WORK, workflow_release },
+	{ "POST", "/api/tickets/#/assign", API_WORK, workflow_assign },
+	{ "POST", "/api/tickets/#/status", API_WORK, workflow_status },
+	{ "POST", "/api/tickets/#/notes", API_WORK, workflow_note },
+	{ "POST", "/api/tickets/#/presence", API_WORK, workflow_presence },
+	{ "GET", "/api/users", API_CORRESPONDENCE, workflow_users },
+	{ "GET", "/api/resolutions", API_ANY, workflow_resolutions },
+	/* end workflow */
 	{ "GET", "/api/messages/#/raw", API_CORRESPONDENCE, messages_raw },
 	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
@@ -115,6 +130,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	reply_prepare(db);
 	reply_configure(cfg);
 	approval_prepare(db);
+	workflow_prepare(db);
 	return a;
 }
 

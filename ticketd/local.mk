@@ -17,7 +17,8 @@ ticketd_libticketd_a_SOURCES = \
 	ticketd/reply.c ticketd/reply.h ticketd/reply_int.h \
 	ticketd/reply_render.c ticketd/reply_draft.c ticketd/reply_draft.h \
 	ticketd/templates.c ticketd/templates.h \
-	ticketd/admin_api.c ticketd/admin_api.h
+	ticketd/admin_api.c ticketd/admin_api.h \
+	ticketd/workflow.c ticketd/workflow.h
 ticketd_libticketd_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(ICU_CFLAGS)
 TICKETD_LIBS = ticketd/libticketd.a $(MDG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS)
 

@@ -160,17 +160,22 @@ static void sse_send_all(struct sse *s, const char *data, size_t len)
 		http_stream_send(cl->st, data, len);
 }
 
-void sse_broadcast(struct sse *s, const char *payload)
+void sse_broadcast_event(struct sse *s, const char *event, const char *payload)
 {
 	char frame[SSE_FRAME_MAX];
-	size_t n = sse_frame("ticket", payload, frame, sizeof(frame));
+	size_t n = sse_frame(event, payload, frame, sizeof(frame));
 
 	if (n == 0) {
-		log_warn("ticket_change payload of %zu bytes does not fit an event; skipped",
+		log_warn("%s payload of %zu bytes does not fit an event; skipped", event,
 			 strlen(payload));
 		return;
 	}
 	sse_send_all(s, frame, n);
+}
+
+void sse_broadcast(struct sse *s, const char *payload)
+{
+	sse_broadcast_event(s, "ticket", payload);
 }
 
 void sse_tick(struct sse *s)

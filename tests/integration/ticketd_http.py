@@ -237,7 +237,10 @@ def list_row(tid):
             'updated_at': '2026-04-02T10:00:02.000000Z', 'flags': [], 'attachments': 0,
             'category': None, 'tags': []},
     }
-    return rows[tid]
+    row = rows[tid]
+    # issue 5: the holder, the due time and the resolution (none in the fixture)
+    row.update({'assignee': None, 'due_at': None, 'resolution': None})
+    return row
 
 
 TICKET1 = {
