@@ -164,3 +164,33 @@ export function cancelOutbound(outboundId) {
   return call('POST', `/api/outbound/${encodeURIComponent(outboundId)}/cancel`);
 }
 // end replies
+
+// approval before sending and dead mail (approvals.js, composer.js; ticketd/approval.h)
+export function approvals() {
+  return call('GET', '/api/approvals');
+}
+
+export function outbound(outboundId) {
+  return call('GET', `/api/outbound/${encodeURIComponent(outboundId)}`);
+}
+
+export function approveOutbound(outboundId, body) {
+  return call('POST', `/api/outbound/${encodeURIComponent(outboundId)}/approve`, body || {});
+}
+
+export function editApproveOutbound(outboundId, body) {
+  return call('POST', `/api/outbound/${encodeURIComponent(outboundId)}/edit-approve`, body);
+}
+
+export function returnOutbound(outboundId, body) {
+  return call('POST', `/api/outbound/${encodeURIComponent(outboundId)}/return`, body);
+}
+
+export function deadMail() {
+  return call('GET', '/api/outbound?state=dead');
+}
+
+export function requeueOutbound(outboundId) {
+  return call('POST', `/api/outbound/${encodeURIComponent(outboundId)}/requeue`);
+}
+// end approval

@@ -14,10 +14,11 @@ import * as queue from './queue.js';
 import * as ticket from './ticket.js';
 import * as rules from './admin_rules.js';
 import * as cases from './cases.js';
+import * as approvals from './approvals.js'; // 承認待ち, 送信失敗
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
 
-const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases'];
+const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approvals', 'dead'];
 let session = null;       // {user, csrf} while logged in
 let lastTicket = null;    // to put the focus back on its row
 let firstRoute = true;
@@ -33,6 +34,8 @@ function parseRoute() {
   if (h === '#/admin/rules') return { view: 'rules' };
   // ward viewers read the case history, not the queue (correspondence)
   if (h === '#/cases' || (session && session.user && session.user.role === 'viewer')) return { view: 'cases' };
+  if (h === '#/approvals') return { view: 'approvals' }; // approvals.js
+  if (h === '#/outbound/dead') return { view: 'dead' };
   if (h === '#/all') return { view: 'queue', queue: 'all' };
   return { view: 'queue', queue: 'open' };
 }
@@ -57,6 +60,12 @@ function route() {
     return;
   }
   ticket.clear();
+  if (r.view === 'approvals' || r.view === 'dead') { // approvals.js
+    showView(r.view);
+    approvals.show(r.view, focus);
+    return;
+  }
+  approvals.clear();
   if (r.view === 'rules') {
     showView('rules');
     rules.show();
@@ -87,6 +96,7 @@ function startSession(data) {
   document.getElementById('logout').hidden = false;
   document.getElementById('nav-rules').hidden = u.role !== 'admin';
   document.getElementById('nav-cases').hidden = false;
+  approvals.start(u.role); // its nav links
   document.body.dataset.role = u.role || ''; // which panels the ticket page offers (case.js, contact.js)
   // viewers have no queue (correspondence): the case list is their page
   const refreshQueue = u.role === 'viewer' ? () => {} : () => queue.refresh();
@@ -94,6 +104,7 @@ function startSession(data) {
     onTicket: (ev) => {
       refreshQueue();
       if (ticket.currentId() === ev.id) ticket.changed();
+      approvals.changed(ev);
     },
     onOpen: refreshQueue,
     onState: setLiveState,
@@ -109,6 +120,7 @@ function endSession(message) {
   ticket.clear();
   rules.clear();
   cases.clear();
+  approvals.stop();
   delete document.body.dataset.role;
   document.getElementById('nav-cases').hidden = true;
   document.getElementById('nav-rules').hidden = true;
@@ -200,6 +212,7 @@ function onLangToggle() {
   if (parseRoute().view === 'ticket') ticket.render();
   else if (parseRoute().view === 'rules') rules.render();
   else if (parseRoute().view === 'cases') cases.render();
+  else if (['approvals', 'dead'].includes(parseRoute().view)) approvals.render();
   else document.title = `${t(queue.currentView() === 'all' ? 'all_title' : 'queue_title')} – 窓口`;
 }
 

@@ -33,6 +33,7 @@ function fresh(ticketId) {
     loaded: false,
     templates: [],
     template: '',
+    appliedTemplate: null,    // the template the text came from: it may require approval
     to: '', cc: '', bcc: '',
     subject: '', body: '',
     replyingTo: null,
@@ -45,7 +46,7 @@ function fresh(ticketId) {
     conflict: null,
     message: null,            // {kind: 'error'|'info', text}
     busy: false,
-    sent: null,               // {outboundId, sendAt (ms), done, cancelled}
+    sent: null,               // {outboundId, sendAt (ms), done, cancelled, held}
   };
 }
 
@@ -108,6 +109,7 @@ function draft(extra) {
     attachments: att,
     replying_to: st.replyingTo,
     keep_visible: st.keepVisible,
+    template: st.appliedTemplate,
     confirmed_recipients: rc.filter((r) => st.ticks.has(`r:${r.addr.toLowerCase()}`)).map((r) => r.addr),
     confirmed_attachments: att.filter((a) => st.ticks.has(`a:${a.message_id}:${a.idx}`)),
     ...extra,
@@ -134,6 +136,8 @@ export function section(x, reload) {
   const sec = el('section', { class: 'composer', 'aria-labelledby': 'composer-title' },
     el('h2', { id: 'composer-title' }, t('composer_title')));
   if (st.sent) sec.append(sentPanel());
+  const back = st.sent || st.open ? null : returnedReply(x);
+  if (back) sec.append(returnedPanel(x, back));
   if (!st.open) {
     const btn = el('button', { type: 'button', class: 'btn btn-primary', id: 'composer-open', 'aria-expanded': 'false', 'aria-controls': 'composer-form' }, t('composer_open'));
     btn.addEventListener('click', () => openComposer(x));
@@ -142,6 +146,57 @@ export function section(x, reload) {
   }
   sec.append(form(x));
   return sec;
+}
+
+// The newest reply of the ticket when it was returned by an approver: its
+// author (or a colleague) may open it again, corrected, as a new reply.
+function returnedReply(x) {
+  const outs = (Array.isArray(x.messages) ? x.messages : []).filter((m) => m.delivery && m.delivery.outbound_id);
+  const last = outs[outs.length - 1];
+  return last && last.delivery.outbound_state === 'returned' ? last.delivery : null;
+}
+
+function returnedPanel(x, d) {
+  const a = d.approval || {};
+  const box = el('div', { class: 'notice notice-warn composer-returned', id: 'composer-returned' },
+    el('p', null, el('strong', null, t('composer_returned', { by: String(a.reviewed_by || ''), at: tokyoTime(a.reviewed_at), comment: String(a.comment || '') }))));
+  const btn = el('button', { type: 'button', class: 'btn', id: 'composer-reopen' }, t('composer_returned_open'));
+  btn.addEventListener('click', () => reopen(x, d.outbound_id));
+  box.append(btn);
+  return box;
+}
+
+// the returned reply's draft into the form: the same recipients, files and
+// message answered; a new preview and new ticks are needed as for any reply
+async function reopen(x, outboundId) {
+  st.busy = true;
+  try {
+    const [list, o] = await Promise.all([api.templates(), api.outbound(outboundId)]);
+    const d = (o && o.draft) || {};
+    st.templates = Array.isArray(list && list.templates) ? list.templates : [];
+    const proposal = await api.renderReply(x.id, { replying_to: d.replying_to || null });
+    applyProposal(proposal, true);
+    st.to = (d.to || []).join(', ');
+    st.cc = (d.cc || []).join(', ');
+    st.bcc = (d.bcc || []).join(', ');
+    st.subject = String(d.subject || proposal.subject || '');
+    st.body = String(d.body || '');
+    st.replyingTo = d.replying_to || st.replyingTo;
+    st.appliedTemplate = d.template || null;
+    st.template = d.template || '';
+    st.chosen = new Set((d.attachments || []).map((a) => `${a.message_id}:${a.idx}`));
+    st.loaded = true;
+    st.open = true;
+    st.message = null;
+  } catch (e) {
+    st.message = { kind: 'error', text: errorText(e) };
+    st.open = true;
+  } finally {
+    st.busy = false;
+  }
+  rerender();
+  const f = document.getElementById('composer-body');
+  if (f) f.focus();
 }
 
 async function openComposer(x) {
@@ -248,6 +303,7 @@ async function applyTemplate(x) {
   try {
     const p = await api.renderReply(x.id, { template: st.template || null, replying_to: st.replyingTo });
     applyProposal(p, false);
+    st.appliedTemplate = p.template || null;
     const empty = Array.isArray(p.empty_variables) ? p.empty_variables : [];
     st.message = empty.length ? { kind: 'info', text: t('composer_empty_vars', { names: empty.join(', ') }) } : null;
     announce(t('composer_template_applied'));
@@ -403,7 +459,9 @@ function updateSend() {
   const why = missing();
   // the reason stays readable beside it (aria-describedby)
   els.send.disabled = why.length > 0 || st.busy || Boolean(st.sent && !st.sent.done && !st.sent.cancelled);
-  els.sendHint.textContent = why.length ? t('composer_send_blocked', { why: why.join(' ') }) : t('composer_send_ready');
+  const held = st.preview && st.preview.approval;
+  els.sendHint.textContent = why.length ? t('composer_send_blocked', { why: why.join(' ') })
+    : t(held ? 'composer_send_ready_approval' : 'composer_send_ready');
 }
 
 function updateState() {
@@ -428,6 +486,12 @@ function previewPane() {
   const p = st.preview;
   const d = p.decoded || {};
   if (p.conflict) els.previewBox.append(conflictNote(p.conflict));
+  if (p.approval) {
+    const reason = p.approval === 'template' ? t('approval_reason_template', { name: String(st.appliedTemplate || '') })
+      : t('approval_reason_queue_this');
+    els.previewBox.append(el('p', { class: 'notice notice-warn', id: 'composer-approval-notice' },
+      el('strong', null, t('composer_approval_notice', { reason }))));
+  }
   if (Array.isArray(p.moved_to_bcc) && p.moved_to_bcc.length) {
     els.previewBox.append(el('p', { class: 'notice', id: 'composer-bcc-notice' }, t('composer_bcc_notice', { who: p.moved_to_bcc.join(', ') })));
   }
@@ -500,9 +564,13 @@ async function doSend(force) {
   const keepTemplates = st.templates;
   st = fresh(id);
   st.templates = keepTemplates;
-  st.sent = { outboundId: res.outbound_id, sendAt: Date.parse(res.send_at), done: false, cancelled: false };
-  startTimer();
-  announce(t('composer_sent', { time: tokyoTimeSec(res.send_at) }));
+  const held = res.state === 'awaiting_approval';
+  st.sent = { outboundId: res.outbound_id, sendAt: held ? null : Date.parse(res.send_at), done: false, cancelled: false, held };
+  if (held) announce(t('composer_held'));
+  else {
+    startTimer();
+    announce(t('composer_sent', { time: tokyoTimeSec(res.send_at) }));
+  }
   if (reloadTicket) await reloadTicket();
   const c = document.getElementById('composer-cancel');
   if (c) c.focus();
@@ -539,11 +607,16 @@ function sentPanel() {
   const s = st.sent;
   const box = el('div', { class: 'composer-sent notice', id: 'composer-sent' });
   let text;
-  if (s.cancelled) text = t('composer_cancelled');
+  if (s.cancelled) text = t(s.held ? 'composer_withdrawn' : 'composer_cancelled');
+  else if (s.held) text = t('composer_held');
   else if (s.done) text = t('composer_sending');
   else text = t('composer_sent', { time: tokyoTimeSec(new Date(s.sendAt).toISOString()) });
   box.append(el('p', { role: 'status', id: 'composer-sent-status' }, text));
-  if (!s.done && !s.cancelled) {
+  if (s.held && !s.cancelled) {
+    const w = el('button', { type: 'button', class: 'btn', id: 'composer-cancel' }, t('composer_withdraw'));
+    w.addEventListener('click', () => cancelOutbound(s.outboundId, true));
+    box.append(w);
+  } else if (!s.done && !s.cancelled) {
     // the number changes every second: kept out of the live region
     box.append(el('p', { class: 'countdown', id: 'composer-countdown' }, t('composer_countdown', { n: secondsLeft() })));
     const btn = el('button', { type: 'button', class: 'btn', id: 'composer-cancel' }, t('composer_cancel'));
@@ -585,7 +658,7 @@ async function cancelOutbound(id, fromComposer) {
       st.sent.cancelled = true;
       stopTimer();
     }
-    announce(t('composer_cancelled'));
+    announce(t(fromComposer && st.sent && st.sent.held ? 'composer_withdrawn' : 'composer_cancelled'));
   } catch (e) {
     const b = e.body || {};
     announce(t('composer_cancel_failed', { why: b.error ? String(b.error) : errorText(e) }));
@@ -601,6 +674,16 @@ async function cancelOutbound(id, fromComposer) {
 
 // ---- the timeline: delivery of one outgoing message ----
 
+// the approver's decision under the delivery state: who, when, the comment
+function reviewLine(d) {
+  const a = d.approval;
+  if (!a || !a.review) return null;
+  const p = el('p', { class: `delivery-review review-${String(a.review)}` },
+    t(`delivery_review_${a.review}`, { by: String(a.reviewed_by || ''), at: tokyoTime(a.reviewed_at) }));
+  if (a.comment) p.append(' ', t('delivery_review_comment', { comment: String(a.comment) }));
+  return p;
+}
+
 export function deliveryBlock(m) {
   const d = m && m.delivery;
   if (!d) return null;
@@ -608,16 +691,24 @@ export function deliveryBlock(m) {
   if (d.outbound_state === 'cancelled') key = 'delivery_cancelled';
   const p = el('p', { class: `delivery delivery-${d.outbound_state === 'cancelled' ? 'cancelled' : String(d.state)}` },
     el('strong', null, `${t('delivery')}: `), t(key));
+  if (d.state === 'awaiting_approval' && ['operator', 'supervisor'].includes(document.body.dataset.role)) {
+    p.append(' ', el('a', { href: '#/approvals' }, t('delivery_to_approvals')));
+  }
   if (d.state === 'queued' && d.send_at) p.append(' ', t('delivery_send_at', { time: tokyoTimeSec(d.send_at) }));
   if (d.sent_at) p.append(' ', t('delivery_sent_at', { time: tokyoTime(d.sent_at) }));
   if (d.note) p.append(` (${String(d.note)})`);
   else if (d.last_error && d.state !== 'sent') p.append(` (${String(d.last_error)})`);
   if (d.can_cancel && d.outbound_id) {
-    const btn = el('button', { type: 'button', class: 'btn delivery-cancel', 'aria-label': t('delivery_cancel_label', { n: Number(m.id) }) }, t('composer_cancel'));
+    const held = d.state === 'awaiting_approval';
+    const btn = el('button', { type: 'button', class: 'btn delivery-cancel', 'aria-label': t(held ? 'delivery_withdraw_label' : 'delivery_cancel_label', { n: Number(m.id) }) },
+      t(held ? 'composer_withdraw' : 'composer_cancel'));
     btn.addEventListener('click', () => cancelOutbound(d.outbound_id, st.sent && st.sent.outboundId === d.outbound_id));
     p.append(' ', btn);
   }
-  return p;
+  const review = reviewLine(d);
+  if (!review) return p;
+  const box = el('div', { class: 'delivery-box' }, p, review);
+  return box;
 }
 
 // Forget everything (log-out, another ticket).
