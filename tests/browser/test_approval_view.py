@@ -14,7 +14,9 @@ axe-core finds no WCAG 2.1 AA violation on the view.  差し戻し without a
 comment is refused on the page with the focus on the comment; then B
 approves with the keyboard: the row is queued, approved by B, and A's
 ticket page shows 承認: B.  Then the mail is made dead by hand: B's 送信失敗
-view lists it (axe again) and 再送 puts it back in the queue.  No script errors, no CSP violations.
+view lists it (axe again) and 再送 puts it back in the queue.  A second reply,
+returned by B, is shown to A with B's comment and opens again in A's composer
+with its text and recipient.  No script errors, no CSP violations.
 Screenshots: tests/artefacts/browser-approval-*.png.
 """
 import os
@@ -149,6 +151,30 @@ def supervisor_requeues(t, b, env, tid, oid, axe_src):
     b.screenshot('5-dead-requeued')
 
 
+def operator_reopens(t, a, env, base, port, tid):
+    """a reply returned by the supervisor (over the API) comes back into A's composer"""
+    op, sv = Client(port), Client(port)
+    op.login(OP[0], OP[1])
+    sv.login(SV[0], SV[1])
+    msg_in = int(env.sql(f"SELECT id FROM message WHERE ticket_id = {tid} AND direction = 'in'")[0][0])
+    body = '差し戻される二通目の回答です。\n'
+    s = op.request('POST', f'/api/tickets/{tid}/reply',
+                   json_body=rp.draft(msg_in, [rp.CITIZEN[1]], '', body, force=True)).json() or {}
+    r = sv.request('POST', f'/api/outbound/{s.get("outbound_id")}/return', json_body={'comment': '敬語を直してください'})
+    t.equal('a second reply, returned over the API', r.status, 200)
+    a.get(f'{base}/#/tickets/{tid}')
+    a.driver.refresh()
+    note = a.wait(lambda: a.visible('#composer-returned'), 10)
+    t.check('the composer says it was returned, by whom, with the comment',
+            bool(note) and SV[0] in note.text and '敬語を直してください' in note.text, note.text if note else None)
+    press(a, '#composer-reopen')
+    t.check('reopened: the returned text in the form, focus on the body', bool(a.wait(
+        lambda: a.find('#composer-body').get_attribute('value') == body and
+        a.js("return document.activeElement.id") == 'composer-body', 10)))
+    t.equal('reopened: the same recipient', a.find('#composer-to').get_attribute('value'), rp.CITIZEN[1])
+    a.screenshot('6-reopened')
+
+
 def main():
     t = mdg.Checks('browser-approval')
     with open(test_a11y.AXE, encoding='utf-8') as f:
@@ -194,6 +220,7 @@ def main():
                 a.screenshot('4-ticket-approved')
                 if oid:
                     supervisor_requeues(t, b, env, tid, oid, axe_src)
+                operator_reopens(t, a, env, base, port, tid)
                 for br in (a, b):
                     errors = [m for m in br.read_console() + br.console
                               if 'Uncaught' in m or 'Content Security Policy' in m]

@@ -135,8 +135,9 @@ export function section(x, reload) {
   reloadTicket = reload;
   const sec = el('section', { class: 'composer', 'aria-labelledby': 'composer-title' },
     el('h2', { id: 'composer-title' }, t('composer_title')));
+  forgetDecided(x);
   if (st.sent) sec.append(sentPanel());
-  const back = st.sent || st.open ? null : returnedReply(x);
+  const back = st.open ? null : returnedReply(x);
   if (back) sec.append(returnedPanel(x, back));
   if (!st.open) {
     const btn = el('button', { type: 'button', class: 'btn btn-primary', id: 'composer-open', 'aria-expanded': 'false', 'aria-controls': 'composer-form' }, t('composer_open'));
@@ -148,12 +149,24 @@ export function section(x, reload) {
   return sec;
 }
 
+function deliveries(x) {
+  return (Array.isArray(x.messages) ? x.messages : []).map((m) => m.delivery).filter((d) => d && d.outbound_id);
+}
+
+// A held reply decided on meanwhile (approved, returned, withdrawn): its
+// "waiting for approval" panel is stale; the timeline tells what became of it.
+function forgetDecided(x) {
+  if (!st.sent || !st.sent.held || !Array.isArray(x.messages)) return;
+  const d = deliveries(x).find((v) => v.outbound_id === st.sent.outboundId);
+  if (d && d.outbound_state !== 'awaiting_approval') st.sent = null;
+}
+
 // The newest reply of the ticket when it was returned by an approver: its
 // author (or a colleague) may open it again, corrected, as a new reply.
 function returnedReply(x) {
-  const outs = (Array.isArray(x.messages) ? x.messages : []).filter((m) => m.delivery && m.delivery.outbound_id);
+  const outs = deliveries(x);
   const last = outs[outs.length - 1];
-  return last && last.delivery.outbound_state === 'returned' ? last.delivery : null;
+  return last && last.outbound_state === 'returned' ? last : null;
 }
 
 function returnedPanel(x, d) {
