@@ -212,7 +212,7 @@ def step_live_row(t, b, deliver):
     """Mail 1 arrives while the queue is open; returns its ticket row id."""
     b.js('window.__mdgMarker = arguments[0];', 'still-the-same-page')
     b.js(WATCH, SUBJ1)
-    count_before = b.find('[data-count="open"]').text
+    count_before = b.find('[data-count="todo"]').text
     t0 = time.time() * 1000
     deliver(mail1(), INTERNAL1)
     seen = b.wait(lambda: b.js('return window.__mdgSeen[arguments[0]]', SUBJ1), 10)
@@ -235,7 +235,7 @@ def step_live_row(t, b, deliver):
     t.equal('row: no attachments', c[7], '')
     announced = b.find('#announcer').get_attribute('textContent')
     t.check('new row announced in the live region', SUBJ1 in announced, repr(announced))
-    t.equal('to-do count went up by one', b.find('[data-count="open"]').text,
+    t.equal('to-do count went up by one', b.find('[data-count="todo"]').text,
             str(int(count_before) + 1) if count_before.isdigit() else f'{count_before}+1')
     b.screenshot('2-queue-new-row')
     step_language(t, b, int(row.get_attribute('data-id')))

@@ -194,3 +194,29 @@ export function requeueOutbound(outboundId) {
   return call('POST', `/api/outbound/${encodeURIComponent(outboundId)}/requeue`);
 }
 // end approval
+
+// working the queue (queue.js, workflow.js; ticketd/workflow.h)
+// params: {view, limit, after, channel, queue, category, tag, from, to}; empty values are left out
+export function queueList(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  return call('GET', `/api/tickets?${q}`);
+}
+
+export function workflow(id) {
+  return call('GET', `/api/tickets/${encodeURIComponent(id)}/workflow`);
+}
+
+// action: claim, release, assign, status, notes, presence
+export function workflowAction(id, action, body) {
+  return call('POST', `/api/tickets/${encodeURIComponent(id)}/${action}`, body || {});
+}
+
+export function users() {
+  return call('GET', '/api/users');
+}
+
+export function resolutions() {
+  return call('GET', '/api/resolutions');
+}
+// end working the queue

@@ -36,6 +36,8 @@ function parseRoute() {
   if (h === '#/cases' || (session && session.user && session.user.role === 'viewer')) return { view: 'cases' };
   if (h === '#/approvals') return { view: 'approvals' }; // approvals.js
   if (h === '#/outbound/dead') return { view: 'dead' };
+  const qv = /^#\/view\/([a-z_]{1,20})$/.exec(h); // the queue's other views (queue.js)
+  if (qv) return { view: 'queue', queue: qv[1] };
   if (h === '#/all') return { view: 'queue', queue: 'all' };
   return { view: 'queue', queue: 'open' };
 }
@@ -53,8 +55,8 @@ function route() {
   if (r.view === 'ticket') {
     showView('ticket');
     const back = document.getElementById('ticket-back');
-    back.href = queue.currentView() === 'all' ? '#/all' : '#/';
-    back.textContent = t(queue.currentView() === 'all' ? 'back_all' : 'back');
+    back.href = queue.viewHash(); // back to the view the ticket was opened from (queue.js)
+    back.textContent = queue.backLabel();
     lastTicket = r.id;
     ticket.show(r.id);
     return;
@@ -78,7 +80,7 @@ function route() {
   }
   showView('queue');
   queue.show(r.queue);
-  document.title = `${t(r.queue === 'all' ? 'all_title' : 'queue_title')} – 窓口`;
+  document.title = `${queue.title()} – 窓口`;
   if (focus && !(lastTicket !== null && queue.focusRow(lastTicket))) {
     document.getElementById('queue-title').focus();
   }
@@ -98,12 +100,13 @@ function startSession(data) {
   document.getElementById('nav-cases').hidden = false;
   approvals.start(u.role); // its nav links
   document.body.dataset.role = u.role || ''; // which panels the ticket page offers (case.js, contact.js)
+  document.body.dataset.login = u.login || ''; // whose tickets are "mine" (queue.js, workflow.js)
   // viewers have no queue (correspondence): the case list is their page
   const refreshQueue = u.role === 'viewer' ? () => {} : () => queue.refresh();
   live.start({
     onTicket: (ev) => {
       refreshQueue();
-      if (ticket.currentId() === ev.id) ticket.changed();
+      if (ticket.currentId() === ev.id) ticket.changed(ev);
       approvals.changed(ev);
     },
     onOpen: refreshQueue,
@@ -122,6 +125,7 @@ function endSession(message) {
   cases.clear();
   approvals.stop();
   delete document.body.dataset.role;
+  delete document.body.dataset.login;
   document.getElementById('nav-cases').hidden = true;
   document.getElementById('nav-rules').hidden = true;
   document.getElementById('user-name').hidden = true;
@@ -213,7 +217,7 @@ function onLangToggle() {
   else if (parseRoute().view === 'rules') rules.render();
   else if (parseRoute().view === 'cases') cases.render();
   else if (['approvals', 'dead'].includes(parseRoute().view)) approvals.render();
-  else document.title = `${t(queue.currentView() === 'all' ? 'all_title' : 'queue_title')} – 窓口`;
+  else document.title = `${queue.title()} – 窓口`;
 }
 
 // ---- start ----

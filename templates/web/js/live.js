@@ -40,6 +40,15 @@ function connect() {
     if (!data || !Number.isSafeInteger(data.id)) return;
     handlers.onTicket(data);
   });
+  // who is typing on which ticket (workflow.js listens for mdg:presence)
+  es.addEventListener('presence', (ev) => {
+    if (source !== es) return;
+    try {
+      window.dispatchEvent(new CustomEvent('mdg:presence', { detail: JSON.parse(ev.data) }));
+    } catch (e) {
+      // a broken event is no event
+    }
+  });
   es.addEventListener('error', () => {
     if (source !== es) return;
     handlers.onState(false);

@@ -1,32 +1,40 @@
-// The queue view (要対応リスト / すべて): a table of tickets kept current by
-// live events.
+// The queue view: a table of tickets kept current by live events, in six
+// views with their counts on the tabs (要対応, 自分の担当, 市民回答待ち,
+// 所管課対応中, 解決済み, すべて), a filter bar, and the keyboard.
 //
 // Every change, whether announced by an event or found after a reconnect,
-// is handled the same way: refetch the list, diff it against what is shown
-// (by id and by content), and patch the table in place.  New and changed
-// rows are marked with a text badge and a short highlight, and announced
-// through the live region.  Refetches never overlap: a request that comes in
-// while one is running sets `again`, and one more fetch follows.
+// is handled the same way: refetch the list (and with it every view's
+// count), diff it against what is shown (by id and by content), and patch
+// the table in place.  New and changed rows are marked with a text badge
+// and a short highlight, and announced through the live region.  Refetches
+// never overlap: a request that comes in while one is running sets
+// `again`, and one more fetch follows.
 //
 // Rows are patched, not rebuilt, so the keyboard focus stays on the row the
 // operator was on while others arrive around it.
+//
+// Routes: #/ is 要対応 (todo), #/all every ticket, #/view/NAME the others.
 
 import * as api from './api.js';
+import * as keys from './keys.js';
 import { t } from './i18n.js';
 import { tokyoTime, isoOrEmpty, label, el } from './format.js';
 import { announce, showError, clearError, errorText } from './ui.js';
 
 const PAGE = 50;
 const FRESH_MS = 10000;
+export const VIEWS = ['todo', 'mine', 'waiting_citizen', 'escalated', 'resolved', 'all'];
+const FILTERS = ['channel', 'queue', 'category', 'tag', 'from', 'to'];
 
 const state = {
-  view: 'open',
+  view: 'todo',
+  filters: {},          // name -> value, as applied
   tickets: [],          // in server order
   sig: new Map(),       // id -> JSON of the row as last shown
   fresh: new Map(),     // id -> {kind: 'new'|'updated', timer}
   counts: null,
+  next: null,           // the server's cursor after the last row shown
   loaded: false,        // first fetch for this view done (no badges before it)
-  more: false,
   busy: false,
   again: false,
   generation: 0,        // bumped on view switch: late answers are dropped
@@ -34,30 +42,54 @@ const state = {
 
 const tbody = () => document.getElementById('queue-body');
 
+function normalise(view) {
+  if (view === 'open') return 'todo'; // #/ (app.js's name for the first view)
+  return VIEWS.includes(view) ? view : 'todo';
+}
+
 export function currentView() {
   return state.view;
 }
 
-// Show `view` ('open' or 'all'); fetches unless it is already loaded.
+// The URL fragment of view (default: the one shown).
+export function viewHash(view) {
+  const v = normalise(view || state.view);
+  if (v === 'todo') return '#/';
+  return v === 'all' ? '#/all' : `#/view/${v}`;
+}
+
+export function title() {
+  return t(`title_${state.view}`);
+}
+
+// "← 要対応リストに戻る" and the like, for the ticket page.
+export function backLabel() {
+  if (state.view === 'todo') return t('back');
+  if (state.view === 'all') return t('back_all');
+  return t('back_to', { view: t(`view_${state.view}`) });
+}
+
+// Show `view`; fetches unless it is already loaded.
 export function show(view) {
-  if (view !== state.view || !state.loaded) {
-    if (view !== state.view) reset(view);
+  const v = normalise(view);
+  if (v !== state.view || !state.loaded) {
+    if (v !== state.view) reset(v);
     refresh();
   }
   render();
 }
 
-// Forget everything (log-out, view switch).
+// Forget the list (log-out, view switch).  Filters stay for the session.
 export function reset(view) {
   state.generation += 1;
-  state.view = view || 'open';
+  state.view = normalise(view);
   state.tickets = [];
   state.sig.clear();
   for (const f of state.fresh.values()) clearTimeout(f.timer);
   state.fresh.clear();
   state.counts = null;
+  state.next = null;
   state.loaded = false;
-  state.more = false;
   state.again = false;
   const body = tbody();
   if (body) body.replaceChildren();
@@ -80,21 +112,25 @@ export async function refresh() {
   }
 }
 
+function params(limit, after) {
+  return { view: state.view, limit, after, ...state.filters };
+}
+
 async function fetchOnce() {
   const gen = state.generation;
-  // the server allows at most 500 per page; beyond that the oldest drop off
+  // the server allows at most 500 per page; beyond that the last ones drop off
   const limit = Math.min(500, Math.max(PAGE, state.tickets.length));
   let data;
   try {
-    data = await api.tickets(state.view, limit);
+    data = await api.queueList(params(limit));
   } catch (e) {
-    if (e.status !== 401) showError(errorText(e));
+    if (gen === state.generation && e.status !== 401) showError(errorText(e));
     return;
   }
   if (gen !== state.generation) return;
   clearError();
   const list = Array.isArray(data && data.tickets) ? data.tickets : [];
-  state.more = list.length >= limit;
+  state.next = (data && typeof data.next === 'string') ? data.next : null;
   state.counts = (data && data.counts) || null;
   merge(list, state.loaded);
   state.tickets = list;
@@ -102,14 +138,13 @@ async function fetchOnce() {
   render();
 }
 
-// Next page: tickets older than the last one shown.
+// Next page: the tickets after the last one shown.
 async function loadMore() {
-  if (!state.tickets.length) return;
+  if (!state.tickets.length || !state.next) return;
   const gen = state.generation;
-  const last = state.tickets[state.tickets.length - 1].id;
   let data;
   try {
-    data = await api.tickets(state.view, PAGE, last);
+    data = await api.queueList(params(PAGE, state.next));
   } catch (e) {
     if (e.status !== 401) showError(errorText(e));
     return;
@@ -120,7 +155,7 @@ async function loadMore() {
   const add = list.filter((x) => !seen.has(x.id));
   for (const x of add) state.sig.set(x.id, JSON.stringify(x));
   state.tickets = state.tickets.concat(add);
-  state.more = list.length >= PAGE;
+  state.next = (data && typeof data.next === 'string') ? data.next : null;
   if (data && data.counts) state.counts = data.counts;
   render();
 }
@@ -164,6 +199,7 @@ function findRow(id) {
 
 export function render() {
   renderCounts();
+  renderFilters();
   const body = tbody();
   const focusedId = focusedRowId();
   const wanted = new Map(state.tickets.map((x) => [x.id, x]));
@@ -183,11 +219,11 @@ export function render() {
     if (row) row.querySelector('a').focus();
   }
   const empty = document.getElementById('queue-empty');
-  empty.textContent = t(state.view === 'all' ? 'all_empty' : 'queue_empty');
+  empty.textContent = t(Object.keys(state.filters).length ? 'filter_empty' : `empty_${state.view}`);
   empty.hidden = !(state.loaded && state.tickets.length === 0);
-  document.getElementById('queue-more').hidden = !state.more;
+  document.getElementById('queue-more').hidden = !state.next;
   document.getElementById('queue-caption').textContent = t('queue_caption', {
-    view: t(state.view === 'all' ? 'view_all' : 'view_open'),
+    view: t(`view_${state.view}`),
     shown: state.tickets.length,
   });
 }
@@ -207,8 +243,21 @@ function renderCounts() {
   for (const b of document.querySelectorAll('.view-btn')) {
     b.setAttribute('aria-pressed', String(b.dataset.view === state.view));
   }
-  document.getElementById('queue-title').textContent =
-    t(state.view === 'all' ? 'all_title' : 'queue_title');
+  document.getElementById('queue-title').textContent = title();
+}
+
+// The form shows the filters in force; a line says which (or none).
+function renderFilters() {
+  const form = document.getElementById('queue-filters');
+  if (!form) return;
+  for (const name of FILTERS) {
+    const f = form.elements.namedItem(name);
+    if (f && document.activeElement !== f) f.value = state.filters[name] || '';
+  }
+  const on = FILTERS.filter((n) => state.filters[n]);
+  document.getElementById('filter-state').textContent = on.length
+    ? t('filter_on', { list: on.map((n) => `${t(`filter_${n}`)}: ${n === 'channel' ? label('channel', state.filters[n]) : state.filters[n]}`).join('、') })
+    : '';
 }
 
 // (Re)build one row's cells if what it shows changed.
@@ -230,8 +279,16 @@ function patchRow(row, x) {
     el('td', { class: 'c-channel' }, channelLabel(x.channel)),
     el('td', { class: 'c-flags' }, ...flagBadges(x.flags)),
     attachmentCell(x.attachments),
+    el('td', { class: 'c-holder' }, holderText(x.assignee)),
   );
   if (hadFocus) row.querySelector('a').focus();
+}
+
+// "佐藤 花子", "佐藤 花子（自分）", or "—"
+export function holderText(a) {
+  if (!a || !a.login) return t('none');
+  const name = a.display_name ? String(a.display_name) : String(a.login);
+  return a.login === document.body.dataset.login ? t('holder_me', { name }) : name;
 }
 
 function subjectCell(x, fresh) {
@@ -259,6 +316,7 @@ function attachmentCell(n) {
     el('span', { 'aria-hidden': 'true' }, t('attachments_n', { n: count })));
 }
 
+// The status by word and by shape (app.css gives each a mark of its own).
 export function statusBadge(status) {
   return el('span', { class: `status status-${String(status).replace(/[^a-z_]/g, '')}` }, label('status', status));
 }
@@ -279,7 +337,68 @@ export function flagBadges(flags) {
   return flags.map((f) => el('span', { class: 'badge badge-flag' }, label('flag', f)));
 }
 
+// ---- the keyboard ----
+
+function rowLinks() {
+  return Array.from(tbody().querySelectorAll('tr[data-id] a.row-link'));
+}
+
+// j / k: the next or previous row (the first or last when none is focused)
+function moveFocus(step) {
+  const links = rowLinks();
+  if (!links.length) return;
+  const at = links.findIndex((a) => a.closest('tr').contains(document.activeElement));
+  const to = at < 0 ? (step > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, at + step));
+  links[to].focus();
+}
+
+// c: claim the focused row's ticket; the answer is announced (or shown)
+async function claimFocused() {
+  const id = focusedRowId();
+  if (id === null) {
+    announce(t('keys_no_row'));
+    return;
+  }
+  try {
+    await api.workflowAction(id, 'claim');
+    clearError();
+    announce(t('claimed', { id }));
+  } catch (e) {
+    if (e.status === 409 && e.body && e.body.holder) showError(t('claim_refused', { id, name: holderText(e.body.holder) }));
+    else if (e.status !== 401) showError(errorText(e));
+  }
+  refresh();
+}
+
+// r, e: open the focused row's ticket and leave the action for its page
+function openWith(action, go) {
+  const id = focusedRowId();
+  if (id === null) {
+    announce(t('keys_no_row'));
+    return;
+  }
+  keys.setPending(action);
+  go(`#/tickets/${id}`);
+}
+
 // ---- wiring, once ----
+
+function filtersFromForm(form) {
+  const f = {};
+  for (const name of FILTERS) {
+    const v = form.elements.namedItem(name).value.trim();
+    if (v) f[name] = v;
+  }
+  return f;
+}
+
+function applyFilters(filters) {
+  state.filters = filters;
+  const view = state.view;
+  reset(view);
+  refresh();
+  render();
+}
 
 export function init(go) {
   const body = tbody();
@@ -292,20 +411,33 @@ export function init(go) {
     if (sel && sel.toString()) return;   // selecting text to copy is not a click
     go(`#/tickets/${Number(row.dataset.id)}`);
   });
-  // Up/Down move between rows; Enter opens (native on the link).
+  // Up/Down move between rows too; Enter opens (native on the link).
   body.addEventListener('keydown', (ev) => {
     if (ev.key !== 'ArrowDown' && ev.key !== 'ArrowUp') return;
-    const row = ev.target.closest('tr[data-id]');
-    if (!row) return;
-    const next = ev.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling;
-    if (!next) return;
+    if (!ev.target.closest('tr[data-id]')) return;
     ev.preventDefault();
-    next.querySelector('a').focus();
+    moveFocus(ev.key === 'ArrowDown' ? 1 : -1);
   });
   for (const b of document.querySelectorAll('.view-btn')) {
-    b.addEventListener('click', () => go(b.dataset.view === 'all' ? '#/all' : '#/'));
+    b.addEventListener('click', () => go(viewHash(b.dataset.view)));
   }
+  const form = document.getElementById('queue-filters');
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    applyFilters(filtersFromForm(form));
+  });
+  document.getElementById('f-clear').addEventListener('click', () => {
+    form.reset();
+    applyFilters({});
+  });
   document.getElementById('queue-more').addEventListener('click', loadMore);
+  keys.register('view-queue', {
+    j: () => moveFocus(1),
+    k: () => moveFocus(-1),
+    c: claimFocused,
+    r: () => openWith('reply', go),
+    e: () => openWith('resolve', go),
+  });
 }
 
 // Focus the row of ticket `id` if it is shown (coming back from it).

@@ -17,10 +17,14 @@ import { showError, clearError, errorText } from './ui.js';
 import { statusBadge, channelLabel, flagBadges } from './queue.js';
 import { panels as privacyPanels } from './case.js'; // 応対履歴 and contact panels
 import * as composer from './composer.js';
+import * as workflow from './workflow.js'; // holder, status, notes, presence (issue 5)
+import * as keys from './keys.js';
 
 let shownId = null;
 let shownData = null;
+let shownWf = null; // the workflow document (workflow.js), null for roles that do not read it
 let generation = 0;
+const WF_OPS = new Set(['claimed', 'released', 'assigned', 'status', 'note']);
 
 export function currentId() {
   return shownId;
@@ -34,8 +38,9 @@ export async function show(id) {
   const box = document.getElementById('ticket-content');
   box.replaceChildren(el('p', null, t('loading')));
   let data;
+  let wf = null;
   try {
-    data = await api.ticket(id);
+    [data, wf] = await Promise.all([api.ticket(id), loadWorkflow(id), workflow.loadLists()]);
   } catch (e) {
     if (gen !== generation) return;
     if (e.status === 401) return;
@@ -47,8 +52,18 @@ export async function show(id) {
   if (gen !== generation) return;
   clearError();
   shownData = data;
+  shownWf = wf;
   render();
   focusHeading();
+  const action = keys.takePending(); // r or e pressed on the queue's row
+  if (action === 'reply') reply();
+  else if (action === 'resolve') workflow.keyResolve();
+}
+
+// the workflow document, or null for a role that may not read it
+function loadWorkflow(id) {
+  if (document.body.dataset.role === 'viewer') return Promise.resolve(null);
+  return api.workflow(id);
 }
 
 // Re-render what is shown (after a language switch).
@@ -61,16 +76,81 @@ export function render() {
   box.replaceChildren(
     heading(x.subject || t('no_subject')),
     summary(x),
-    el('h2', null, t('messages')),
-    ...messageArticles(msgs, x.subject),
+    shownWf ? workflow.panel(x.id, shownWf, refreshWork) : '', // 対応状況 (workflow.js)
+    shownWf && workflow.canWork() ? workflow.noteBox(x.id) : '',
+    timeline(x, msgs),
     composer.section(x, () => show(x.id)), // the reply composer (composer.js)
-    eventList(x.events),
     privacyPanels(x.id),
   );
 }
 
-// Called by the app on a live event for the ticket on screen.
-export function changed() {
+// The one timeline: messages in and out, notes, and the events (status,
+// holder, replies...) in time order.  A message without a time of its own
+// (an outgoing one before it is sent) keeps its place after the one before.
+function timeline(x, msgs) {
+  const items = [];
+  const arts = messageArticles(msgs, x.subject);
+  let last = x.created_at;
+  msgs.forEach((m, i) => {
+    const d = m.delivery || {};
+    const at = m.arrived_at || m.date || d.sent_at || d.send_at || last;
+    last = at;
+    items.push({ at, order: 0, idx: i, node: arts[i] });
+  });
+  items.push(...workflow.timelineItems(shownWf, x.events));
+  const time = (v) => { const n = Date.parse(v || ''); return Number.isNaN(n) ? 0 : n; };
+  items.sort((a, b) => time(a.at) - time(b.at) || a.order - b.order || a.idx - b.idx);
+  const sec = el('section', { class: 'timeline', id: 'timeline', 'aria-labelledby': 'timeline-title' },
+    el('h2', { id: 'timeline-title' }, t('timeline_title')));
+  const ol = el('ol', { class: 'timeline-list' });
+  for (const it of items) ol.append(el('li', { class: 'tl-item' }, it.node));
+  sec.append(items.length ? ol : el('p', null, t('events_empty')));
+  return sec;
+}
+
+// After a change of holder, status or notes (ours or another operator's):
+// the ticket and its workflow again, and only the summary, the panel and
+// the timeline redrawn, so the note box and the composer keep their text.
+async function refreshWork() {
+  const id = shownId;
+  const gen = generation;
+  let data;
+  let wf;
+  try {
+    [data, wf] = await Promise.all([api.ticket(id), loadWorkflow(id)]);
+  } catch (e) {
+    return;
+  }
+  if (gen !== generation || id !== shownId) return;
+  shownData = data;
+  shownWf = wf;
+  const focusId = document.activeElement && document.activeElement.id;
+  const swap = (oldId, node) => { const o = document.getElementById(oldId); if (o && node) o.replaceWith(node); };
+  swap('ticket-meta', summary(data));
+  if (wf) swap('wf-panel', workflow.panel(data.id, wf, refreshWork));
+  swap('timeline', timeline(data, Array.isArray(data.messages) ? data.messages : []));
+  const f = focusId && document.getElementById(focusId);
+  if (f && f !== document.activeElement && !document.getElementById('ticket-content').contains(document.activeElement)) f.focus();
+}
+
+// r: the composer's turn; composer.js listens for 'mdg:reply' (and
+// cancels it when it has taken it), else its fields get the focus.
+function reply() {
+  if (!shownData) return;
+  const ev = new CustomEvent('mdg:reply', { detail: { id: shownData.id }, cancelable: true });
+  if (!document.dispatchEvent(ev)) return;
+  const f = document.getElementById('composer-body') || document.getElementById('composer-open');
+  if (f) f.focus();
+}
+
+// Called by the app on a live event for the ticket on screen: a change of
+// holder, status or notes is redrawn at once; anything else (a new mail)
+// is offered with a button, so nothing moves under the operator's eyes.
+export function changed(ev) {
+  if (shownData && ev && WF_OPS.has(ev.op)) {
+    refreshWork();
+    return;
+  }
   if (!shownData || document.getElementById('ticket-changed')) return;
   const note = el('p', { id: 'ticket-changed', class: 'notice', role: 'status' }, t('announce_updated', {
     id: shownData.id, subject: shownData.subject || t('no_subject'),
@@ -91,7 +171,7 @@ function focusHeading() {
 }
 
 function summary(x) {
-  const dl = el('dl', { class: 'meta' });
+  const dl = el('dl', { class: 'meta', id: 'ticket-meta' });
   const add = (k, ...v) => dl.append(el('div', null, el('dt', null, t(k)), el('dd', null, ...v)));
   add('col_id', String(x.id));
   add('col_status', statusBadge(x.status));
@@ -270,29 +350,16 @@ function attachmentList(list) {
   return sec;
 }
 
-function eventList(events) {
-  const sec = el('section', { class: 'events', 'aria-labelledby': 'events-title' },
-    el('h2', { id: 'events-title' }, t('events')));
-  if (!Array.isArray(events) || events.length === 0) {
-    sec.append(el('p', null, t('events_empty')));
-    return sec;
-  }
-  const ol = el('ol');
-  for (const e of events) {
-    const kind = e && e.kind ? label('event', e.kind) : '';
-    const li = el('li', null, timeEl(e && e.at), ' ', kind);
-    if (e && e.actor && e.actor !== 'system') li.append(` (${String(e.actor)})`);
-    if (e && e.detail) li.append(`: ${String(e.detail)}`);
-    ol.append(li);
-  }
-  sec.append(ol);
-  return sec;
-}
-
 export function clear() {
   composer.reset();
+  workflow.leave();
   generation += 1;
   shownId = null;
   shownData = null;
+  shownWf = null;
   document.getElementById('ticket-content').replaceChildren();
 }
+
+// typing in the note box or the composer tells the others (workflow.js)
+document.getElementById('ticket-content').addEventListener('input', workflow.onInput);
+keys.register('view-ticket', { c: workflow.keyClaim, r: reply, e: workflow.keyResolve });
