@@ -481,7 +481,21 @@ void tickets_list(struct api_call *c)
 	}
 	/* $11 (the user) only for "mine"; $9, $10 only for the due-sorted views */
 	n = strcmp(q.view->name, "mine") == 0 ? 11 : q.view->due ? 10 : 8;
-	if ((r = db_query(c->db, q.view->stmt, n, q.v, NULL, NULL, 0)) == NULL) {
+	/* A plan for these values, every time: a generic plan cannot drop the
+	 * filters that are not used, guesses their selectivity, and then
+	 * prefers sorting the whole view to walking its index (up to 800 ms at
+	 * 100 000 tickets instead of 3); planning costs about a millisecond.
+	 * One snapshot for the page and the counts, too. */
+	if (db_simple(c->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+			     " SET LOCAL plan_cache_mode = force_custom_plan") < 0) {
+		api_error(c, 503, "database unavailable");
+		return;
+	}
+	r = db_query(c->db, q.view->stmt, n, q.v, NULL, NULL, 0);
+	counts = r ? tickets_counts(c, c->session->user_id) : NULL;
+	db_rollback(c->db);
+	if (r == NULL || counts == NULL) {
+		db_res_free(r);
 		api_error(c, 503, "database unavailable");
 		return;
 	}
@@ -491,12 +505,6 @@ void tickets_list(struct api_call *c)
 	if (db_res_rows(r) > 0 && db_res_rows(r) == q.limit)
 		next = tickets_next(c, &q, r, db_res_rows(r) - 1);
 	db_res_free(r);
-	if ((counts = tickets_counts(c, c->session->user_id)) == NULL) {
-		json_decref(list);
-		json_decref(next);
-		api_error(c, 503, "database unavailable");
-		return;
-	}
 	api_json(c, 200, json_pack("{s:o, s:o, s:s, s:o}", "tickets", list, "counts", counts,
 				   "view", q.view->name, "next", next));
 }
