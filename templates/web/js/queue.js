@@ -38,6 +38,7 @@ const state = {
   busy: false,
   again: false,
   generation: 0,        // bumped on view switch: late answers are dropped
+  refocus: null,        // row index to focus once a claimed row has left the view
 };
 
 const tbody = () => document.getElementById('queue-body');
@@ -218,6 +219,12 @@ export function render() {
     const row = findRow(focusedId);
     if (row) row.querySelector('a').focus();
   }
+  // a ticket claimed with c leaves 要対応: the focus goes to the one after it
+  if (state.refocus !== null) {
+    const links = rowLinks();
+    if (links.length && !body.contains(document.activeElement)) links[Math.min(state.refocus, links.length - 1)].focus();
+    state.refocus = null;
+  }
   const empty = document.getElementById('queue-empty');
   empty.textContent = t(Object.keys(state.filters).length ? 'filter_empty' : `empty_${state.view}`);
   empty.hidden = !(state.loaded && state.tickets.length === 0);
@@ -362,6 +369,7 @@ async function claimFocused() {
   try {
     await api.workflowAction(id, 'claim');
     clearError();
+    state.refocus = rowLinks().findIndex((a) => Number(a.closest('tr').dataset.id) === id);
     announce(t('claimed', { id }));
   } catch (e) {
     if (e.status === 409 && e.body && e.body.holder) showError(t('claim_refused', { id, name: holderText(e.body.holder) }));
