@@ -220,3 +220,9 @@ export function resolutions() {
   return call('GET', '/api/resolutions');
 }
 // end working the queue
+
+// GET /api/search: {tickets: [{ticket_id, subject, status, queue, updated_at,
+// found_in, source_id, snippet}], more, limit} (search.js)
+export function search(q, limit = 50) {
+  return call('GET', `/api/search?${new URLSearchParams({ q, limit: String(limit) })}`);
+}

@@ -5,6 +5,7 @@
 //   #/all         every ticket
 //   #/tickets/N   one ticket
 //   #/admin/rules the routing rules (admins; linked from the header)
+//   #/search?q=   the tickets whose mail holds the words (search.js)
 // Whatever the fragment, a browser without a session sees the log-in form
 // first and lands on the fragment's view after logging in.
 
@@ -15,10 +16,11 @@ import * as ticket from './ticket.js';
 import * as rules from './admin_rules.js';
 import * as cases from './cases.js';
 import * as approvals from './approvals.js'; // 承認待ち, 送信失敗
+import * as search from './search.js'; // 検索
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
 
-const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approvals', 'dead'];
+const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approvals', 'dead', 'search'];
 let session = null;       // {user, csrf} while logged in
 let lastTicket = null;    // to put the focus back on its row
 let firstRoute = true;
@@ -32,6 +34,8 @@ function parseRoute() {
   const m = /^#\/tickets\/([1-9][0-9]{0,17})$/.exec(h);
   if (m) return { view: 'ticket', id: Number(m[1]) };
   if (h === '#/admin/rules') return { view: 'rules' };
+  const sq = search.queryOf(h); // #/search?q=... (search.js)
+  if (sq !== null && !(session && session.user && session.user.role === 'viewer')) return { view: 'search', q: sq };
   // ward viewers read the case history, not the queue (correspondence)
   if (h === '#/cases' || (session && session.user && session.user.role === 'viewer')) return { view: 'cases' };
   if (h === '#/approvals') return { view: 'approvals' }; // approvals.js
@@ -68,6 +72,11 @@ function route() {
     return;
   }
   approvals.clear();
+  if (r.view === 'search') {
+    showView('search');
+    search.show(r.q).then(() => { if (focus) document.getElementById('search-title').focus(); });
+    return;
+  }
   if (r.view === 'rules') {
     showView('rules');
     rules.show();
@@ -99,6 +108,7 @@ function startSession(data) {
   document.getElementById('nav-rules').hidden = u.role !== 'admin';
   document.getElementById('nav-cases').hidden = false;
   approvals.start(u.role); // its nav links
+  search.showForm(u.role !== 'viewer'); // search reads correspondence
   document.body.dataset.role = u.role || ''; // which panels the ticket page offers (case.js, contact.js)
   document.body.dataset.login = u.login || ''; // whose tickets are "mine" (queue.js, workflow.js)
   // viewers have no queue (correspondence): the case list is their page
@@ -124,6 +134,7 @@ function endSession(message) {
   rules.clear();
   cases.clear();
   approvals.stop();
+  search.showForm(false);
   delete document.body.dataset.role;
   delete document.body.dataset.login;
   document.getElementById('nav-cases').hidden = true;
@@ -217,6 +228,7 @@ function onLangToggle() {
   else if (parseRoute().view === 'rules') rules.render();
   else if (parseRoute().view === 'cases') cases.render();
   else if (['approvals', 'dead'].includes(parseRoute().view)) approvals.render();
+  else if (parseRoute().view === 'search') search.show(parseRoute().q);
   else document.title = `${queue.title()} – 窓口`;
 }
 
@@ -228,6 +240,7 @@ async function boot() {
     if (session) endSession(t('session_expired'));
   });
   queue.init(go);
+  search.init(go);
   document.getElementById('login-form').addEventListener('submit', onLoginSubmit);
   document.getElementById('logout').addEventListener('click', onLogout);
   document.getElementById('lang-toggle').addEventListener('click', onLangToggle);

@@ -515,6 +515,14 @@ const STRINGS = {
     event_status: '状態変更',
     event_note: '内部メモ',
     // end working the queue
+    // search (search.js)
+    search_label: 'メールを検索',
+    search_submit: '検索',
+    search_title: '「{q}」の検索結果',
+    search_none: '見つかりませんでした。',
+    search_count: '{n} 件見つかりました。',
+    search_more: '新しい順に {n} 件を表示しています。さらにあります。語を加えて絞り込んでください。',
+    search_bad: '検索できません: {why}',
   },
   en: {
     skip: 'Skip to content',
@@ -1023,6 +1031,14 @@ const STRINGS = {
     event_status: 'Status',
     event_note: 'Internal note',
     // end working the queue
+    // search (search.js)
+    search_label: 'Search mail',
+    search_submit: 'Search',
+    search_title: 'Search results for “{q}”',
+    search_none: 'Nothing found.',
+    search_count: '{n} found.',
+    search_more: 'Showing the newest {n}; there are more. Add a word to narrow the search.',
+    search_bad: 'Cannot search: {why}',
   },
 };
 
