@@ -40,9 +40,13 @@ static const struct db_stmt search_stmts[] = {
 	  "SELECT m.id, m.ticket_id, left(m.subject || E'\\n' || m.body_text, $3::int)"
 	  " FROM message m WHERE m.id > $1::bigint AND NOT EXISTS (SELECT 1 FROM search_doc d"
 	  " WHERE d.kind = 'message' AND d.source_id = m.id) ORDER BY m.id LIMIT $2::int" },
+	{ "search_pending_note",
+	  "SELECT n.id, n.ticket_id, left(n.body, $3::int)"
+	  " FROM ticket_note n WHERE n.id > $1::bigint AND NOT EXISTS (SELECT 1 FROM search_doc d"
+	  " WHERE d.kind = 'note' AND d.source_id = n.id) ORDER BY n.id LIMIT $2::int" },
 	{ "search_insert",
 	  "INSERT INTO search_doc (kind, source_id, ticket_id, folded, grams)"
-	  " VALUES ('message', $1, $2, $3, string_to_array($4, E'\\n'))"
+	  " VALUES ($5, $1, $2, $3, string_to_array($4, E'\\n'))"
 	  " ON CONFLICT (kind, source_id) DO NOTHING" },
 	/* Newest first, straight down the (ticket_id, source_id) index when the
 	 * words are common (the first rows match), through the GIN index when
@@ -60,11 +64,17 @@ static const struct db_stmt search_stmts[] = {
 	{ NULL, NULL },
 };
 
+/* what is indexed: messages (subject and body) and internal notes */
+struct search_source {
+	const char *kind, *pending; /* search_doc.kind, the statement finding what is new */
+	long long done_to; /* the highest id indexed */
+	int scanned;       /* every row older than done_to has been looked at */
+};
+
 struct search {
 	struct db *db;
 	long max_chars, batch;
-	long long done_to; /* the highest message id indexed */
-	int scanned;       /* every message older than done_to has been looked at */
+	struct search_source src[2];
 };
 
 struct search *search_new(struct db *db, const struct config *cfg)
@@ -74,6 +84,8 @@ struct search *search_new(struct db *db, const struct config *cfg)
 	if (s == NULL)
 		return NULL;
 	s->db = db;
+	s->src[0] = (struct search_source){ "message", "search_pending", 0, 0 };
+	s->src[1] = (struct search_source){ "note", "search_pending_note", 0, 0 };
 	search_configure(s, cfg);
 	db_prepare_all(db, search_stmts);
 	return s;
@@ -91,27 +103,30 @@ void search_configure(struct search *s, const struct config *cfg)
 }
 
 /* fold one text and send its row into the pipeline; 0 or -1 */
-static int search_send(struct search *s, struct pool *p, const char *id, const char *tid,
-		       const char *text)
+static int search_send(struct search *s, struct pool *p, const char *kind, const char *id,
+		       const char *tid, const char *text)
 {
 	char *folded = charset_fold(p, text, strlen(text), SIZE_MAX), *grams = NULL;
 	size_t n = 0;
-	const char *v[4];
+	const char *v[5];
 
 	if (folded == NULL || searchtext_grams(p, folded, SEARCHTEXT_DOCUMENT, &grams, &n) < 0) {
 		/* an empty row: the message is not found, but not retried forever */
-		log_warn("msg=%s: too large to index for search; left out", id);
+		log_warn("%s=%s: too large to index for search; left out",
+			 strcmp(kind, "message") == 0 ? "msg" : kind, id);
 		folded = grams = "";
 	}
 	v[0] = id;
 	v[1] = tid;
 	v[2] = folded;
 	v[3] = grams;
-	return db_send(s->db, "search_insert", 4, v, NULL, NULL);
+	v[4] = kind;
+	return db_send(s->db, "search_insert", 5, v, NULL, NULL);
 }
 
 /* send every row of r; the count sent, or -1 */
-static int search_send_all(struct search *s, const struct db_res *r, long long *top)
+static int search_send_all(struct search *s, const char *kind, const struct db_res *r,
+			   long long *top)
 {
 	struct pool *p = pool_create(SEARCH_POOL);
 	int n = db_res_rows(r), i;
@@ -119,7 +134,7 @@ static int search_send_all(struct search *s, const struct db_res *r, long long *
 	if (p == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (search_send(s, p, db_res_val(r, i, 0), db_res_val(r, i, 1),
+		if (search_send(s, p, kind, db_res_val(r, i, 0), db_res_val(r, i, 1),
 				db_res_val(r, i, 2)) < 0)
 			break;
 		if (db_res_ll(r, i, 0) > *top)
@@ -144,24 +159,25 @@ static int search_results(struct search *s, int n)
 	return db_pipeline_finish(s->db) < 0 || bad ? -1 : 0;
 }
 
-int search_index_run(struct search *s)
+/* one batch of one source; the number indexed or -1 */
+static int search_index_source(struct search *s, struct search_source *src)
 {
 	char from[24], batch[24], chars[24];
 	const char *v[3] = { from, batch, chars };
-	long long top = s->done_to;
+	long long top = src->done_to;
 	struct db_res *r;
 	int n, sent;
 
 	snprintf(from, sizeof(from), "%lld",
-		 s->scanned && s->done_to > SEARCH_WINDOW ? s->done_to - SEARCH_WINDOW : 0);
+		 src->scanned && src->done_to > SEARCH_WINDOW ? src->done_to - SEARCH_WINDOW : 0);
 	snprintf(batch, sizeof(batch), "%ld", s->batch);
 	snprintf(chars, sizeof(chars), "%ld", s->max_chars);
-	if ((r = db_query(s->db, "search_pending", 3, v, NULL, NULL, 0)) == NULL)
+	if ((r = db_query(s->db, src->pending, 3, v, NULL, NULL, 0)) == NULL)
 		return -1;
 	n = db_res_rows(r);
 	if (n == 0) {
 		db_res_free(r);
-		s->scanned = 1;
+		src->scanned = 1;
 		return 0;
 	}
 	if (db_begin(s->db) < 0 || db_pipeline_begin(s->db) < 0) {
@@ -169,17 +185,31 @@ int search_index_run(struct search *s)
 		db_rollback(s->db);
 		return -1;
 	}
-	sent = search_send_all(s, r, &top);
+	sent = search_send_all(s, src->kind, r, &top);
 	db_res_free(r);
 	if (db_pipeline_end(s->db) < 0 || search_results(s, sent < 0 ? 0 : sent) < 0 || sent < 0 ||
 	    db_commit(s->db) < 0) {
 		db_rollback(s->db);
 		return -1;
 	}
-	s->done_to = top;
+	src->done_to = top;
 	if (n < s->batch)
-		s->scanned = 1;
+		src->scanned = 1;
 	return n;
+}
+
+int search_index_run(struct search *s)
+{
+	int total = 0;
+
+	for (size_t i = 0; i < sizeof(s->src) / sizeof(s->src[0]); i++) {
+		int n = search_index_source(s, &s->src[i]);
+
+		if (n < 0)
+			return -1;
+		total += n;
+	}
+	return total;
 }
 
 /* ---- GET /api/search ---- */

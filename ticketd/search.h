@@ -1,7 +1,8 @@
 /* search: Japanese search over the correspondence.
  *
- * The indexer turns each message into a search_doc row (sql/007): its
- * subject and body folded (lib/charset.h charset_fold: NFKC, case,
+ * The indexer turns each message and each internal note (ticket_note)
+ * into a search_doc row (sql/007): the message's subject and body, the
+ * note's text, folded (lib/charset.h charset_fold: NFKC, case,
  * full-width and half-width alike) and the grams of that (lib/searchtext.h).
  * It runs in ticketd's loop when intake has nothing to do, a batch at a
  * time, so mail intake never waits for it: a new mail is searchable about

@@ -9,7 +9,8 @@ in a text that has 住民 and 民票 apart); several words must all be in one
 text; a one-character word works; an ISO-2022-JP mail and a CP932 one are
 found by what they say, not by their bytes.  A viewer gets 403, no session
 401; an empty query 400.  A mail is searchable within a few seconds of
-arriving, and indexing never holds intake up.
+arriving, and indexing never holds intake up.  An operator's internal note
+is found too.
 
 Run: /usr/bin/python3 tests/integration/test_search.py
 """
@@ -131,6 +132,14 @@ def main():
         vw.login('vw1', 'viewer-pass-1')
         t.equal('viewer: 403 (search reads correspondence)', search(vw, '住民')[0], 403)
         t.equal('no session: 401', search(Client(port), '住民')[0], 401)
+
+        # an internal note is searchable too, and says so
+        r = op.request('POST', f"/api/tickets/{ids['dog']}/notes", json_body={'text': '狂犬病の予防注射も案内済み'})
+        t.equal('a note is added', r.status in (200, 201), True)
+        got = mdg.wait_for(lambda: (lambda d: d if d[0] == 200 and d[1]['tickets'] else None)(search(op, '予防注射')), 10)
+        t.equal('a word of the note finds its ticket, found in the note',
+                [(x['ticket_id'], x['found_in']) for x in got[1]['tickets']] if got else None,
+                [(ids['dog'], 'note')])
 
         # a mail that arrives now is found within seconds
         t0 = time.monotonic()
