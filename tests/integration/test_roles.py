@@ -8,6 +8,7 @@ static pages is 401; a state-changing request without the CSRF token is 403.
 Run: /usr/bin/python3 tests/integration/test_roles.py
 """
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -76,6 +77,16 @@ TABLE = [
     ('PUT', '/api/admin/queues/general/settings', True, [403, 403, 403, 200, 401], {'approval_required': False}),
     ('PUT', '/api/admin/queues/general/settings', False, [403, 403, 403, 403, 401], {'approval_required': False}),
     # end approval
+    # case history and contact store (casebook.c, contacts.c; test_privacy.py tests them in depth):
+    # ward viewers read the case history, never contact details without a grant
+    ('GET', '/api/tickets/1/case', True, [200, 200, 200, 200, 401]),
+    ('PUT', '/api/tickets/1/case', True, [200, 200, 403, 403, 401], {'category': '環境'}),
+    ('PUT', '/api/tickets/1/case', False, [403, 403, 403, 403, 401], {'category': '環境'}),
+    ('GET', '/api/cases', True, [200, 200, 200, 200, 401]),
+    ('GET', '/api/tickets/1/contact?reason=roles', True, [200, 200, 403, 200, 401]),
+    ('PUT', '/api/tickets/1/contact', True, [400, 400, 403, 403, 401], {}),
+    ('GET', '/api/contacts/search?q=roles&reason=roles', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/admin/contact-access', True, [403, 200, 403, 200, 401]),
     # own password: every role; a body without "new" is refused before any check
     ('POST', '/api/me/password', False, [403, 403, 403, 403, 401], {'current': 'x'}),
     ('POST', '/api/me/password', True, [400, 400, 400, 400, 401], {'current': 'x'}),
@@ -97,6 +108,18 @@ TABLE = [
 ]
 
 CREDENTIALS = {role: (login, pw) for login, role, pw, _ in USERS}
+
+
+def routes():
+    """(method, pattern) of every route in ticketd/api.c's table"""
+    with open(os.path.join(HERE, '..', '..', 'ticketd', 'api.c'), encoding='utf-8') as f:
+        return re.findall(r'\{ "(GET|POST|PUT|DELETE)", "(/api/[^"]*)"', f.read())
+
+
+def covered(method, pattern):
+    """a row of TABLE requests this route (# is a number, * the rest of the path)"""
+    rx = '^' + re.escape(pattern).replace('\\#', r'\d+').replace('\\*', '.+') + '$'
+    return any(row[0] == method and re.match(rx, row[1].split('?')[0]) for row in TABLE)
 
 
 def client_for(port, role):
@@ -124,6 +147,10 @@ def main():
     with mdg.Env('roles') as env:
         d, port = start(env, 'roles')
         clients = {role: client_for(port, role) for role in ROLES}
+        # every endpoint is in the table (the log-in is checked below, for every role)
+        missing = [f'{m} {p}' for m, p in routes() if p != '/api/login' and not covered(m, p)]
+        t.check(f'every route of ticketd/api.c ({len(routes())}) has its row here', routes() and not missing,
+                ', '.join(missing))
         for method, path, csrf, expected, *body in TABLE:
             for role, want in zip(ROLES, expected):
                 got = cell(clients[role], port, method, path, csrf, *body)
