@@ -278,11 +278,13 @@ static int wf_write(struct api_call *c, struct wf_change *ch)
 	return wf_exec(c, "wf_notify", 2, nv);
 }
 
+/* the audit line: the first event says what the request did ("claimed",
+ * "taken_over: op1", "status: open -> resolved (answered)", "note: 12") */
 static void wf_log(struct api_call *c, const struct wf_change *ch)
 {
-	const char *detail = ch->nev > 0 ? ch->ev[ch->nev - 1].detail : NULL;
+	const char *detail = ch->nev > 0 ? ch->ev[0].detail : NULL;
 
-	log_info("ticket=%lld: %s by %s%s%s", c->id[0], ch->nev > 0 ? ch->ev[ch->nev - 1].kind : ch->op,
+	log_info("ticket=%lld: %s by %s%s%s", c->id[0], ch->nev > 0 ? ch->ev[0].kind : ch->op,
 		 c->session->login, detail ? ": " : "", detail ? detail : "");
 }
 
