@@ -177,6 +177,8 @@ def step_ticket_keys(t, env, a, t1):
     a.js("document.getElementById('ticket-title').focus()")
     keys(a, 'r')
     t.equal('r dispatches mdg:reply for the ticket', a.js('return window.__reply'), t1)
+    t.check('r opens the composer with the focus on its template picker', bool(a.wait(
+        lambda: a.js("return document.activeElement && document.activeElement.id") == 'composer-template', 5)))
     a.js("document.getElementById('ticket-title').focus()")
     keys(a, 'e')
     t.equal('e: status 解決 chosen, focus on the resolution',

@@ -26,6 +26,22 @@ import { announce, errorText } from './ui.js';
 
 let st = fresh(null);
 
+// r (keys.js, via ticket.js's 'mdg:reply'): open the composer of the ticket
+// on screen, or go to its text when it is open already
+document.addEventListener('mdg:reply', (ev) => {
+  if (!ev.detail || ev.detail.id !== st.ticketId) return;
+  if (!st.open) {
+    if (!document.getElementById('composer-open')) return;
+    ev.preventDefault();
+    openComposer({ id: st.ticketId });
+    return;
+  }
+  const f = document.getElementById('composer-body');
+  if (!f) return;
+  ev.preventDefault();
+  f.focus();
+});
+
 function fresh(ticketId) {
   return {
     ticketId,
