@@ -124,7 +124,8 @@ static const struct db_stmt intake_stmts[] = {
 	   * max(ticket_id): else the plan may walk message's primary key or
 	   * message_ticket backwards until a row matches - the whole table when
 	   * none does.  The generic plan, which PostgreSQL settles on after
-	   * five mails, did so for max(ticket_id). */
+	   * five mails and keeps, did so for max(ticket_id) when it was made
+	   * before message had statistics (5 ms a reply at 10 000 messages). */
 	  " thr AS (SELECT max(m.ticket_id + 0) AS id FROM message m"
 	  "   WHERE cardinality($17::text[]) > 0 AND m.message_id_hdr = ANY($17::text[])),"
 	  " tag AS (SELECT t.id FROM ticket t WHERE t.id = $18::bigint AND t.correspondent = lower($6)),"
