@@ -6,6 +6,7 @@
  * back to DISCONNECTED and schedules the next attempt.  Connecting is
  * synchronous: over a local socket it takes about a millisecond, and a
  * daemon that has no database has nothing better to do. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,25 +298,6 @@ const char *db_sqlstate(const struct db *db)
 	return db->sqlstate;
 }
 
-int db_notifications(struct db *db, void (*cb)(void *, const char *, const char *), void *arg)
-{
-	PGnotify *n;
-	char eb[256];
-
-	if (db->conn == NULL)
-		return -1;
-	if (!PQconsumeInput(db->conn)) {
-		log_warn("database connection lost: %s", db_errline(db, eb, sizeof(eb)));
-		db_disconnect(db);
-		return -1;
-	}
-	while ((n = PQnotifies(db->conn)) != NULL) {
-		cb(arg, n->relname, n->extra);
-		PQfreemem(n);
-	}
-	return 0;
-}
-
 int db_notifications_some(struct db *db, void (*cb)(void *, const char *, const char *), void *arg,
 			  int max)
 {
@@ -336,6 +318,11 @@ int db_notifications_some(struct db *db, void (*cb)(void *, const char *, const 
 		done++;
 	}
 	return done;
+}
+
+int db_notifications(struct db *db, void (*cb)(void *, const char *, const char *), void *arg)
+{
+	return db_notifications_some(db, cb, arg, INT_MAX) < 0 ? -1 : 0;
 }
 
 int db_res_rows(const struct db_res *r)

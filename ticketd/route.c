@@ -23,6 +23,7 @@
 #include <unicode/ustring.h>
 #include <unicode/utypes.h>
 
+#include "charset.h"
 #include "db.h"
 #include "log.h"
 #include "pool.h"
@@ -103,25 +104,10 @@ static UChar *route_u16(struct pool *p, const UNormalizer2 *norm, const char *s,
 	return U_FAILURE(st) ? NULL : o;
 }
 
-/* s NFKC-casefolded, as UTF-8 in p; NULL on error */
+/* s NFKC-casefolded (white space squeezed), as UTF-8 in p; NULL on error */
 static char *route_fold(struct pool *p, const char *s)
 {
-	UErrorCode st = U_ZERO_ERROR;
-	const UNormalizer2 *norm = unorm2_getNFKCCasefoldInstance(&st);
-	int32_t ulen = 0, blen = 0;
-	UChar *u;
-	char *o;
-
-	if (U_FAILURE(st) || (u = route_u16(p, norm, s, &ulen)) == NULL)
-		return NULL;
-	u_strToUTF8(NULL, 0, &blen, u, ulen, &st); /* preflight */
-	if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
-		return NULL;
-	st = U_ZERO_ERROR;
-	if ((o = pool_alloc(p, (size_t)blen + 1)) == NULL)
-		return NULL;
-	u_strToUTF8(o, blen + 1, NULL, u, ulen, &st);
-	return U_FAILURE(st) ? NULL : o;
+	return charset_fold(p, s, strnlen(s, ROUTE_MAX_TEXT), ROUTE_MAX_TEXT);
 }
 
 /* the pattern compiled as route_match runs it; NULL and err on failure */

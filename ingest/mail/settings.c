@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "settings.h"
+#include "tls.h"
 
 #define SETTINGS_PASSWORD_MAX 1024
 
@@ -73,47 +74,6 @@ const struct config_key settings_keys[] = {
 	{ NULL, CFG_STR, NULL, 0, 0, NULL },
 };
 
-int settings_parse_hex(const char *hex, unsigned char *out, size_t n)
-{
-	size_t got = 0;
-	int hi = -1;
-
-	for (const char *p = hex; *p != '\0'; p++) {
-		int v;
-
-		if (*p == ':' || *p == ' ')
-			continue;
-		if (*p >= '0' && *p <= '9')
-			v = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			v = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			v = *p - 'A' + 10;
-		else
-			return -1;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (got == n)
-			return -1;
-		out[got++] = (unsigned char)(hi << 4 | v);
-		hi = -1;
-	}
-	return got == n && hi < 0 ? 0 : -1;
-}
-
-void settings_hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int settings_enum(const char *v, const char *const *names, int *out)
 {
 	for (int i = 0; names[i] != NULL; i++)
@@ -166,7 +126,7 @@ static int settings_imap(struct settings *s, const struct config *cfg, char *err
 		return -1;
 	}
 	if (pin[0] != '\0') {
-		if (settings_parse_hex(pin, s->pin, sizeof(s->pin)) < 0) {
+		if (tls_parse_hex(pin, s->pin, sizeof(s->pin)) < 0) {
 			snprintf(err, errlen, "ingest_mail.imap_pin_sha256: expected 64 hex digits");
 			return -1;
 		}

@@ -43,9 +43,5 @@ extern const struct config_key settings_keys[];
 
 int settings_from_config(struct settings *s, const struct config *cfg, char *err, size_t errlen);
 void settings_free(struct settings *s);
-/* "ab:CD:..." or "abcd..." into exactly n bytes; 0 or -1 */
-int settings_parse_hex(const char *hex, unsigned char *out, size_t n);
-/* lowercase hex of n bytes into out (2n+1 bytes) */
-void settings_hex(const unsigned char *in, size_t n, char *out);
 
 #endif

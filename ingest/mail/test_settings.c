@@ -12,25 +12,6 @@
 static const struct config_key *const tables[] = { config_common_keys, settings_keys, NULL };
 static char dir[] = "/tmp/test_settings.XXXXXX";
 
-static void test_settings_hex(void)
-{
-	unsigned char b[4];
-	char out[9];
-
-	CHECK_INT(settings_parse_hex("0aFf10c3", b, 4), 0);
-	CHECK_INT(b[0], 0x0a);
-	CHECK_INT(b[1], 0xff);
-	CHECK_INT(b[3], 0xc3);
-	CHECK_INT(settings_parse_hex("0A:FF:10:C3", b, 4), 0);
-	CHECK_INT(b[1], 0xff);
-	settings_hex(b, 4, out);
-	CHECK_STR(out, "0aff10c3");
-	CHECK_INT(settings_parse_hex("0aff10", b, 4), -1);   /* short */
-	CHECK_INT(settings_parse_hex("0aff10c3d", b, 4), -1); /* odd */
-	CHECK_INT(settings_parse_hex("0aff10c3d4", b, 4), -1); /* long */
-	CHECK_INT(settings_parse_hex("0aff10cg", b, 4), -1);  /* not hex */
-}
-
 /* write etc/madoguchi.conf with body and load it */
 static int load(const char *body, struct settings *s, char *err, size_t errlen)
 {
@@ -116,7 +97,6 @@ int main(void)
 		return 1;
 	snprintf(sub, sizeof(sub), "%s/etc", dir);
 	mkdir(sub, 0700);
-	RUN(test_settings_hex);
 	RUN(test_settings_checks);
 	snprintf(sub, sizeof(sub), "rm -rf %s", dir);
 	if (system(sub) != 0)
