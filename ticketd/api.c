@@ -15,6 +15,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "merge.h" /* merge: merge and split (merge.h) */
 #include "messages.h"
 #include "pool.h"
 #include "reply.h"
@@ -59,6 +60,10 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/users", API_CORRESPONDENCE, workflow_users },
 	{ "GET", "/api/resolutions", API_ANY, workflow_resolutions },
 	/* end workflow */
+	/* merge two tickets, split an item off (merge.h) */
+	{ "POST", "/api/tickets/#/merge", API_WORK, merge_merge },
+	{ "POST", "/api/tickets/#/split", API_WORK, merge_split },
+	/* end merge */
 	{ "GET", "/api/messages/#/raw", API_CORRESPONDENCE, messages_raw },
 	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
@@ -131,6 +136,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	reply_configure(cfg);
 	approval_prepare(db);
 	workflow_prepare(db);
+	merge_prepare(db); /* merge */
 	return a;
 }
 

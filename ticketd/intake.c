@@ -128,7 +128,9 @@ static const struct db_stmt intake_stmts[] = {
 	   * before message had statistics (5 ms a reply at 10 000 messages). */
 	  " thr AS (SELECT max(m.ticket_id + 0) AS id FROM message m"
 	  "   WHERE cardinality($17::text[]) > 0 AND m.message_id_hdr = ANY($17::text[])),"
-	  " tag AS (SELECT t.id FROM ticket t WHERE t.id = $18::bigint AND t.correspondent = lower($6)),"
+	  /* a merged ticket's tag leads to the ticket it went into (merge.h) */
+	  " tag AS (SELECT coalesce(t.merged_into, t.id) AS id FROM ticket t"
+	  "   WHERE t.id = $18::bigint AND t.correspondent = lower($6)),"
 	  " found AS MATERIALIZED (SELECT coalesce((SELECT ticket_id FROM dsn),"
 	  "   (SELECT id FROM thr), (SELECT id FROM tag)) AS id),"
 	  /* the sender's count matters only when no ticket was found */

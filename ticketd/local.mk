@@ -54,3 +54,6 @@ ticketd_libticketd_a_SOURCES += ticketd/casebook.c ticketd/casebook.h \
 
 # approval before sending, the dead-mail list, queue settings (approval.h)
 ticketd_libticketd_a_SOURCES += ticketd/approval.c ticketd/approval.h
+
+# merging tickets and splitting an item off (merge.h)
+ticketd_libticketd_a_SOURCES += ticketd/merge.c ticketd/merge.h

@@ -106,7 +106,9 @@ static const struct db_stmt tickets_stmts[] = {
 	{ "tickets_get",
 	  "SELECT id, subject, status, channel, queue, array_to_json(flags)::text,"
 	  " " US("created_at") ", " US("updated_at") ", category, priority,"
-	  " array_to_json(tags)::text, routed_rule_id, routed_rule_name FROM ticket WHERE id = $1" },
+	  " array_to_json(tags)::text, routed_rule_id, routed_rule_name,"
+	  " merged_into" /* merge.h */
+	  " FROM ticket WHERE id = $1" },
 	{ "tickets_messages",
 	  "SELECT m.id, m.direction, m.subject, m.from_name, m.from_addr, m.to_list, m.cc_list,"
 	  " " US("m.date_header") ", " US("i.arrived_at") ", m.body_text,"
@@ -684,6 +686,7 @@ static json_t *tickets_doc(struct api_call *c, const char *const *v, int *found)
 			    db_res_null(r, 0, 11) ? json_null()
 						  : json_pack("{s:o, s:o}", "id", api_col_int(r, 0, 11),
 							      "name", api_col_str(r, 0, 12)));
+	json_object_set_new(doc, "merged_into", api_col_int(r, 0, 13)); /* merge.h */
 	db_res_free(r);
 	msgs = tickets_messages(c, v);
 	events = msgs ? tickets_events(c, v) : NULL;

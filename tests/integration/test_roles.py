@@ -104,6 +104,11 @@ TABLE = [
     ('POST', '/api/tickets/3/release', True, [200, 200, 403, 403, 401]),
     ('POST', '/api/tickets/99/claim', True, [404, 404, 403, 403, 401]),
     ('GET', '/api/tickets/3/claim', True, [405, 405, 405, 405, 405]),
+    # merge and split (ticketd/merge.h): bodies refused before any row is read
+    ('POST', '/api/tickets/3/merge', True, [400, 400, 403, 403, 401], {'into': 3}),
+    ('POST', '/api/tickets/3/merge', False, [403, 403, 403, 403, 401], {'into': 3}),
+    ('POST', '/api/tickets/3/split', True, [400, 400, 403, 403, 401], {'message_id': 'x'}),
+    ('POST', '/api/tickets/3/split', False, [403, 403, 403, 403, 401], {'message_id': 'x'}),
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 
