@@ -17,6 +17,7 @@ import * as rules from './admin_rules.js';
 import * as cases from './cases.js';
 import * as approvals from './approvals.js'; // 承認待ち, 送信失敗
 import * as search from './search.js'; // 検索
+import './password.js'; // パスワード変更: wires its header button by itself
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
 
