@@ -19,6 +19,7 @@ import { panels as privacyPanels } from './case.js'; // 応対履歴 and contact
 import * as composer from './composer.js';
 import * as workflow from './workflow.js'; // holder, status, notes, presence (issue 5)
 import * as keys from './keys.js';
+import * as merge from './merge.js'; // 統合・分割 (issue 5)
 
 let shownId = null;
 let shownData = null;
@@ -76,6 +77,7 @@ export function render() {
   box.replaceChildren(
     heading(x.subject || t('no_subject')),
     summary(x),
+    merge.section(x, () => show(x.id)), // 統合 and the 分割 buttons (merge.js)
     shownWf ? workflow.panel(x.id, shownWf, refreshWork) : '', // 対応状況 (workflow.js)
     shownWf && workflow.canWork() ? workflow.noteBox(x.id) : '',
     timeline(x, msgs),
