@@ -264,6 +264,11 @@ def step_delivered(t, b, env, tid, sink, cid, subject, body, attempts_before):
 
 def step_answer_back(t, b, env, dove, tid, cid, subject, out_id):
     """the citizen answers the reply; it lands on the same ticket, live"""
+    # a notice still pending from the delivery would pass for the answer's
+    time.sleep(1)
+    refresh_if_told(b)
+    t.check('no change pending on the page before the answer', bool(b.wait(
+        lambda: not b.finds('#ticket-changed') and b.finds('#timeline'), 10)))
     b.js("window.__mark = 'same-page'")
     acid, raw = citizen_mail('Re: ' + subject, ANSWER_BACK,
                              {'In-Reply-To': f'<{out_id}>', 'References': f'<{cid}> <{out_id}>'})
