@@ -51,7 +51,7 @@ from chromium import Browser, Keys  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 from test_a11y import AXE, axe  # noqa: E402
-import test_reply as rp  # noqa: E402  (template_text, jst)
+import test_reply as rp  # noqa: E402  (template_text, jst, SIGNATURE)
 
 OP = ('op-e2e', 'operator', 'e2e operator password 1', '窓口 一郎')
 VW = ('vw-e2e', 'viewer', 'e2e viewer password 2', '区 職員')
@@ -67,7 +67,6 @@ ANSWER = ['冷蔵庫は家電リサイクル法の対象のため、粗大ごみ
 ANSWER_BACK = 'ご回答ありがとうございました。販売店に相談します。\n'
 CASE = ('環境/清掃事務所', '冷蔵庫の処分方法の問い合わせ。',
         '家電リサイクル法の対象で粗大ごみ不可と案内。販売店への相談を勧めた。')
-SIGNATURE = '――――――――――――――――\n区民相談窓口\n電話 03-0000-0000（平日 8時30分から17時15分）'
 with open(AXE, encoding='utf-8') as f:
     AXE_SRC = f.read()
 
@@ -148,7 +147,7 @@ def expected_template(env, tid, msg_in):
     return rp.template_text('002_回答', {
         'citizen.name': CITIZEN[0], 'centre.name': '区民相談窓口', 'ticket.id': str(tid),
         'ticket.subject': SUBJECT, 'ticket.received': rp.jst(arrived), 'operator.name': OP[3],
-        'centre.signature': SIGNATURE})
+        'centre.signature': rp.SIGNATURE})
 
 
 def step_compose(t, b, env, tid, msg_in):
@@ -405,7 +404,11 @@ def scenario(t, env, dove, sink, base):
 def main():
     t = mdg.Checks('browser-e2e')
     with mdg.Env('browser-e2e') as env:
-        dove, sink, port, tick, esc = start_world(env)
+        try:
+            dove, sink, port, tick, esc = start_world(env)
+        except Exception as e:  # a daemon missing from the build, a server that did not start
+            t.fail('the world started', f'{type(e).__name__}: {e}')
+            t.done()
         if not mdg.wait_for(lambda: listening(port), 10):
             t.fail('ticketd listening', tick.log_text()[-2000:])
             t.done()
@@ -416,7 +419,6 @@ def main():
             print('# --- ticketd log tail ---\n' + tick.log_text()[-1500:], flush=True)
             print('# --- escalationd log tail ---\n' + esc.log_text()[-1500:], flush=True)
     t.done()
-
 
 if __name__ == '__main__':
     main()
