@@ -116,6 +116,11 @@ def main():
                 f'{r.status} {r.body[:300]!r}')
 
         # 3. escalationd delivers it to the relay after the cancel window
+        # the relay has the whole mail once escalationd recorded its 250 (smtp-sink
+        # writes the file while the DATA comes in: read earlier, it can be cut short)
+        sent = mdg.wait_for(lambda: env.sql(f"SELECT 1 FROM outbound_mail WHERE ticket_id = {tid}"
+                                            " AND state = 'sent'"), 30)
+        t.check('escalationd recorded the relay accepting the reply', sent)
         msgs = sink_parsed(sink, 1)
         t.equal('exactly one mail reached the relay', len(msgs), 1)
         if not msgs:

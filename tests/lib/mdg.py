@@ -447,10 +447,24 @@ class SmtpSink:
             self.proc.terminate()
             self.proc.wait()
 
+    SETTLE = 0.5  # seconds a dump file must be left alone before it is read
+
     def messages(self):
-        out = []
+        """Every mail the sink holds, oldest file first.  smtp-sink writes a dump
+        while the DATA comes in, so a file touched in the last SETTLE seconds
+        may be half written: wait until it is older (a test that read one early
+        compared a cut-off body)."""
+        paths = []
         for root, _, files in os.walk(self.dir):
-            for n in sorted(files):
-                with open(os.path.join(root, n), 'rb') as f:
-                    out.append(f.read())
+            paths += [os.path.join(root, n) for n in sorted(files)]
+        end = time.monotonic() + 10
+        while paths and time.monotonic() < end:
+            age = min(time.time() - os.path.getmtime(p) for p in paths)  # of the newest file
+            if age >= self.SETTLE:
+                break
+            time.sleep(self.SETTLE - age + 0.01)
+        out = []
+        for p in paths:
+            with open(p, 'rb') as f:
+                out.append(f.read())
         return out
