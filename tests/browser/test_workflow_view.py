@@ -184,8 +184,9 @@ def step_ticket_keys(t, env, a, t1):
     t.equal('e: status 解決 chosen, focus on the resolution',
             a.js("return [document.getElementById('wf-status').value, document.activeElement.id]"),
             ['resolved', 'wf-resolution-select'])
+    before = a.find('#wf-message').text  # the note's confirmation may still stand there
     a.find('#wf-status-save').click()
-    msg = a.wait(lambda: a.find('#wf-message').text, 5)
+    msg = a.wait(lambda: (lambda m: m if m and m != before else None)(a.find('#wf-message').text), 5)
     t.equal('resolving without a resolution is refused by the server, in words', msg,
             '受け付けられませんでした（resolution: is required to resolve a ticket）。')
     a.js("document.getElementById('wf-status').value = 'resolved';"
