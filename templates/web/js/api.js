@@ -226,3 +226,8 @@ export function resolutions() {
 export function search(q, limit = 50) {
   return call('GET', `/api/search?${new URLSearchParams({ q, limit: String(limit) })}`);
 }
+
+// POST /api/me/password: 204; 403 wrong current, 422 too weak (password.js)
+export function changePassword(current, next) {
+  return call('POST', '/api/me/password', { current, new: next });
+}

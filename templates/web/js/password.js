@@ -105,30 +105,15 @@ function failure(status, body) {
   return [t('load_failed', { status }), 'pw-current', []];
 }
 
-// POST with the session's CSRF token; /api/me hands it out (api.js keeps
-// its copy private).  [status, body]
+// POST /api/me/password through api.js (which holds the CSRF token).
+// [status, body]: 204 and null on success, 0 when the server is not reached
 async function post(current, next) {
-  let res;
   try {
-    const me = await api.me();
-    if (!me) return [401, null];
-    res = await fetch('/api/me/password', {
-      method: 'POST',
-      credentials: 'same-origin',
-      cache: 'no-store',
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf },
-      body: JSON.stringify({ current, new: next }),
-    });
+    await api.changePassword(current, next);
+    return [204, null];
   } catch (e) {
-    return [0, null];
+    return [e && typeof e.status === 'number' ? e.status : 0, e ? e.body || null : null];
   }
-  let body = null;
-  try {
-    body = res.status === 204 ? null : await res.json();
-  } catch (e) {
-    body = null;
-  }
-  return [res.status, body];
 }
 
 async function submit(dialog, form) {
