@@ -9,6 +9,7 @@
 #include "approval.h"
 #include "auth.h"
 #include "casebook.h"
+#include "category.h" /* category: the category tree, classify (category.h) */
 #include "clock.h"
 #include "config.h"
 #include "contacts.h"
@@ -64,6 +65,12 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/tickets/#/merge", API_WORK, merge_merge },
 	{ "POST", "/api/tickets/#/split", API_WORK, merge_split },
 	/* end merge */
+	/* categories and tags (category.h) */
+	{ "GET", "/api/categories", API_ANY, category_list },
+	{ "POST", "/api/admin/categories", API_ADMIN, category_create },
+	{ "PUT", "/api/admin/categories/#", API_ADMIN, category_update },
+	{ "POST", "/api/tickets/#/classify", API_WORK, category_classify },
+	/* end categories */
 	{ "GET", "/api/messages/#/raw", API_CORRESPONDENCE, messages_raw },
 	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
@@ -137,6 +144,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	approval_prepare(db);
 	workflow_prepare(db);
 	merge_prepare(db); /* merge */
+	category_prepare(db); /* category */
 	return a;
 }
 

@@ -57,3 +57,6 @@ ticketd_libticketd_a_SOURCES += ticketd/approval.c ticketd/approval.h
 
 # merging tickets and splitting an item off (merge.h)
 ticketd_libticketd_a_SOURCES += ticketd/merge.c ticketd/merge.h
+
+# categories as a tree, classifying tickets (category.h)
+ticketd_libticketd_a_SOURCES += ticketd/category.c ticketd/category.h

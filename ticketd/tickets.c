@@ -70,7 +70,10 @@
 	"  WHERE id = t.assignee) u ON true"
 #define TL_FILTERS                                                                             \
 	" AND ($2::text IS NULL OR t.channel = $2) AND ($3::text IS NULL OR t.queue = $3)"    \
-	" AND ($4::text IS NULL OR t.category = $4)"                                          \
+	/* category: the path or any path below it (category.h); LIKE's own */ \
+	/* characters in $4 are escaped */                                                    \
+	" AND ($4::text IS NULL OR t.category = $4 OR t.category LIKE"                        \
+	"  replace(replace(replace($4, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || ' > %')"  \
 	" AND ($5::text IS NULL OR t.tags @> ARRAY[$5::text])"                                \
 	" AND ($6::date IS NULL OR t.created_at >= $6::date::timestamp AT TIME ZONE 'Asia/Tokyo')" \
 	" AND ($7::date IS NULL OR t.created_at < ($7::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')"

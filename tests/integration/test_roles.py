@@ -109,6 +109,14 @@ TABLE = [
     ('POST', '/api/tickets/3/merge', False, [403, 403, 403, 403, 401], {'into': 3}),
     ('POST', '/api/tickets/3/split', True, [400, 400, 403, 403, 401], {'message_id': 'x'}),
     ('POST', '/api/tickets/3/split', False, [403, 403, 403, 403, 401], {'message_id': 'x'}),
+    # categories and tags (ticketd/category.h): bodies refused at validation
+    ('GET', '/api/categories', True, [200, 200, 200, 200, 401]),
+    ('POST', '/api/admin/categories', True, [403, 403, 403, 400, 401], {}),
+    ('POST', '/api/admin/categories', False, [403, 403, 403, 403, 401], {}),
+    ('PUT', '/api/admin/categories/1', True, [403, 403, 403, 400, 401], {}),
+    ('POST', '/api/tickets/3/classify', True, [400, 400, 403, 403, 401], {'tags': 'x'}),
+    ('POST', '/api/tickets/3/classify', False, [403, 403, 403, 403, 401], {'tags': 'x'}),
+    # end categories
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 

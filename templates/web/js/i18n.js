@@ -567,6 +567,19 @@ const STRINGS = {
     event_split_to: '分割（新しい受付へ）',
     event_split_from: '分割（元の受付から）',
     // end merge and split
+    // classify: category and tags (classify.js)
+    classify_title: '分類',
+    classify_category: '分類（課・係）',
+    classify_tags: 'タグ',
+    classify_none: '（未分類）',
+    classify_save: '分類を保存',
+    classify_hint: 'タグは読点またはコンマで区切ります（10個まで、各30文字まで）。',
+    classify_saved: '分類を保存しました。',
+    classify_bad_category: 'この分類は選べません（無効または存在しません）。',
+    classify_bad_tags: 'タグが正しくありません（10個まで、各1〜30文字）。',
+    classify_failed: '分類を保存できませんでした: {why}',
+    classify_load_failed: '分類の一覧を読み込めませんでした。',
+    // end classify
   },
   en: {
     skip: 'Skip to content',
@@ -1127,6 +1140,19 @@ const STRINGS = {
     event_split_to: 'Split off (to a new ticket)',
     event_split_from: 'Split off (from another ticket)',
     // end merge and split
+    // classify: category and tags (classify.js)
+    classify_title: 'Classification',
+    classify_category: 'Category (department, section)',
+    classify_tags: 'Tags',
+    classify_none: '(none)',
+    classify_save: 'Save classification',
+    classify_hint: 'Separate tags with commas (up to 10, each up to 30 characters).',
+    classify_saved: 'Classification saved.',
+    classify_bad_category: 'This category cannot be chosen (disabled or unknown).',
+    classify_bad_tags: 'The tags are not valid (up to 10, each 1 to 30 characters).',
+    classify_failed: 'Could not save the classification: {why}',
+    classify_load_failed: 'Could not load the categories.',
+    // end classify
   },
 };
 

@@ -20,6 +20,7 @@ import * as composer from './composer.js';
 import * as workflow from './workflow.js'; // holder, status, notes, presence (issue 5)
 import * as keys from './keys.js';
 import * as merge from './merge.js'; // 統合・分割 (issue 5)
+import * as classify from './classify.js'; // 分類: category and tags (issue 5)
 
 let shownId = null;
 let shownData = null;
@@ -80,6 +81,7 @@ export function render() {
     merge.section(x, () => show(x.id)), // 統合 and the 分割 buttons (merge.js)
     shownWf ? workflow.panel(x.id, shownWf, refreshWork) : '', // 対応状況 (workflow.js)
     shownWf && workflow.canWork() ? workflow.noteBox(x.id) : '',
+    classify.section(x, () => show(x.id)), // 分類 (classify.js)
     timeline(x, msgs),
     composer.section(x, () => show(x.id)), // the reply composer (composer.js)
     privacyPanels(x.id),
