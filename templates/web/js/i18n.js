@@ -579,6 +579,7 @@ const STRINGS = {
     classify_bad_tags: 'タグが正しくありません（10個まで、各1〜30文字）。',
     classify_failed: '分類を保存できませんでした: {why}',
     classify_load_failed: '分類の一覧を読み込めませんでした。',
+    event_classified: '分類',
     // end classify
   },
   en: {
@@ -1152,6 +1153,7 @@ const STRINGS = {
     classify_bad_tags: 'The tags are not valid (up to 10, each 1 to 30 characters).',
     classify_failed: 'Could not save the classification: {why}',
     classify_load_failed: 'Could not load the categories.',
+    event_classified: 'Classified',
     // end classify
   },
 };
