@@ -3,7 +3,8 @@
 an operator sees the block with a label on each control, the select holding
 (未分類) and every seeded category path in tree order; choosing
 区民課 > 住民記録係 and typing tags split on 、 and , saves the exact row, is
-announced, and the page shows the saved values; tags of 31 characters are
+announced, and the page shows the saved values; a supervisor's change by
+the API shows live in the summary with no "ticket changed" notice; tags of 31 characters are
 refused in words and leave the row as it was; no WCAG 2.1 AA violation
 (axe-core); an admin sees no 分類 block.
 
@@ -20,7 +21,7 @@ import mdg  # noqa: E402
 from chromium import Browser  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 from test_a11y import AXE, axe, login  # noqa: E402
-from ticketd_http import start  # noqa: E402
+from ticketd_http import Client, start  # noqa: E402
 
 PATHS = ['', '区民課', '区民課 > 住民記録係', '区民課 > 戸籍係', '保険年金課', '保険年金課 > 国保係',
          '保険年金課 > 年金係', '環境課', '環境課 > 清掃係']
@@ -74,12 +75,22 @@ def main():
                 " g = document.getElementById('classify-tags');"
                 " return s && g && s.value === '区民課 > 住民記録係' && g.value === '選挙, 大量通知送付'"), 10)
             t.check('the page shows the saved values', bool(shown))
+            # another operator's classification comes live and is redrawn in place
+            sv = Client(port)
+            sv.login('sv1', 'supervisor-pass-1')
+            r = sv.request('POST', '/api/tickets/3/classify',
+                           json_body={'category': '区民課 > 戸籍係', 'tags': ['選挙', '大量通知送付']})
+            t.equal('a supervisor classifies it by the API: 200', r.status, 200)
+            t.check('the summary shows it live, without a reload',
+                    bool(b.wait(lambda: '区民課 > 戸籍係' in b.find('#ticket-meta').text, 10)),
+                    b.find('#ticket-meta').text)
+            t.equal('no "ticket changed" notice for it', len(b.finds('#ticket-changed')), 0)
             b.find('#classify-tags').send_keys(', ' + 'あ' * 31)
             b.find('#classify-save').click()
             t.check('tags of 31 characters: refused in words',
                     bool(b.wait(lambda: message(b) == 'タグが正しくありません（10個まで、各1〜30文字）。', 10)),
                     message(b))
-            t.equal('the refused save left the row', row(env), [['区民課 > 住民記録係', '{選挙,大量通知送付}']])
+            t.equal('the refused save left the row', row(env), [['区民課 > 戸籍係', '{選挙,大量通知送付}']])
             t.equal('refused message: no WCAG 2.1 AA violation', axe(b, axe_src), [])
         with Browser(mdg.ARTEFACTS, 'browser-classify-admin') as b:
             login(t, b, base, 'ad1', 'admin-pass-1')

@@ -26,7 +26,7 @@ let shownId = null;
 let shownData = null;
 let shownWf = null; // the workflow document (workflow.js), null for roles that do not read it
 let generation = 0;
-const WF_OPS = new Set(['claimed', 'released', 'assigned', 'status', 'note']);
+const WF_OPS = new Set(['claimed', 'released', 'assigned', 'status', 'note', 'classified']); // classified: classify.js
 
 export function currentId() {
   return shownId;
