@@ -31,15 +31,19 @@ static const struct db_stmt wf_stmts[] = {
 	{ "wf_user", "SELECT login, role, disabled FROM app_user WHERE id = $1" },
 	{ "wf_resolution_ok", "SELECT 1 FROM resolution_type WHERE code = $1 AND enabled" },
 	/* assigned_at moves only when the holder does; resolved_at is set when
-	 * the ticket becomes done and kept while it stays done */
+	 * the ticket becomes done and kept while it stays done.  A case record
+	 * saved before the ticket was resolved follows its resolved_at (it
+	 * copies the ticket's times only when it is saved) */
 	{ "wf_update",
-	  "UPDATE ticket SET assignee = $2::int,"
+	  "WITH t AS (UPDATE ticket SET assignee = $2::int,"
 	  " assigned_at = CASE WHEN $2::int IS NULL THEN NULL"
 	  "  WHEN assignee IS NOT DISTINCT FROM $2::int THEN assigned_at ELSE $5::timestamptz END,"
 	  " status = $3, resolution = $4,"
 	  " resolved_at = CASE WHEN $3 NOT IN ('resolved', 'closed') THEN NULL"
 	  "  WHEN status IN ('resolved', 'closed') THEN resolved_at ELSE $5::timestamptz END,"
-	  " updated_at = $5::timestamptz WHERE id = $1" },
+	  " updated_at = $5::timestamptz WHERE id = $1 RETURNING id, resolved_at)"
+	  " UPDATE case_record c SET resolved_at = t.resolved_at FROM t"
+	  " WHERE c.ticket_id = t.id AND c.resolved_at IS DISTINCT FROM t.resolved_at" },
 	{ "wf_note",
 	  "WITH n AS (INSERT INTO ticket_note (ticket_id, at, author_id, author, body)"
 	  "  VALUES ($1, $2, $3, $4, $5) RETURNING id),"

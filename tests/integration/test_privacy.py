@@ -286,6 +286,15 @@ def check_case(w, tid):
             [400, 400, 400, 400])
     t.equal('a leap day is a date', vw.get('/api/cases?from=2028-02-29').status, 200)
 
+    # a case recorded before the ticket is resolved follows the ticket's resolution time
+    times = ("SELECT t.resolved_at IS NOT NULL, c.resolved_at IS NOT DISTINCT FROM t.resolved_at"
+             f" FROM ticket t JOIN case_record c ON c.ticket_id = t.id WHERE t.id = {tid}")
+    r = op.request('POST', f'/api/tickets/{tid}/status', json_body={'status': 'resolved', 'resolution': 'answered'})
+    t.equal('resolved after the case was saved: the case takes the resolution time', (r.status, w.env.sql(times)),
+            (200, [['t', 't']]))
+    r = op.request('POST', f'/api/tickets/{tid}/status', json_body={'status': 'open'})
+    t.equal('reopened: both times empty again', (r.status, w.env.sql(times)), (200, [['f', 't']]))
+
 
 def check_contacts(w, tid):
     env = w.env
