@@ -184,6 +184,11 @@ void api_ticket_change(struct api *a, const char *payload)
 	sse_broadcast(a->sse, payload);
 }
 
+void api_presence(struct api *a, const char *payload)
+{
+	sse_broadcast_event(a->sse, "presence", payload);
+}
+
 /* 1 when path matches pattern; the '#' segments land in ids */
 static int api_match(const char *pattern, const char *path, long long *ids)
 {

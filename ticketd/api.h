@@ -59,6 +59,8 @@ void api_handle(void *arg, struct http_req *req);
 void api_tick(struct api *a);
 /* a NOTIFY ticket_change payload, for the event streams */
 void api_ticket_change(struct api *a, const char *payload);
+/* NOTIFY presence (workflow.c): typing hints from any ticketd */
+void api_presence(struct api *a, const char *payload);
 
 /* replies */
 void api_json(struct api_call *c, int status, json_t *doc); /* takes doc */

@@ -95,6 +95,7 @@ struct loop *loop_new(struct config *cfg, const struct config_key *const *tables
 	db_listen(db, "inbound");
 	db_listen(db, "ticket_change");
 	db_listen(db, "route_change");
+	db_listen(db, "presence");
 	l->http = http_new(cfg, api_handle, l->api);
 	if (l->http == NULL) {
 		loop_free(l);
@@ -153,6 +154,8 @@ static void loop_on_notify(void *arg, const char *channel, const char *payload)
 		api_ticket_change(l->api, payload);
 	else if (strcmp(channel, "route_change") == 0)
 		l->route_due = 1;
+	else if (strcmp(channel, "presence") == 0)
+		api_presence(l->api, payload);
 }
 
 static int loop_notifications(struct loop *l)

@@ -68,6 +68,9 @@ static const struct db_stmt wf_stmts[] = {
 	{ "wf_resolutions",
 	  "SELECT code, label_ja, label_en FROM resolution_type WHERE enabled"
 	  " ORDER BY position, code" },
+	/* presence travels through the database so that every ticketd's
+	 * event streams see it, not only the one the typist is on */
+	{ "wf_presence", "SELECT pg_notify('presence', $1)" },
 	{ NULL, NULL },
 };
 
@@ -645,6 +648,19 @@ void workflow_note(struct api_call *c)
 	wf_handle(c, 0, wf_decide_note, 201);
 }
 
+/* NOTIFY presence; every ticketd (this one too) hands it to its streams
+ * in api_presence().  With the database away the typist's own ticketd
+ * still tells its streams: presence is a hint, never stored. */
+static void wf_presence_send(struct api_call *c, const char *payload)
+{
+	const char *params[1] = { payload };
+	struct db_res *r = db_query(c->db, "wf_presence", 1, params, NULL, NULL, 0);
+
+	if (r == NULL)
+		sse_broadcast_event(c->sse, "presence", payload);
+	db_res_free(r);
+}
+
 void workflow_presence(struct api_call *c)
 {
 	json_t *body = api_body_object(c), *typing, *ev;
@@ -668,7 +684,7 @@ void workflow_presence(struct api_call *c)
 		api_error(c, 500, "out of memory");
 		return;
 	}
-	sse_broadcast_event(c->sse, "presence", s);
+	wf_presence_send(c, s);
 	free(s);
 	http_reply(c->req, 204, NULL, "", 0);
 }

@@ -339,7 +339,7 @@ def test_actions(env, port, op1, op2, sv1, es):
              if x['id'] == a], [(a, 'out_of_scope')])
     test_notes(env, act, op1, op2, a)
     test_race(env, op1, op2, b, sv1)
-    test_presence(op1, port, es, a)
+    test_presence(env, op1, port, es, a)
     return a
 
 
@@ -391,12 +391,46 @@ def test_race(env, op1, op2, b, sv1):
     t.equal('and one claimed event', [e[1] for e in events(env, b, mark)], ['claimed'])
 
 
-def test_presence(op1, port, es, a):
+def second_ticketd(env):
+    """Another ticketd on the same database (a second web node)."""
+    port2 = mdg.free_port()
+    conf2 = os.path.join(env.root, 'etc', 'second.conf')
+    with open(env.conf) as f, open(conf2, 'w') as g:
+        for line in f:
+            g.write(f'ticketd.listen = 127.0.0.1:{port2}\n' if line.startswith('ticketd.listen') else line)
+    d2 = mdg.Daemon(env, 'ticketd', ['-c', conf2])
+    env.daemons.append(d2)
+    if not mdg.wait_for(lambda: ticketd_ready(port2), 10):
+        raise RuntimeError('second ticketd did not start:\n' + d2.log_text()[-3000:])
+    return d2, port2
+
+
+def ticketd_ready(port):
+    try:
+        return Client(port).get('/api/me').status == 401
+    except OSError:
+        return False
+
+
+def test_presence(env, op1, port, es, a):
+    d2, port2 = second_ticketd(env)
+    es2 = EventStream(port2, op1.token)
     r = op1.request('POST', f'/api/tickets/{a}/presence', json_body={'typing': True})
     t.equal('presence: 204', r.status, 204)
+    want = ('presence', {'id': a, 'login': 'op1', 'display_name': 'オペレーター 一号', 'typing': True})
     got = next_event(es, lambda n, d: n == 'presence')
-    t.equal('presence goes out on the event stream', got,
-            ('presence', {'id': a, 'login': 'op1', 'display_name': 'オペレーター 一号', 'typing': True}))
+    t.equal('presence goes out on the event stream', got, want)
+    t.equal('and on the streams of another ticketd on the same database (NOTIFY presence)',
+            next_event(es2, lambda n, d: n == 'presence'), want)
+    c2 = Client(port2)
+    c2.token, c2.csrf = op1.token, op1.csrf
+    r = c2.request(
+        'POST', f'/api/tickets/{a}/presence', json_body={'typing': False})
+    t.equal('typing stopped, told on the second ticketd: 204', r.status, 204)
+    t.equal('reaches the first ticketd\'s stream', next_event(es, lambda n, d: n == 'presence'),
+            ('presence', {'id': a, 'login': 'op1', 'display_name': 'オペレーター 一号', 'typing': False}))
+    es2.close()
+    t.equal('second ticketd: clean exit', d2.stop(), 0)
     r = op1.request('POST', f'/api/tickets/{a}/presence', json_body={'typing': 'yes'})
     t.equal('presence: typing must be a boolean', (r.status, r.json()),
             (400, {'error': 'typing: must be true or false'}))
