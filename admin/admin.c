@@ -388,5 +388,9 @@ int admin_run(struct db *db, const struct config *cfg, int argc, char **argv)
 		return admin_contact_grant(db, argc, argv);
 	if (strcmp(cmd, "contact-revoke") == 0)
 		return admin_contact_revoke(db, argc, argv);
+	if (strcmp(cmd, "purge") == 0)
+		return purge_command(db, cfg, argc, argv);
+	if (strcmp(cmd, "purge-report") == 0)
+		return purge_report_command(db, argc, argv);
 	return 2;
 }

@@ -11,5 +11,8 @@ void admin_prepare(struct db *db);
 int admin_run(struct db *db, const struct config *cfg, int argc, char **argv);
 /* migrations, in migrate.c: 0 or -1 */
 int migrate_apply(struct db *db, const char *sql_dir);
+/* in purge.c: purge [--days N] [--dry-run] [--reason TEXT]; purge-report [RUN] */
+int purge_command(struct db *db, const struct config *cfg, int argc, char **argv);
+int purge_report_command(struct db *db, int argc, char **argv);
 
 #endif

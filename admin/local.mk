@@ -1,4 +1,4 @@
 # admin/: madoguchi-admin, the command line for migrations, users, dead items.
 bin_PROGRAMS += admin/madoguchi-admin
-admin_madoguchi_admin_SOURCES = admin/main.c admin/admin.c admin/admin.h admin/migrate.c
+admin_madoguchi_admin_SOURCES = admin/main.c admin/admin.c admin/admin.h admin/migrate.c admin/purge.c
 admin_madoguchi_admin_LDADD = $(MDG_LIBS)

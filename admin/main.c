@@ -9,6 +9,8 @@
  *   madoguchi-admin [-c CONFIG] outbound-requeue ID...
  *   madoguchi-admin [-c CONFIG] contact-grant LOGIN --until YYYY-MM-DD --reason TEXT
  *   madoguchi-admin [-c CONFIG] contact-revoke LOGIN
+ *   madoguchi-admin [-c CONFIG] purge [--days N] [--dry-run] [--reason TEXT]
+ *   madoguchi-admin [-c CONFIG] purge-report [RUN]
  *
  * It connects as db.admin_user, the schema owner.  Passwords: read from
  * standard input when it is not a terminal, otherwise generated and printed
@@ -27,6 +29,9 @@
 static const struct config_key admin_keys[] = {
 	{ "admin.sql_dir", CFG_PATH, "sql", 0, 0,
 	  "folder with the numbered migrations (NNN_name.sql) and roles.sql" },
+	{ "retention.correspondence_days", CFG_INT, "0", 0, 36500,
+	  "days after a ticket is resolved or closed before \"madoguchi-admin purge\" deletes its"
+	  " correspondence (mail, attachments, notes, contacts; the case history stays); 0: never" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL },
 };
 
@@ -45,6 +50,10 @@ static void usage(void)
 		"                                let a ward viewer read contact details until the\n"
 		"                                end of that day (Tokyo); again to change it\n"
 		"  contact-revoke LOGIN          take a viewer's contact grant back\n"
+		"  purge [--days N] [--dry-run] [--reason TEXT]\n"
+		"                                delete the correspondence of tickets finished more\n"
+		"                                than N days ago (retention.correspondence_days)\n"
+		"  purge-report [RUN]            the purge runs, or one run's deletion report (CSV)\n"
 		"  --config-keys                 list this program's config keys\n");
 	exit(2);
 }

@@ -39,7 +39,10 @@ static const struct db_stmt search_stmts[] = {
 	{ "search_pending",
 	  "SELECT m.id, m.ticket_id, left(m.subject || E'\\n' || m.body_text, $3::int)"
 	  " FROM message m WHERE m.id > $1::bigint AND NOT EXISTS (SELECT 1 FROM search_doc d"
-	  " WHERE d.kind = 'message' AND d.source_id = m.id) ORDER BY m.id LIMIT $2::int" },
+	  " WHERE d.kind = 'message' AND d.source_id = m.id)"
+	  " AND NOT EXISTS (SELECT 1 FROM ticket t WHERE t.id = m.ticket_id"
+	  " AND t.purged_at IS NOT NULL)" /* sql/017: its texts are gone */
+	  " ORDER BY m.id LIMIT $2::int" },
 	{ "search_pending_note",
 	  "SELECT n.id, n.ticket_id, left(n.body, $3::int)"
 	  " FROM ticket_note n WHERE n.id > $1::bigint AND NOT EXISTS (SELECT 1 FROM search_doc d"

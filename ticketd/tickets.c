@@ -111,6 +111,7 @@ static const struct db_stmt tickets_stmts[] = {
 	  " " US("created_at") ", " US("updated_at") ", category, priority,"
 	  " array_to_json(tags)::text, routed_rule_id, routed_rule_name,"
 	  " merged_into" /* merge.h */
+	  ", " US("purged_at") /* sql/017: the correspondence was purged */
 	  " FROM ticket WHERE id = $1" },
 	{ "tickets_messages",
 	  "SELECT m.id, m.direction, m.subject, m.from_name, m.from_addr, m.to_list, m.cc_list,"
@@ -690,6 +691,7 @@ static json_t *tickets_doc(struct api_call *c, const char *const *v, int *found)
 						  : json_pack("{s:o, s:o}", "id", api_col_int(r, 0, 11),
 							      "name", api_col_str(r, 0, 12)));
 	json_object_set_new(doc, "merged_into", api_col_int(r, 0, 13)); /* merge.h */
+	json_object_set_new(doc, "purged_at", api_col_time(r, 0, 14));
 	db_res_free(r);
 	msgs = tickets_messages(c, v);
 	events = msgs ? tickets_events(c, v) : NULL;

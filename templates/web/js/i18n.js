@@ -564,6 +564,8 @@ const STRINGS = {
     split_confirm: '{title}を新しい受付に分けます。よろしいですか。',
     split_done: '{title}を新しい受付 {id} に分割しました。',
     event_merged_into: '統合',
+    event_purged: '保存期間経過による通信記録の削除',
+    ticket_purged: 'この受付のメール・添付ファイル・内部メモ・連絡先は保存期間を過ぎたため {date} に削除されました。応対履歴は残っています。',
     event_split_to: '分割（新しい受付へ）',
     event_split_from: '分割（元の受付から）',
     // end merge and split
@@ -1138,6 +1140,8 @@ const STRINGS = {
     split_confirm: 'Move {title} to a new ticket?',
     split_done: '{title} was split off into the new ticket {id}.',
     event_merged_into: 'Merged',
+    event_purged: 'Correspondence deleted (retention period over)',
+    ticket_purged: 'The mails, attachments, internal notes and contact of this ticket were deleted on {date}, their retention period being over. The case history is kept.',
     event_split_to: 'Split off (to a new ticket)',
     event_split_from: 'Split off (from another ticket)',
     // end merge and split

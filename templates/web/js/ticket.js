@@ -78,12 +78,14 @@ export function render() {
   box.replaceChildren(
     heading(x.subject || t('no_subject')),
     summary(x),
+    x.purged_at ? el('p', { id: 'ticket-purged', class: 'notice' },
+      t('ticket_purged', { date: tokyoTime(x.purged_at) })) : '',
     merge.section(x, () => show(x.id)), // 統合 and the 分割 buttons (merge.js)
     shownWf ? workflow.panel(x.id, shownWf, refreshWork) : '', // 対応状況 (workflow.js)
     shownWf && workflow.canWork() ? workflow.noteBox(x.id) : '',
     classify.section(x, () => show(x.id)), // 分類 (classify.js)
     timeline(x, msgs),
-    composer.section(x, () => show(x.id)), // the reply composer (composer.js)
+    x.purged_at ? '' : composer.section(x, () => show(x.id)), // the reply composer (composer.js)
     privacyPanels(x.id),
   );
 }
