@@ -14,6 +14,8 @@
 #include "config.h"
 #include "contacts.h"
 #include "db.h"
+#include "department.h" /* department directory (issue 6) */
+#include "escalate.h" /* escalation to departments (issue 6) */
 #include "http.h"
 #include "log.h"
 #include "merge.h" /* merge: merge and split (merge.h) */
@@ -105,6 +107,15 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/contacts/search", API_ANY, contacts_search }, /* viewers: with a grant */
 	{ "GET", "/api/admin/contact-access", API_ADMIN | API_SUPERVISOR, contacts_access_log },
 	/* end case history and contact store */
+	/* department escalation (department.h, escalate.h) */
+	{ "GET", "/api/departments", API_ANY, department_list },
+	{ "POST", "/api/admin/departments", API_ADMIN, department_create },
+	{ "POST", "/api/admin/departments/import", API_ADMIN, department_import },
+	{ "PUT", "/api/admin/departments/#", API_ADMIN, department_update },
+	{ "POST", "/api/tickets/#/escalate/render", API_OPERATOR | API_SUPERVISOR, escalate_render },
+	{ "POST", "/api/tickets/#/escalate", API_OPERATOR | API_SUPERVISOR, escalate_send },
+	{ "GET", "/api/tickets/#/escalations", API_CORRESPONDENCE, escalate_list },
+	{ "POST", "/api/escalations/#/close", API_OPERATOR | API_SUPERVISOR, escalate_close },
 	{ "GET", "/api/admin/rules", API_ADMIN, admin_api_rules_list },
 	{ "POST", "/api/admin/rules", API_ADMIN, admin_api_rules_create },
 	{ "POST", "/api/admin/rules/order", API_ADMIN, admin_api_rules_order },
@@ -145,6 +156,9 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	workflow_prepare(db);
 	merge_prepare(db); /* merge */
 	category_prepare(db); /* category */
+	department_prepare(db);
+	escalate_prepare(db);
+	escalate_configure(cfg);
 	return a;
 }
 
@@ -165,6 +179,7 @@ void api_configure(struct api *a, const struct config *cfg)
 	webroot_configure(a->web, cfg);
 	tickets_configure(cfg);
 	reply_configure(cfg);
+	escalate_configure(cfg);
 }
 
 static void api_session_gone(void *arg, const char *token_sha)

@@ -131,8 +131,18 @@ static const struct db_stmt intake_stmts[] = {
 	  /* a merged ticket's tag leads to the ticket it went into (merge.h) */
 	  " tag AS (SELECT coalesce(t.merged_into, t.id) AS id FROM ticket t"
 	  "   WHERE t.id = $18::bigint AND t.correspondent = lower($6)),"
+	  /* a department's answer to an escalation (escalate.h, sql/018): the
+	   * token in the subject from one of the department's domains, or a
+	   * reply to the escalation mail itself; never automatic mail */
+	  " esc AS MATERIALIZED (SELECT e.id, e.ticket_id, e.token FROM escalation e"
+	  "   JOIN department dp ON dp.id = e.department_id WHERE $19::text IS NULL AND"
+	  "   ((e.token = $35 AND EXISTS (SELECT 1 FROM unnest(dp.mail || dp.head_mail) a"
+	  "     WHERE lower(split_part(a, '@', 2)) = lower(split_part($6, '@', 2))))"
+	  "    OR e.message_id = (SELECT m.id FROM message m WHERE cardinality($17::text[]) > 0"
+	  "     AND m.message_id_hdr = ANY($17::text[]) AND m.direction = 'out'"
+	  "     ORDER BY m.id DESC LIMIT 1)) ORDER BY e.id DESC LIMIT 1),"
 	  " found AS MATERIALIZED (SELECT coalesce((SELECT ticket_id FROM dsn),"
-	  "   (SELECT id FROM thr), (SELECT id FROM tag)) AS id),"
+	  "   (SELECT ticket_id FROM esc), (SELECT id FROM thr), (SELECT id FROM tag)) AS id),"
 	  /* the sender's count matters only when no ticket was found */
 	  " recent AS (SELECT count(*) AS n, max(m.ticket_id) AS last FROM message m"
 	  "   WHERE (SELECT id FROM found) IS NULL AND m.direction = 'in' AND $6 <> ''"
@@ -150,7 +160,10 @@ static const struct db_stmt intake_stmts[] = {
 	  " t_upd AS (UPDATE ticket t SET updated_at = $4,"
 	  "   last_inbound_at = (SELECT arrived_at FROM inbound_item WHERE id = $1),"
 	  "   status = CASE WHEN pick.auto_kind IS NULL"
-	  "    AND t.status IN ('resolved', 'closed', 'waiting_citizen') THEN 'open' ELSE t.status END,"
+	  "    AND t.status IN ('resolved', 'closed', 'waiting_citizen') THEN 'open'"
+	  "    WHEN t.status = 'escalated' AND EXISTS (SELECT 1 FROM esc) AND NOT EXISTS (SELECT 1"
+	  "     FROM escalation x WHERE x.ticket_id = t.id AND x.state = 'open'"
+	  "     AND x.id <> (SELECT id FROM esc)) THEN 'open' ELSE t.status END,"
 	  "   has_new_reply = t.has_new_reply OR pick.auto_kind IS NULL OR pick.auto_kind = 'dsn'"
 	  "  FROM pick WHERE t.id = pick.id RETURNING t.id, pick.auto_kind),"
 	  " tt AS (SELECT id, 'created' AS op FROM t_new UNION ALL"
@@ -158,16 +171,26 @@ static const struct db_stmt intake_stmts[] = {
 	  " m AS (INSERT INTO message (ticket_id, inbound_item_id, direction, subject, from_name,"
 	  "   from_addr, to_list, cc_list, date_header, message_id_hdr, in_reply_to,"
 	  "   references_hdr, body_text, body_html, parse_state, parse_notes, created_at,"
-	  "   auto_kind, orig_from, orig_to, orig_subject, orig_date, forward_kind, dsn_for)"
+	  "   auto_kind, orig_from, orig_to, orig_subject, orig_date, forward_kind, dsn_for,"
+	  "   escalation_id)"
 	  "  SELECT tt.id, $1, 'in', $2, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $4,"
-	  "   (SELECT auto_kind FROM pick), $30, $31, $32, $33, $34, (SELECT id FROM dsn)"
-	  "  FROM tt RETURNING id, ticket_id),"
+	  "   (SELECT auto_kind FROM pick), $30, $31, $32, $33, $34, (SELECT id FROM dsn),"
+	  "   (SELECT id FROM esc) FROM tt RETURNING id, ticket_id),"
+	  /* the answer closes the escalation in this same statement, so the
+	   * reminders (escalationd) never see it open once the answer is in */
+	  " ea AS (UPDATE escalation SET state = CASE WHEN $36::boolean THEN 'department_contacts'"
+	  "   ELSE 'answered' END, closed_at = $4, closed_by = 'department',"
+	  "   answer_message_id = (SELECT id FROM m), next_reminder_at = NULL"
+	  "  WHERE id = (SELECT id FROM esc) AND state = 'open' RETURNING state),"
 	  " d AS (UPDATE message SET delivery_state = 'failed', delivery_note = $22"
 	  "   WHERE id = (SELECT id FROM dsn) AND $21::boolean),"
 	  " e AS (INSERT INTO ticket_event (ticket_id, at, kind, detail)"
-	  "  SELECT tt.id, $4, CASE tt.op WHEN 'created' THEN 'created' WHEN 'reply' THEN 'reply_in'"
+	  "  SELECT tt.id, $4, CASE tt.op WHEN 'created' THEN 'created' WHEN 'reply' THEN"
+	  "   CASE WHEN EXISTS (SELECT 1 FROM esc) THEN 'department_in' ELSE 'reply_in' END"
 	  "   WHEN 'dsn' THEN 'delivery_report' ELSE 'auto_in' END,"
-	  "   CASE tt.op WHEN 'dsn' THEN $22 WHEN 'created' THEN $15 ELSE tt.op END FROM tt),"
+	  "   CASE WHEN tt.op = 'reply' AND EXISTS (SELECT 1 FROM esc) THEN (SELECT token FROM esc)"
+	  "    || ' ' || coalesce((SELECT state FROM ea), 'closed already')"
+	  "   ELSE CASE tt.op WHEN 'dsn' THEN $22 WHEN 'created' THEN $15 ELSE tt.op END END FROM tt),"
 	  " u AS (UPDATE inbound_item SET state = 'done', ticket_id = (SELECT id FROM tt),"
 	  "   attempts = attempts + 1, done_at = $4, last_error = CASE WHEN (SELECT id FROM tt) IS NULL THEN"
 	  "   'automatic mail (' || (SELECT auto_kind FROM pick) || ') with no ticket to join:"
@@ -521,7 +544,7 @@ static const char *intake_flags(struct intake *in, const char *state, int undeco
 			   undecodable ? "undecodable" : "");
 }
 
-#define INTAKE_NPARAMS 34
+#define INTAKE_NPARAMS 36
 
 /* append s as one quoted element of a PostgreSQL array literal */
 static int intake_array_elem(struct buf *b, const char *s, size_t len)
@@ -587,8 +610,26 @@ static const char *intake_auto_name(enum mime_auto k)
 	return NULL;
 }
 
+/* the escalation token "E-2026-00123" of a subject "... [#E-2026-00123#] ...",
+ * or NULL (escalate.h) */
+static const char *intake_escalation_token(struct intake *in, const char *subject)
+{
+	for (const char *p = strstr(subject, "[#E-"); p != NULL; p = strstr(p + 1, "[#E-")) {
+		const char *q = p + 4;
+		size_t y = strspn(q, "0123456789"), n;
+
+		if (y != 4 || q[4] != '-')
+			continue;
+		n = strspn(q + 5, "0123456789");
+		if (n >= 5 && n <= 9 && strncmp(q + 5 + n, "#]", 2) == 0)
+			return pool_printf(in->pool, "%.*s", (int)(5 + n + 2), p + 2);
+	}
+	return NULL;
+}
+
 /* the parts of the statement that classify the mail: thread keys and tag
- * ($17-$18), automatic kind and delivery report ($19-$23) */
+ * ($17-$18), automatic kind and delivery report ($19-$23), escalation
+ * token and 【直接連絡】 ($35-$36) */
 static void intake_params_thread(struct intake *in, const struct mime_mail *m, const char **v,
 				 int *und)
 {
@@ -612,6 +653,11 @@ static void intake_params_thread(struct intake *in, const struct mime_mail *m, c
 				      und)
 			: NULL;
 	v[22] = in->sender_limit;
+	v[34] = m->subject != NULL ? intake_escalation_token(in, m->subject) : NULL;
+	v[35] = m->subject != NULL && (strstr(m->subject, "【直接連絡】") != NULL ||
+				       strstr(m->subject, "[直接連絡]") != NULL)
+			? "true"
+			: "false";
 }
 
 /* the origin of a forwarded item: a Resent-* redirect or the forward

@@ -60,3 +60,6 @@ ticketd_libticketd_a_SOURCES += ticketd/merge.c ticketd/merge.h
 
 # categories as a tree, classifying tickets (category.h)
 ticketd_libticketd_a_SOURCES += ticketd/category.c ticketd/category.h
+# department escalation (issue 6)
+ticketd_libticketd_a_SOURCES += ticketd/department.c ticketd/department.h \
+	ticketd/escalate.c ticketd/escalate.h

@@ -1,5 +1,6 @@
 /* reply_int: what reply.c (sending) and reply_render.c (templates and
- * the proposed reply) share.  Internal to those two files. */
+ * the proposed reply) share; escalate.c reads the centre's settings and
+ * the ticket's attachment list from here too. */
 #ifndef MDG_REPLY_INT_H
 #define MDG_REPLY_INT_H
 #include <stdint.h>

@@ -117,6 +117,18 @@ TABLE = [
     ('POST', '/api/tickets/3/classify', True, [400, 400, 403, 403, 401], {'tags': 'x'}),
     ('POST', '/api/tickets/3/classify', False, [403, 403, 403, 403, 401], {'tags': 'x'}),
     # end categories
+    # department escalation (ticketd/department.h, escalate.h): bodies refused at validation
+    ('GET', '/api/departments', True, [200, 200, 200, 200, 401]),
+    ('POST', '/api/admin/departments', True, [403, 403, 403, 400, 401], {}),
+    ('POST', '/api/admin/departments', False, [403, 403, 403, 403, 401], {}),
+    ('POST', '/api/admin/departments/import', True, [403, 403, 403, 415, 401], {}),
+    ('PUT', '/api/admin/departments/1', True, [403, 403, 403, 400, 401], {'bogus': 1}),
+    ('POST', '/api/tickets/3/escalate/render', True, [400, 400, 403, 403, 401], {}),
+    ('POST', '/api/tickets/3/escalate', True, [400, 400, 403, 403, 401], {}),
+    ('POST', '/api/tickets/3/escalate', False, [403, 403, 403, 403, 401], {}),
+    ('GET', '/api/tickets/3/escalations', True, [200, 200, 403, 200, 401]),
+    ('POST', '/api/escalations/1/close', True, [400, 400, 403, 403, 401], {}),
+    # end escalation
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 

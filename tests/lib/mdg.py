@@ -231,6 +231,7 @@ class Env:
              'admin.sql_dir': os.path.join(REPO, 'sql'),
              'ticketd.web_root': os.path.join(REPO, 'templates', 'web'),
              'ticketd.reply_templates': os.path.join(REPO, 'templates', 'reply'),
+             'ticketd.escalation_templates': os.path.join(REPO, 'templates', 'escalation'),
              'ingest_mail.maildir': 'var/mail/inbox'}
         s.update(self.settings)
         self.conf = os.path.join(self.root, 'etc', 'madoguchi.conf')
