@@ -9,6 +9,8 @@
  *   madoguchi-admin [-c CONFIG] outbound-requeue ID...
  *   madoguchi-admin [-c CONFIG] contact-grant LOGIN --until YYYY-MM-DD --reason TEXT
  *   madoguchi-admin [-c CONFIG] contact-revoke LOGIN
+ *   madoguchi-admin [-c CONFIG] holidays-load FILE.csv
+ *   madoguchi-admin [-c CONFIG] sla-due POLICY_ID 'YYYY-MM-DD HH:MM'
  *
  * It connects as db.admin_user, the schema owner.  Passwords: read from
  * standard input when it is not a terminal, otherwise generated and printed
@@ -45,6 +47,11 @@ static void usage(void)
 		"                                let a ward viewer read contact details until the\n"
 		"                                end of that day (Tokyo); again to change it\n"
 		"  contact-revoke LOGIN          take a viewer's contact grant back\n"
+		"  holidays-load FILE.csv        load the Cabinet Office holiday list (CP932);\n"
+		"                                all of it or, on a bad line, nothing\n"
+		"  sla-due POLICY_ID 'YYYY-MM-DD HH:MM'\n"
+		"                                due and warning times of an item received then\n"
+		"                                (Tokyo), from the calendars in the database\n"
 		"  --config-keys                 list this program's config keys\n");
 	exit(2);
 }
