@@ -83,3 +83,7 @@ check_PROGRAMS += lib/test_bizcal
 lib_test_bizcal_SOURCES = lib/test_bizcal.c
 lib_test_bizcal_LDADD = $(MDG_LIBS)
 TESTS += lib/test_bizcal
+# the due-time benchmark: built on demand (make tests/bench/bizcal_bench), never run by make check
+EXTRA_PROGRAMS += tests/bench/bizcal_bench
+tests_bench_bizcal_bench_SOURCES = tests/bench/bizcal_bench.c
+tests_bench_bizcal_bench_LDADD = $(MDG_LIBS)
