@@ -45,7 +45,10 @@ CREATE TABLE calendar_annual_closure (
     from_day    smallint NOT NULL CHECK (from_day BETWEEN 1 AND 31),
     to_month    smallint NOT NULL CHECK (to_month BETWEEN 1 AND 12),
     to_day      smallint NOT NULL CHECK (to_day BETWEEN 1 AND 31),
-    reason      text NOT NULL CHECK (reason <> '')
+    reason      text NOT NULL CHECK (reason <> ''),
+    -- a real month/day (2000 is a leap year: 2/29 passes); make_date raises on 4/31
+    CHECK (make_date(2000, from_month, from_day) IS NOT NULL
+           AND make_date(2000, to_month, to_day) IS NOT NULL)
 );
 
 -- one-off closures, a whole day (00:00 to 00:00 of the next) or a few

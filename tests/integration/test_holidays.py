@@ -300,6 +300,9 @@ def constraints(env):
     t.check('one policy per queue, channel and clock', fails(
         env, "INSERT INTO sla_policy (channel, mode, target_seconds) VALUES"
              " ('mail', 'wall_clock_hours', 3600)"))
+    t.check('an annual closure on 4/31', fails(
+        env, "INSERT INTO calendar_annual_closure (from_month, from_day, to_month, to_day, reason)"
+             " VALUES (4, 31, 5, 1, 'x')"))
     t.check('hours that close before they open', fails(
         env, "INSERT INTO calendar_hours VALUES (1, 0, '17:00', '09:00')"))
 
