@@ -12,9 +12,12 @@
  * 2027-01-02 Sat, 2027-01-04 Mon, 2027-01-09 Sat.
  * Policies: W = 24 wall-clock hours, warning 6 h before; B = 8 business
  * hours, warning 2 h before; B24 = 24 business hours, warning 6 h before;
- * D = end of the next business day, warning 2 business hours before. */
+ * D = end of the next business day, warning 2 business hours before.
+ * Last, sql/016's seeded holidays: counts per year, dates in due times, and
+ * every date of 2024-2031 against ../shared/corpus (skipped without it). */
 #include <stdio.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "bizcal.h"
@@ -397,6 +400,111 @@ static void test_never(void)
 	bizcal_free(c);
 }
 
+/* "YYYY-MM-DD" at s into a day number; -1 if it is not one */
+static int seed_date(const char *s, int32_t *day)
+{
+	int v[3] = { 0, 0, 0 }, widths[3] = { 4, 2, 2 };
+
+	for (int f = 0, i = 0; f < 3; f++, i++) {
+		for (int k = 0; k < widths[f]; k++, i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return -1;
+			v[f] = v[f] * 10 + (s[i] - '0');
+		}
+		if (f < 2 && s[i] != '-')
+			return -1;
+	}
+	if (!bizcal_valid_date(v[0], v[1], v[2]))
+		return -1;
+	*day = bizcal_day(v[0], v[1], v[2]);
+	return 0;
+}
+
+/* the holiday rows of sql/016 (lines "    ('YYYY-MM-DD', ...") into cal and
+ * days[]; how many, or -1 */
+static int seed_read(const char *path, struct bizcal *cal, int32_t *days, int max)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL && n < max) {
+		int32_t day;
+
+		if (strncmp(line, "    ('", 6) != 0 || seed_date(line + 6, &day) < 0)
+			continue;
+		days[n++] = day;
+		bizcal_add_holiday(cal, day);
+	}
+	fclose(f);
+	return n;
+}
+
+/* the corpus list's dates of 2024-2031 (first column) in days[]; -1 without it */
+static int seed_corpus(const char *path, int32_t *days, int max)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL && n < max)
+		if (seed_date(line, &days[n]) == 0)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* sql/016's seeded holidays: per-year counts of the corpus's SOURCE.txt, a
+ * few dates at work in due times, and (with ../shared/corpus) every date of
+ * 2024-2031 equal to the corpus list */
+static void test_seeded_holidays(void)
+{
+	static const int per_year[8] = { 21, 19, 18, 17, 16, 19, 19, 19 }; /* 2024..2031 */
+	static int32_t seeded[2000], corpus[400];
+	struct bizcal *ward = bizcal_new();
+	int n = seed_read(MDG_SRCDIR "/sql/016_calendar.sql", ward, seeded, 2000), m, k = 0;
+	int32_t from = bizcal_day(2024, 1, 1), to = bizcal_day(2032, 1, 1);
+
+	CHECK_INT(n, 1140);
+	for (int y = 2024; y <= 2031; y++) {
+		int c = 0;
+
+		for (int i = 0; i < n; i++)
+			c += seeded[i] >= bizcal_day(y, 1, 1) && seeded[i] < bizcal_day(y + 1, 1, 1);
+		CHECK_INT(c, per_year[y - 2024]);
+	}
+	for (int wd = 1; wd <= 5; wd++)
+		bizcal_add_hours(ward, wd, H(8, 30), H(17, 15));
+	bizcal_add_annual(ward, 12, 29, 1, 3);
+	/* Sun 3/21 春分の日, Mon 3/22 振替休日 */
+	CHECK_STR(due(&pol_d, ward, at(2027, 3, 20, 10, 0), NULL, 0),
+		  "2027-03-23 17:15:00 / 2027-03-23 15:15:00");
+	/* Mon 2028-03-20 春分の日, computed (not yet official) */
+	CHECK_STR(due(&pol_d, ward, at(2028, 3, 18, 10, 0), NULL, 0),
+		  "2028-03-21 17:15:00 / 2028-03-21 15:15:00");
+	CHECK_INT(bizcal_is_business_day(ward, bizcal_day(2026, 11, 23)), 0);
+	CHECK_INT(bizcal_is_business_day(ward, bizcal_day(2031, 11, 24)), 0);
+	CHECK_INT(bizcal_is_business_day(ward, bizcal_day(2031, 11, 25)), 1);
+	m = seed_corpus(MDG_SRCDIR "/../shared/corpus/holidays/jp_holidays_2024_2031.csv", corpus,
+			400);
+	if (m < 0) {
+		printf("  skip: ../shared/corpus/holidays absent, seeded dates not compared\n");
+	} else {
+		CHECK_INT(m, 148);
+		for (int i = 0; i < n; i++)
+			if (seeded[i] >= from && seeded[i] < to) {
+				CHECK(k < m && seeded[i] == corpus[k]);
+				k++;
+			}
+		CHECK_INT(k, m);
+	}
+	bizcal_free(ward);
+}
+
 int main(void)
 {
 	RUN(test_dates);
@@ -413,6 +521,7 @@ int main(void)
 	RUN(test_departments);
 	RUN(test_closures);
 	RUN(test_never);
+	RUN(test_seeded_holidays);
 	clock_unpin();
 	return TEST_END();
 }
