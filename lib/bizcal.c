@@ -483,6 +483,16 @@ int64_t bizcal_end_of_next_business_day(const struct bizcal *cal, int64_t t)
 	return BIZCAL_NEVER;
 }
 
+int64_t bizcal_next_business_day_at(const struct bizcal *cal, int64_t t, int tod)
+{
+	int32_t day0 = bizcal_day_of(t);
+
+	for (int32_t day = day0 + 1; day <= day0 + BIZCAL_HORIZON_DAYS; day++)
+		if (bizcal_day_end(cal, day) >= 0)
+			return bizcal_day_start(day) + tod;
+	return BIZCAL_NEVER;
+}
+
 int bizcal_due(const struct bizcal_policy *pol, const struct bizcal *cal, int64_t received,
 	       const struct bizcal_range *pauses, size_t npauses, struct bizcal_due *out)
 {

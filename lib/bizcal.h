@@ -88,6 +88,10 @@ int bizcal_is_business_day(const struct bizcal *cal, int32_t day);
  * mail of a closed day, e.g. 12/29-1/3, is due on the first business day) */
 int64_t bizcal_end_of_next_business_day(const struct bizcal *cal, int64_t t);
 
+/* tod (seconds after midnight) on the first business day after t's date:
+ * "the next business morning at 10:00" of a reminder; BIZCAL_NEVER if none */
+int64_t bizcal_next_business_day_at(const struct bizcal *cal, int64_t t, int tod);
+
 /* Due and warning instants of a policy for an item received at received.
  * pauses (waiting for the citizen, the crisis switch; any order, may
  * overlap) stop the clock while they last.  A wall-clock policy ignores

@@ -384,6 +384,27 @@ static void test_closures(void)
 	bizcal_free(c);
 }
 
+/* reminders: the next business morning at 10:00 */
+static void test_next_business_day_at(void)
+{
+	struct bizcal *c = centre();
+
+	CHECK_STR(jst(bizcal_next_business_day_at(c, at(2026, 12, 25, 17, 20), H(10, 0))),
+		  "2026-12-28 10:00:00");
+	CHECK_STR(jst(bizcal_next_business_day_at(c, at(2026, 12, 25, 9, 0), H(10, 0))),
+		  "2026-12-28 10:00:00");
+	CHECK_STR(jst(bizcal_next_business_day_at(c, at(2026, 12, 28, 16, 0), H(10, 0))),
+		  "2027-01-04 10:00:00");
+	CHECK_STR(jst(bizcal_next_business_day_at(c, at(2026, 11, 21, 10, 0), H(10, 0))),
+		  "2026-11-24 10:00:00");
+	CHECK_STR(jst(bizcal_next_business_day_at(c, at(2026, 12, 7, 9, 0), H(10, 0))),
+		  "2026-12-08 10:00:00");
+	bizcal_free(c);
+	c = bizcal_new();
+	CHECK_STR(jst(bizcal_next_business_day_at(c, at(2026, 12, 7, 9, 0), H(10, 0))), "never");
+	bizcal_free(c);
+}
+
 /* a calendar that never opens gives "never", not a hang */
 static void test_never(void)
 {
@@ -520,6 +541,7 @@ int main(void)
 	RUN(test_crisis);
 	RUN(test_departments);
 	RUN(test_closures);
+	RUN(test_next_business_day_at);
 	RUN(test_never);
 	RUN(test_seeded_holidays);
 	clock_unpin();

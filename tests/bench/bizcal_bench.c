@@ -55,11 +55,12 @@ int main(int argc, char **argv)
 {
 	static const char *const names[] = { "wall clock 24 h", "business hours 24 h",
 					     "next business day's end" };
-	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
+	char *end = (char *)"";
+	long n = argc > 1 ? strtol(argv[1], &end, 10) : 1000000;
 	struct bizcal *c = bench_calendar();
 	int64_t t0 = bizcal_time(2026, 1, 1, 0, 0, 0), span = 2 * 365 * 86400;
 
-	if (n < 1 || n > 100000000 || c == NULL) {
+	if (*end != '\0' || n < 1 || n > 100000000 || c == NULL) {
 		fprintf(stderr, "usage: bizcal_bench [items, 1 to 100000000]\n");
 		return 2;
 	}
