@@ -367,6 +367,8 @@ int admin_run(struct db *db, const struct config *cfg, int argc, char **argv)
 			return 1;
 		return migrate_apply(db, config_path(cfg, "admin.sql_dir")) < 0 ? 1 : 0;
 	}
+	if (calendar_is_command(cmd))
+		return calendar_run(db, argc, argv);
 	db_prepare_all(db, admin_stmts);
 	if (db_ensure(db) < 0) {
 		log_error("the schema is not there: run \"madoguchi-admin migrate\" first");

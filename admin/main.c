@@ -11,6 +11,8 @@
  *   madoguchi-admin [-c CONFIG] contact-revoke LOGIN
  *   madoguchi-admin [-c CONFIG] purge [--days N] [--dry-run] [--reason TEXT]
  *   madoguchi-admin [-c CONFIG] purge-report [RUN]
+ *   madoguchi-admin [-c CONFIG] holidays-load FILE.csv
+ *   madoguchi-admin [-c CONFIG] sla-due POLICY_ID 'YYYY-MM-DD HH:MM'
  *
  * It connects as db.admin_user, the schema owner.  Passwords: read from
  * standard input when it is not a terminal, otherwise generated and printed
@@ -54,6 +56,11 @@ static void usage(void)
 		"                                delete the correspondence of tickets finished more\n"
 		"                                than N days ago (retention.correspondence_days)\n"
 		"  purge-report [RUN]            the purge runs, or one run's deletion report (CSV)\n"
+		"  holidays-load FILE.csv        load the Cabinet Office holiday list (CP932);\n"
+		"                                all of it or, on a bad line, nothing\n"
+		"  sla-due POLICY_ID 'YYYY-MM-DD HH:MM'\n"
+		"                                due and warning times of an item received then\n"
+		"                                (Tokyo), from the calendars in the database\n"
 		"  --config-keys                 list this program's config keys\n");
 	exit(2);
 }

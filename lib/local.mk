@@ -77,3 +77,13 @@ check_PROGRAMS += lib/test_piidetect
 lib_test_piidetect_SOURCES = lib/test_piidetect.c
 lib_test_piidetect_LDADD = $(MDG_LIBS)
 TESTS += lib/test_piidetect
+# bizcal: business calendars and SLA due times (Tokyo); bizcal_db fills one from sql/016
+lib_libmadoguchi_a_SOURCES += lib/bizcal.c lib/bizcal.h lib/bizcal_db.c lib/bizcal_db.h
+check_PROGRAMS += lib/test_bizcal
+lib_test_bizcal_SOURCES = lib/test_bizcal.c
+lib_test_bizcal_LDADD = $(MDG_LIBS)
+TESTS += lib/test_bizcal
+# the due-time benchmark: built on demand (make tests/bench/bizcal_bench), never run by make check
+EXTRA_PROGRAMS += tests/bench/bizcal_bench
+tests_bench_bizcal_bench_SOURCES = tests/bench/bizcal_bench.c
+tests_bench_bizcal_bench_LDADD = $(MDG_LIBS)
