@@ -599,6 +599,7 @@ const STRINGS = {
     classify_bad_tags: 'タグが正しくありません（10個まで、各1〜30文字）。',
     classify_failed: '分類を保存できませんでした: {why}',
     classify_load_failed: '分類の一覧を読み込めませんでした。',
+    classify_changed_by: '{name} さんがこの受付の分類を変更しました（分類: {category}、タグ: {tags}）。入力中の内容はそのままです。保存すると上書きします。',
     event_classified: '分類',
     // end classify
   },
@@ -1192,6 +1193,7 @@ const STRINGS = {
     classify_bad_tags: 'The tags are not valid (up to 10, each 1 to 30 characters).',
     classify_failed: 'Could not save the classification: {why}',
     classify_load_failed: 'Could not load the categories.',
+    classify_changed_by: '{name} changed the classification of this ticket (category: {category}, tags: {tags}). Your edits are kept; saving replaces it.',
     event_classified: 'Classified',
     // end classify
   },
