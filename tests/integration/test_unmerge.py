@@ -157,6 +157,8 @@ def test_merge_and_undo(env, op1, a, a1, a2, a_mid, b, b1, out):
         'messages': [a1, a2, b1, out], 'notes': nb, 'outbound': [out],
         'search': sorted(pa['search'] + pb['search']), 'items': [a1, a2, b1], 'contacts': contact,
         'case': [('証明書',)]})
+    t.equal('the merge wrote one contact audit row', env.sql(
+        f"SELECT count(*) FROM contact_access WHERE reason = 'merge {b} into {a}'"), [['1']])
     t.equal('after the merge: B holds nothing', placement(env, b), {
         'messages': [], 'notes': [], 'outbound': [], 'search': [], 'items': [], 'contacts': [], 'case': []})
     t.equal('merge_log: what moved, B as it was', rows(env, f"""
