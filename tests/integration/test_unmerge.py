@@ -22,7 +22,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
 import mdg  # noqa: E402
-from ticketd_http import Client, start  # noqa: E402
+import json  # noqa: E402
+from ticketd_http import Client, EventStream, start  # noqa: E402
 
 t = mdg.Checks('unmerge')
 ICHIRO = '区民 一郎 <ichiro@example.jp>'
@@ -80,6 +81,22 @@ def evs(env, tid, since):
 
 def post(c, tid, what, body=None, **kw):
     return c.request('POST', f'/api/tickets/{tid}/{what}', json_body=body, **kw)
+
+
+def ops_seen(es, op, want, timeout=10.0):
+    """the ticket ids of the stream's events with op, until want are seen"""
+    got = set()
+    end = time.monotonic() + timeout
+    while not want <= got and time.monotonic() < end:
+        _, ev = es.next(timeout=max(0.1, end - time.monotonic()))
+        if ev is None:
+            break
+        data = [line[6:] for line in ev.split('\n') if line.startswith('data: ')]
+        if ev.startswith('event: ticket') and data:
+            d = json.loads(data[0])
+            if d.get('op') == op:
+                got.add(d['id'])
+    return got
 
 
 def placement(env, tid):
@@ -178,11 +195,14 @@ def test_merge_and_undo(env, op1, a, a1, a2, a_mid, b, b1, out):
     searched(env, f"SELECT count(*) FROM search_doc WHERE (kind, source_id) IN (('message', {a3}), ('note', {na[0]}))", 2)
     since = last_event(env)
     accesses = int(env.sql('SELECT count(*) FROM contact_access')[0][0])
+    es = EventStream(op1.port, op1.token)
     r = post(op1, b, 'unmerge')
     t.equal('unmerge B: 200 with what went back', (r.status, r.json()), (200, {
         'id': b, 'unmerged_from': a, 'status': 'open',
         'moved': {'messages': 2, 'notes': 1, 'outbound': 1, 'search_docs': 3, 'contacts': 1,
                   'case_record': True}}))
+    t.equal('the event stream: op unmerged for both tickets', ops_seen(es, 'unmerged', {a, b}), {a, b})
+    es.close()
     t.equal('after the undo: A as before plus what came after the merge', placement(env, a), {
         'messages': [a1, a2, a3], 'notes': na, 'outbound': [],
         'search': sorted(pa['search'] + [f'message{a3}', f'note{na[0]}']), 'items': [a1, a2, a3],
