@@ -146,9 +146,10 @@ static const struct db_stmt merge_stmts[] = {
 	  " (SELECT count(*) FROM s), contact_unmerge(l.target_id, l.source_id, l.contact_roles,"
 	  "  l.contact_ids, $2, $3, $4, $5::timestamptz),"
 	  " (SELECT count(*) FROM k) > 0, (SELECT status FROM src) FROM l" },
-	/* the messages of a split ticket other than the one split off */
+	/* the messages of a split ticket other than the one split off (the
+	 * first 100 are enough to say which) */
 	{ "merge_unsplit_news",
-	  "SELECT id, direction FROM message WHERE ticket_id = $1 AND id <> $2 ORDER BY id" },
+	  "SELECT id, direction FROM message WHERE ticket_id = $1 AND id <> $2 ORDER BY id LIMIT 100" },
 	/* $1 log id, $2 login, $3 now: the message goes back to the original,
 	 * the split ticket is closed as merged back into it */
 	{ "merge_unsplit",
