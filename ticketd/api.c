@@ -66,6 +66,8 @@ static const struct api_route api_routes[] = {
 	/* merge two tickets, split an item off (merge.h) */
 	{ "POST", "/api/tickets/#/merge", API_WORK, merge_merge },
 	{ "POST", "/api/tickets/#/split", API_WORK, merge_split },
+	{ "POST", "/api/tickets/#/unmerge", API_WORK, merge_unmerge },
+	{ "POST", "/api/tickets/#/unsplit", API_WORK, merge_unsplit },
 	/* end merge */
 	/* categories and tags (category.h) */
 	{ "GET", "/api/categories", API_ANY, category_list },

@@ -27,7 +27,30 @@
  * "message_id": M}.  Refused as merge when T is held by someone else or
  * merged.
  *
- * Both run in one transaction with the ticket rows locked (in id order,
+ * Undo (sql/015_merge_undo.sql: merge and split record the ids they move
+ * in merge_log).  POST /api/tickets/S/unmerge {"take_over"?} (the body may
+ * be empty) on a merged ticket: the rows the last merge of S moved that are
+ * still on its target T go back to S (messages, notes, outgoing mail,
+ * search rows, inbound items, contact links through contact_unmerge() with
+ * their contact_access rows, the case record it moved, tickets it
+ * repointed); S gets back its status, holder, resolved_at and new-reply
+ * flag, merged_into NULL; T keeps what came after the merge and its
+ * last_inbound_at is that of its incoming mail left.  Events 'unmerged'
+ * "S -> T" on both, NOTIFY op 'unmerged'.  200 {"id": S, "unmerged_from":
+ * T, "status", "moved": {as merge}}.  409 {"error","ticket",...} when S is
+ * not merged, its merge is not recorded (merged before 015), it was undone
+ * already ("undone_by"), T has since been merged into U ("merged_into": U:
+ * undo that first) or T is held by someone else ("holder").
+ * POST /api/tickets/N/unsplit {"take_over"?} on a ticket made by a split:
+ * the message goes back to the original ticket T (with its attachments,
+ * search row and inbound item), N is closed with merged_into = T.  Events
+ * 'unsplit' "N -> T" on both, NOTIFY op 'unsplit'.  200 {"id": N,
+ * "merged_into": T, "message_id"}.  409 when N was not made by a split, the
+ * split was undone already, N or T is merged, either is held by someone
+ * else, or N has other messages ("messages": new incoming ids, "replies":
+ * outgoing ids).
+ *
+ * All of these run in one transaction with the ticket rows locked (in id order,
  * so two merges of the same pair cannot deadlock) and NOTIFY ticket_change
  * for each ticket touched. */
 #ifndef MDG_MERGE_H
@@ -42,5 +65,9 @@ void merge_prepare(struct db *db);
 void merge_merge(struct api_call *c);
 /* POST /api/tickets/ID/split  {"message_id": N, "take_over"?: bool}  -> 201 */
 void merge_split(struct api_call *c);
+/* POST /api/tickets/ID/unmerge  {"take_over"?: bool} or no body */
+void merge_unmerge(struct api_call *c);
+/* POST /api/tickets/ID/unsplit  {"take_over"?: bool} or no body */
+void merge_unsplit(struct api_call *c);
 
 #endif

@@ -4,7 +4,10 @@ an operator sees the block with a label on each control, the select holding
 (未分類) and every seeded category path in tree order; choosing
 区民課 > 住民記録係 and typing tags split on 、 and , saves the exact row, is
 announced, and the page shows the saved values; a supervisor's change by
-the API shows live in the summary with no "ticket changed" notice; tags of 31 characters are
+the API shows live in the summary with no "ticket changed" notice, and the
+untouched form is redrawn with it; after the operator edits the tags, a second
+change by the supervisor leaves the edits in place and a notice says who changed
+it to what (no axe violation with it); tags of 31 characters are
 refused in words and leave the row as it was; no WCAG 2.1 AA violation
 (axe-core); an admin sees no 分類 block.
 
@@ -43,6 +46,13 @@ def labels(b):
 
 def message(b):
     return b.js("const p = document.getElementById('classify-message'); return p ? p.textContent : null")
+
+
+def form(b):
+    """the select's value, the tags field and the "changed by" notice (None: none)"""
+    return b.js("""const s = document.getElementById('classify-category'),
+        g = document.getElementById('classify-tags'), n = document.getElementById('classify-changed');
+        return [s && s.value, g && g.value, n ? n.textContent : null]""")
 
 
 def main():
@@ -85,12 +95,25 @@ def main():
                     bool(b.wait(lambda: '区民課 > 戸籍係' in b.find('#ticket-meta').text, 10)),
                     b.find('#ticket-meta').text)
             t.equal('no "ticket changed" notice for it', len(b.finds('#ticket-changed')), 0)
+            t.check('the untouched form is redrawn with the new values, no notice', bool(b.wait(
+                lambda: form(b) == ['区民課 > 戸籍係', '選挙, 大量通知送付', None], 10)), form(b))
+            b.find('#classify-tags').send_keys(', 窓口')
+            r = sv.request('POST', '/api/tickets/3/classify',
+                           json_body={'category': '保険年金課 > 国保係', 'tags': ['選挙']})
+            t.equal('the supervisor classifies it again while op1 edits: 200', r.status, 200)
+            t.check('the edited form keeps the edits and says who changed it to what', bool(b.wait(
+                lambda: form(b) == ['区民課 > 戸籍係', '選挙, 大量通知送付, 窓口',
+                                    '管理 責任者 さんがこの受付の分類を変更しました（分類: 保険年金課 > 国保係、'
+                                    'タグ: 選挙）。入力中の内容はそのままです。保存すると上書きします。'], 10)), form(b))
+            t.check('the summary shows the second change too',
+                    bool(b.wait(lambda: '保険年金課 > 国保係' in b.find('#ticket-meta').text, 10)))
+            t.equal('the "changed by" notice: no WCAG 2.1 AA violation', axe(b, axe_src), [])
             b.find('#classify-tags').send_keys(', ' + 'あ' * 31)
             b.find('#classify-save').click()
             t.check('tags of 31 characters: refused in words',
                     bool(b.wait(lambda: message(b) == 'タグが正しくありません（10個まで、各1〜30文字）。', 10)),
                     message(b))
-            t.equal('the refused save left the row', row(env), [['区民課 > 戸籍係', '{選挙,大量通知送付}']])
+            t.equal('the refused save left the row', row(env), [['保険年金課 > 国保係', '{選挙}']])
             t.equal('refused message: no WCAG 2.1 AA violation', axe(b, axe_src), [])
         with Browser(mdg.ARTEFACTS, 'browser-classify-admin') as b:
             login(t, b, base, 'ad1', 'admin-pass-1')

@@ -7,6 +7,10 @@ A's number, confirms the browser's dialog, and B then says it was merged into
 A with a link; A's page shows B's mail and the 統合 event; the reply's 分割
 button, confirmed, opens the new ticket with that mail and its 分割 event;
 no WCAG 2.1 AA violation (axe-core) on the ticket page with the controls.
+Undo: the new ticket's 分割を取り消す, confirmed, goes back to A with the mail
+and the event; B's 統合を取り消す is refused in Japanese while someone else
+holds A, then, confirmed, gives B back its mail and the 統合 control, and A
+no longer shows B's mail; axe on B's page with the undo button.
 
 Run: /usr/bin/python3 tests/browser/test_merge_view.py
 """
@@ -54,6 +58,45 @@ def accept_confirm(b):
     return text
 
 
+def undo_split(t, b, env, a, ids):
+    n = int(env.sql(f'SELECT ticket_id FROM message WHERE id = {ids[2]}')[0][0])
+    t.check('the split ticket offers 分割を取り消す', bool(b.wait(
+        lambda: b.visible('#split-undo') and b.find('#split-undo').text == '分割を取り消す', 10)))
+    b.find('#split-undo').click()
+    t.equal('the unsplit confirmation names both tickets', accept_confirm(b),
+            f'受付 {n} の分割を取り消し、メールを受付 {a} に戻します。よろしいですか。')
+    t.check('back on A with the mail', bool(b.wait(
+        lambda: b.find('#ticket-title').text == '粗大ごみ' and b.visible(f'#msg-{ids[2]}-title'), 10)))
+    t.check('A shows the undo of the split', bool(b.wait(lambda: any(
+        x.text.endswith(f'分割の取り消し（統合 太郎）: {n} -> {a}') for x in b.finds('.event-unsplit')), 10)))
+    t.equal('the split ticket is closed, merged back into A',
+            env.sql(f'SELECT status, merged_into FROM ticket WHERE id = {n}'), [['closed', str(a)]])
+
+
+def undo_merge(t, b, env, base, a, b_id, ids, axe_src):
+    open_ticket(b, base, b_id, '住民票')
+    t.check('the merged ticket offers 統合を取り消す', bool(b.wait(
+        lambda: b.visible('#merge-undo') and b.find('#merge-undo').text == '統合を取り消す', 10)))
+    t.equal('merged ticket with the undo button: no WCAG 2.1 AA violation', axe(b, axe_src), [])
+    env.pg.psql(f"UPDATE ticket SET assignee = (SELECT id FROM app_user WHERE login = 'op-other'),"
+                f" assigned_at = now() WHERE id = {a}", user='madoguchi_owner')
+    b.find('#merge-undo').click()
+    t.equal('the undo confirmation names both tickets', accept_confirm(b),
+            f'受付 {b_id} の受付 {a} への統合を取り消し、移したメール・内部メモ・返信・連絡先を受付 {b_id} に戻します。よろしいですか。')
+    t.check('refused while someone else holds A: said in Japanese', bool(b.wait(
+        lambda: b.find('#merge-message').text == f'受付 {a} は 別 次郎 さんが対応中のため、この操作はできません。', 10)))
+    env.pg.psql(f'UPDATE ticket SET assignee = NULL, assigned_at = NULL WHERE id = {a}', user='madoguchi_owner')
+    b.find('#merge-undo').click()
+    accept_confirm(b)
+    t.check('B has its mail and the 統合 control back', bool(b.wait(
+        lambda: b.visible(f'#msg-{ids[3]}-title') and b.visible('#merge-into') and not b.visible('#merge-merged'), 10)))
+    t.check('B shows the undo of the merge', any(
+        x.text.endswith(f'統合の取り消し（統合 太郎）: {b_id} -> {a}') for x in b.finds('.event-unmerged')))
+    open_ticket(b, base, a, '粗大ごみ')
+    t.check("A no longer shows B's mail", bool(b.wait(
+        lambda: b.visible(f'#msg-{ids[1]}-title') and not b.visible(f'#msg-{ids[3]}-title'), 10)))
+
+
 def main():
     t = mdg.Checks('browser-merge')
     with open(AXE, encoding='utf-8') as f:
@@ -63,6 +106,7 @@ def main():
         port = mdg.free_port()
         env.write_config(**{'ticketd.listen': f'127.0.0.1:{port}'})
         env.add_user('op-merge', 'operator', 'merge-pass-1', '統合 太郎')
+        env.add_user('op-other', 'operator', 'other-pass-1', '別 次郎')
         env.start('ingest-mail')
         tick = env.start('ticketd')
         env.maildir_drop(the_mail('粗大ごみ', 1))
@@ -113,6 +157,8 @@ def main():
                 t.check('the new ticket shows where it came from', any(
                     x.text.endswith(f'分割（元の受付から）（統合 太郎）: {a}') for x in b.finds('.event-split_from')))
                 b.screenshot('split')
+                undo_split(t, b, env, a, ids)
+                undo_merge(t, b, env, base, a, b_id, ids, axe_src)
                 errors = [m for m in b.read_console() + b.console if 'Uncaught' in m]
                 t.equal('no script errors', sorted(set(errors)), [])
         except Exception as e:  # a crash is a failure with its reason, then the summary

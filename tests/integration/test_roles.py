@@ -109,6 +109,11 @@ TABLE = [
     ('POST', '/api/tickets/3/merge', False, [403, 403, 403, 403, 401], {'into': 3}),
     ('POST', '/api/tickets/3/split', True, [400, 400, 403, 403, 401], {'message_id': 'x'}),
     ('POST', '/api/tickets/3/split', False, [403, 403, 403, 403, 401], {'message_id': 'x'}),
+    # undo of merge and split (merge.h): ticket 3 was never merged nor split off
+    ('POST', '/api/tickets/3/unmerge', True, [409, 409, 403, 403, 401]),
+    ('POST', '/api/tickets/3/unmerge', False, [403, 403, 403, 403, 401]),
+    ('POST', '/api/tickets/3/unsplit', True, [409, 409, 403, 403, 401]),
+    ('POST', '/api/tickets/3/unsplit', False, [403, 403, 403, 403, 401]),
     # categories and tags (ticketd/category.h): bodies refused at validation
     ('GET', '/api/categories', True, [200, 200, 200, 200, 401]),
     ('POST', '/api/admin/categories', True, [403, 403, 403, 400, 401], {}),

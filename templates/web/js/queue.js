@@ -73,6 +73,7 @@ export function backLabel() {
 // Show `view`; fetches unless it is already loaded.
 export function show(view) {
   const v = normalise(view);
+  if (categories === null) loadCategories();
   if (v !== state.view || !state.loaded) {
     if (v !== state.view) reset(v);
     refresh();
@@ -259,12 +260,55 @@ function renderFilters() {
   if (!form) return;
   for (const name of FILTERS) {
     const f = form.elements.namedItem(name);
+    if (f && name === 'category' && f.tagName === 'SELECT' && document.activeElement !== f) {
+      fillCategories(f, state.filters.category || '');
+    }
     if (f && document.activeElement !== f) f.value = state.filters[name] || '';
   }
   const on = FILTERS.filter((n) => state.filters[n]);
   document.getElementById('filter-state').textContent = on.length
     ? t('filter_on', { list: on.map((n) => `${t(`filter_${n}`)}: ${n === 'channel' ? label('channel', state.filters[n]) : state.filters[n]}`).join('、') })
     : '';
+}
+
+// ---- the category filter: a select of the category tree ----
+
+let categories = null; // [{path, name, depth, usable}] (GET /api/categories); null: not loaded
+let categoriesKey = ''; // what the select's options were built from
+
+async function loadCategories() {
+  categories = [];
+  try {
+    const res = await fetch('/api/categories', { credentials: 'same-origin', cache: 'no-store',
+      headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error(String(res.status));
+    const doc = await res.json();
+    categories = (doc.categories || []).map((c) => ({ path: String(c.path), name: String(c.name),
+      depth: String(c.path).split(' > ').length, usable: !!c.usable }));
+  } catch (e) {
+    categories = null; // tried again on the next show(); the select keeps すべて and the value in force
+    return;
+  }
+  renderFilters();
+}
+
+// The options: すべて first, then the tree in order, indented by depth;
+// a category that is not usable (disabled, or under a disabled one) is
+// marked but stays choosable, since older tickets keep its path; a value
+// in force that is not in the tree (set by a routing rule) stays too.
+function fillCategories(sel, value) {
+  const list = categories || [];
+  const key = JSON.stringify([document.documentElement.lang, value, list]);
+  if (key === categoriesKey && sel.options.length) return;
+  categoriesKey = key;
+  const opts = [el('option', { value: '', 'data-i18n': 'f_any' }, t('f_any'))];
+  if (value && !list.some((c) => c.path === value)) opts.push(el('option', { value }, value));
+  for (const c of list) {
+    const name = c.usable ? c.name : t('f_category_disabled', { name: c.name });
+    opts.push(el('option', { value: c.path, class: c.usable ? '' : 'category-disabled' },
+      '\u3000'.repeat(c.depth - 1) + name));
+  }
+  sel.replaceChildren(...opts);
 }
 
 // (Re)build one row's cells if what it shows changed.

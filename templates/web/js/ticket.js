@@ -135,6 +135,7 @@ async function refreshWork() {
   swap('ticket-meta', summary(data));
   if (wf) swap('wf-panel', workflow.panel(data.id, wf, refreshWork));
   swap('timeline', timeline(data, Array.isArray(data.messages) ? data.messages : []));
+  classify.update(data); // 分類: redrawn if untouched, else a notice (classify.js)
   const f = focusId && document.getElementById(focusId);
   if (f && f !== document.activeElement && !document.getElementById('ticket-content').contains(document.activeElement)) f.focus();
 }
