@@ -76,11 +76,18 @@ def ticket_of(env, marker, timeout=20):
     return int(r[0][0]) if r and r[0][0] else None
 
 
-def sink_mail(env, sink, out_id, n):
-    """the n-th mail at the sink once escalationd has recorded out_id sent"""
+def sink_mail(env, sink, out_id, token):
+    """the mail of escalation token at the sink, once escalationd has recorded out_id sent
+    (the sink's files are in no particular order)"""
     mdg.wait_for(lambda: env.sql(f"SELECT 1 FROM outbound_mail WHERE id = {out_id} AND state = 'sent'"), 30)
-    got = mdg.wait_for(lambda: sink.messages() if len(sink.messages()) >= n else None, 30)
-    return (email.message_from_bytes(got[n - 1], policy=email.policy.default), got[n - 1]) if got else (None, b'')
+
+    def find():
+        for raw in sink.messages():
+            m = email.message_from_bytes(raw, policy=email.policy.default)
+            if f'[#{token}#]' in str(m['Subject']):
+                return m, raw
+        return None
+    return mdg.wait_for(find, 30) or (None, b'')
 
 
 def directory(env, ad):
@@ -133,7 +140,7 @@ def escalate_first(env, op, sink, tid, jumin):
     r = op.request('POST', f'/api/tickets/{tid}/escalate', json_body=base)
     t.equal('again while open: 409 with the open one', (r.status, (r.json() or {}).get('escalation', {}).get('token')),
             (409, token))
-    m, raw = sink_mail(env, sink, e.get('outbound_id'), 1)
+    m, raw = sink_mail(env, sink, e.get('outbound_id'), token)
     if m is None:
         t.fail('the escalation reached the relay', env.daemons[-1].log_text()[-2000:])
         return e
@@ -173,7 +180,7 @@ def second_department(env, dove, op, sink, tid, kankyo):
     e = r.json() or {}
     token = f'E-{YEAR}-00002'
     t.equal('to 環境課: 201, the next token', (r.status, e.get('token')), (201, token))
-    m, raw = sink_mail(env, sink, e.get('outbound_id'), 2)
+    m, raw = sink_mail(env, sink, e.get('outbound_id'), token)
     msgid = str(m['Message-ID']) if m else ''
     dove.append(mail(f'他人 <someone@example.jp>', f'Re: [#{token}#] 確認のお願い', 'なりすまし\nmarker-spoof\n'))
     other = ticket_of(env, 'marker-spoof')
