@@ -23,6 +23,7 @@
 #include "pool.h"
 #include "reply.h"
 #include "search.h"
+#include "sla.h" /* the SLA board and crisis switch (issue 6) */
 #include "sse.h"
 #include "tickets.h"
 #include "webroot.h"
@@ -118,6 +119,11 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/tickets/#/escalate", API_OPERATOR | API_SUPERVISOR, escalate_send },
 	{ "GET", "/api/tickets/#/escalations", API_CORRESPONDENCE, escalate_list },
 	{ "POST", "/api/escalations/#/close", API_OPERATOR | API_SUPERVISOR, escalate_close },
+	/* the SLA (sla.h) */
+	{ "GET", "/api/sla", API_CORRESPONDENCE, sla_board },
+	{ "GET", "/api/sla/stats", API_ANY, sla_stats },
+	{ "POST", "/api/sla/crisis", API_SUPERVISOR, sla_crisis_start },
+	{ "POST", "/api/sla/crisis/end", API_SUPERVISOR, sla_crisis_end },
 	{ "GET", "/api/admin/rules", API_ADMIN, admin_api_rules_list },
 	{ "POST", "/api/admin/rules", API_ADMIN, admin_api_rules_create },
 	{ "POST", "/api/admin/rules/order", API_ADMIN, admin_api_rules_order },

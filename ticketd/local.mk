@@ -63,3 +63,5 @@ ticketd_libticketd_a_SOURCES += ticketd/category.c ticketd/category.h
 # department escalation (issue 6)
 ticketd_libticketd_a_SOURCES += ticketd/department.c ticketd/department.h \
 	ticketd/escalate.c ticketd/escalate.h
+# the SLA: due times, warnings, the board (issue 6)
+ticketd_libticketd_a_SOURCES += ticketd/sla.c ticketd/sla.h

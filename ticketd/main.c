@@ -14,6 +14,7 @@
 #include "http.h"
 #include "intake.h"
 #include "search.h"
+#include "sla.h"
 #include "log.h"
 #include "loop.h"
 #include "reply.h"
@@ -30,7 +31,7 @@ static const struct config_key main_keys[] = {
 static const struct config_key *const main_tables[] = {
 	config_common_keys, main_keys, http_config_keys, auth_config_keys, sse_config_keys,
 	webroot_config_keys, intake_config_keys, search_config_keys,
-	reply_config_keys, escalate_config_keys, NULL,
+	reply_config_keys, escalate_config_keys, sla_config_keys, NULL,
 };
 
 static void main_usage(FILE *f)
