@@ -60,3 +60,6 @@ ticketd_libticketd_a_SOURCES += ticketd/merge.c ticketd/merge.h
 
 # categories as a tree, classifying tickets (category.h)
 ticketd_libticketd_a_SOURCES += ticketd/category.c ticketd/category.h
+
+# the known queues for the admins' approval page (admin_queues.h)
+ticketd_libticketd_a_SOURCES += ticketd/admin_queues.c ticketd/admin_queues.h
