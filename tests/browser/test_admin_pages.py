@@ -168,6 +168,12 @@ def step_templates(b, folder, axe_src):
     t.equal('the variables used, the typo flagged while typing', used_vars(b),
             [['citizen.name', 'var-known'], ['ticket.id', 'var-known'], ['operator.name', 'var-known'],
              ['citizen.nmae', 'var-unknown']])
+    set_value(b, '#tpl-f-subject', '{{ticket.id')
+    syn = b.wait(lambda: b.visible('#tpl-syntax'), 3)
+    t.equal('an unclosed "{{" said at once', syn.text if syn else None,
+            '書式の誤り: 「{{」に対応する「}}」が同じ行にありません（{{ticket.id の付近）。')
+    set_value(b, '#tpl-f-subject', '')
+    t.check('and the message gone once fixed', b.visible('#tpl-syntax') is None)
     b.find('#tpl-f-title').clear()
     b.find('#tpl-f-title').send_keys('回答（一般）')
     b.find('#tpl-f-subject').send_keys('【{{ticket.id}}】ご回答')
@@ -342,9 +348,24 @@ def access_rows(b):
 def step_access(b, axe_src):
     ok = open_from_menu(b, 'nav-access', '連絡先閲覧記録')
     t.check('the access log from the menu', bool(ok))
-    t.equal('newest first: the read, then the save, by the supervisor', access_rows(b),
+    rows = access_rows(b)
+    t.equal('newest first: the read, then the save, by the supervisor', rows[:3],
             [['sv-pages（スーパーバイザー）', '連絡先 1 / 受付 51', '閲覧', REASON],
-             ['sv-pages（スーパーバイザー）', '連絡先 1 / 受付 51', '登録', REASON]])
+             ['sv-pages（スーパーバイザー）', '連絡先 1 / 受付 51', '登録', REASON],
+             ['old-op（オペレーター）', '（連絡先なし） / 受付 53', '閲覧', '過去の記録 55']])
+    t.equal('one page of 50, and a button for older ones', (len(rows), bool(b.visible('#acc-more'))), (50, True))
+    b.find('#acc-more').click()
+    b.wait(lambda: len(access_rows(b)) == 57, 5)
+    rows = access_rows(b)
+    t.equal('the older page appended (before=), to the oldest', (len(rows), rows[-1][3]), (57, '過去の記録 1'))
+    t.equal('no more button at the end; focus on the first row that came in',
+            (b.visible('#acc-more') is None,
+             b.js("return document.activeElement.closest('tr').rowIndex")), (True, 51))
+    b.find('#acc-f-contact').send_keys('1' + Keys.ENTER)
+    b.wait(lambda: len(access_rows(b)) == 2, 5)
+    t.equal('filter by contact 1: the two rows of the supervisor', [r[1] for r in access_rows(b)],
+            ['連絡先 1 / 受付 51'] * 2)
+    b.find('#acc-f-contact').clear()
     b.find('#acc-f-ticket').send_keys('52' + Keys.ENTER)
     b.wait(lambda: b.visible('#acc-empty'), 5)
     t.equal('filter by ticket 52: none', b.find('#acc-empty').text, '記録はありません。')
@@ -411,6 +432,10 @@ def main():
             t.fail('ticketd listening', d.log_text()[-2000:])
             t.done()
         base = f'http://127.0.0.1:{port}'
+        env.pg.psql("INSERT INTO contact_access (at, login, role, action, ticket_id, reason)"
+                    " SELECT '2026-11-01 00:00:00+00'::timestamptz + g * interval '1 minute', 'old-op',"
+                    " 'operator', 'read', 53, '過去の記録 ' || g FROM generate_series(1, 55) g",
+                    user='madoguchi_owner')
         sv = Client(port)
         sv.login(SUPER[0], SUPER[1])
         r = sv.request('PUT', '/api/tickets/51/contact', json_body={'name': '区民 花子', 'phone': '03-1234-5678',
