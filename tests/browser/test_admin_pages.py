@@ -291,6 +291,7 @@ def step_categories(b, env, axe_src):
     t.check('the categories page from the menu', bool(ok))
     t.equal('the tree in order', names(b),
             ['区民課', '住民記録係', '戸籍係', '保険年金課', '国保係', '年金係', '環境課', '清掃係'])
+    b.js("window.mdgCats = 0; window.addEventListener('mdg:categories-changed', () => { window.mdgCats += 1; })")
     b.find(li_of(b, '区民課') + ' > .cat-row .cat-rename').click()
     t.equal('rename: focus on the name, holding the old one',
             (active_id(b), b.js("return document.getElementById('cat-f-name').value")), ('cat-f-name', '区民課'))
@@ -300,6 +301,8 @@ def step_categories(b, env, axe_src):
     t.check('the rename announced with its counts', bool(announced(
         b, '「区民課」を「区民生活課」に変更しました（受付 2件、応対履歴 1件、振り分けルール 0件の分類を書き換えました）。')))
     b.wait(lambda: names(b)[0] == '区民生活課', 5)
+    t.check('the event stream tells the page (mdg:categories-changed, for the category caches)',
+            bool(b.wait(lambda: b.js('return window.mdgCats') == 1, 5)))
     t.equal('the tree shows the new name', names(b)[:3], ['区民生活課', '住民記録係', '戸籍係'])
     t.equal('the ticket rows rewritten, the lookalike kept',
             env.pg.psql('SELECT id, category FROM ticket WHERE id BETWEEN 51 AND 54 ORDER BY id',

@@ -127,6 +127,8 @@ function startSession(data) {
   const refreshQueue = u.role === 'viewer' ? () => {} : () => queue.refresh();
   live.start({
     onTicket: (ev) => {
+      // a category renamed (category.h, id 0): whoever keeps the category paths drops them
+      if (ev.op === 'category_renamed') window.dispatchEvent(new CustomEvent('mdg:categories-changed'));
       refreshQueue();
       if (ticket.currentId() === ev.id) ticket.changed(ev);
       approvals.changed(ev);
