@@ -244,6 +244,7 @@ def step_templates(b, folder, axe_src):
     b.find('#lang-toggle').click()
     t.equal('English: heading and labels', [b.find('#admin-title').text, b.find('label[for="tpl-f-body"]').text],
             ['Reply templates', 'Body'])
+    no_axe_violation(b, axe_src, 'templates (English)')
     b.find('#lang-toggle').click()
 
 
