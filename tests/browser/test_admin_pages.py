@@ -14,10 +14,12 @@ with a bad name is refused beside the name, then saved and compared on
 disk.  On the approval page the queues of tickets and rules are listed and
 one switch flips the queue_setting row.  On the categories page a rename
 of a 課 rewrites the ticket rows (compared exactly, and the case record
-row), a sibling's name is 409 beside the field, a 係 is added, switched
-off and moved.  The access log shows, newest first, the exact rows of a
+row) and reaches the page back over the event stream
+(mdg:categories-changed), a sibling's name is 409 beside the field, a 係
+is added, switched off and moved.  The access log shows, newest first, the exact rows of a
 contact save and read done in the test by a supervisor, filters by
-ticket.  axe-core finds no WCAG 2.1 AA violation on any of the four pages.
+ticket and contact, pages back with before=.  axe-core finds no WCAG 2.1
+AA violation on any of the four pages (the templates page in English too).
 A supervisor's menu holds the access log only; an operator gets no menu,
 a refusal on the pages, and 403 from the API.  No CSP violation or script
 error.  Screenshots go to tests/artefacts/browser-admin-*.png.
