@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "admin_api.h"
+#include "admin_queues.h" /* admin_queues: the known queues (admin_queues.h) */
 #include "api.h"
 #include "approval.h"
 #include "auth.h"
@@ -100,6 +101,7 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/outbound/#/requeue", API_SUPERVISOR, approval_requeue },
 	{ "GET", "/api/admin/queues/*", API_ADMIN, approval_queue_get },
 	{ "PUT", "/api/admin/queues/*", API_ADMIN, approval_queue_put },
+	{ "GET", "/api/admin/queues", API_ADMIN, admin_queues_list }, /* admin_queues.h */
 	/* end approval */
 	/* case history and contact store (casebook.h, contacts.h) */
 	{ "GET", "/api/tickets/#/case", API_ANY, casebook_get },
@@ -167,6 +169,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	department_prepare(db);
 	escalate_prepare(db);
 	escalate_configure(cfg);
+	admin_queues_prepare(db); /* admin_queues */
 	return a;
 }
 

@@ -65,3 +65,6 @@ ticketd_libticketd_a_SOURCES += ticketd/department.c ticketd/department.h \
 	ticketd/escalate.c ticketd/escalate.h
 # the SLA: due times, warnings, the board (issue 6)
 ticketd_libticketd_a_SOURCES += ticketd/sla.c ticketd/sla.h
+
+# the known queues for the admins' approval page (admin_queues.h)
+ticketd_libticketd_a_SOURCES += ticketd/admin_queues.c ticketd/admin_queues.h

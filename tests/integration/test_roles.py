@@ -119,6 +119,8 @@ TABLE = [
     ('POST', '/api/admin/categories', True, [403, 403, 403, 400, 401], {}),
     ('POST', '/api/admin/categories', False, [403, 403, 403, 403, 401], {}),
     ('PUT', '/api/admin/categories/1', True, [403, 403, 403, 400, 401], {}),
+    ('PUT', '/api/admin/categories/1', False, [403, 403, 403, 403, 401], {'name': '改名'}),
+    ('GET', '/api/admin/queues', True, [403, 403, 403, 200, 401]),
     ('POST', '/api/tickets/3/classify', True, [400, 400, 403, 403, 401], {'tags': 'x'}),
     ('POST', '/api/tickets/3/classify', False, [403, 403, 403, 403, 401], {'tags': 'x'}),
     # end categories

@@ -231,3 +231,44 @@ export function search(q, limit = 50) {
 export function changePassword(current, next) {
   return call('POST', '/api/me/password', { current, new: next });
 }
+
+// the admin pages (admin_*.js): templates, queue approval, categories, the contact access log
+export function adminTemplates() {
+  return call('GET', '/api/templates');
+}
+
+export function adminTemplate(name) {
+  return call('GET', `/api/templates/${encodeURIComponent(name)}`);
+}
+
+export function saveTemplate(name, body) {
+  return call('PUT', `/api/admin/templates/${encodeURIComponent(name)}`, body);
+}
+
+export function adminQueues() {
+  return call('GET', '/api/admin/queues');
+}
+
+export function setQueueApproval(queue, on) {
+  return call('PUT', `/api/admin/queues/${encodeURIComponent(queue)}/settings`, { approval_required: !!on });
+}
+
+export function categories() {
+  return call('GET', '/api/categories');
+}
+
+export function createCategory(body) {
+  return call('POST', '/api/admin/categories', body);
+}
+
+export function updateCategory(id, body) {
+  return call('PUT', `/api/admin/categories/${encodeURIComponent(id)}`, body);
+}
+
+// params: {before, contact, ticket, limit}; empty values are left out
+export function contactAccess(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  return call('GET', `/api/admin/contact-access?${q}`);
+}
+// end admin pages

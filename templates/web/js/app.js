@@ -5,6 +5,7 @@
 //   #/all         every ticket
 //   #/tickets/N   one ticket
 //   #/admin/rules the routing rules (admins; linked from the header)
+//   #/admin/...   the admin pages of the 管理メニュー (admin_menu.js)
 //   #/search?q=   the tickets whose mail holds the words (search.js)
 // Whatever the fragment, a browser without a session sees the log-in form
 // first and lands on the fragment's view after logging in.
@@ -18,10 +19,11 @@ import * as cases from './cases.js';
 import * as approvals from './approvals.js'; // 承認待ち, 送信失敗
 import * as search from './search.js'; // 検索
 import './password.js'; // パスワード変更: wires its header button by itself
+import * as admin from './admin_menu.js'; // 管理メニュー: templates, approval, categories, access log
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
 
-const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approvals', 'dead', 'search'];
+const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approvals', 'dead', 'search', 'admin'];
 let session = null;       // {user, csrf} while logged in
 let lastTicket = null;    // to put the focus back on its row
 let firstRoute = true;
@@ -35,6 +37,8 @@ function parseRoute() {
   const m = /^#\/tickets\/([1-9][0-9]{0,17})$/.exec(h);
   if (m) return { view: 'ticket', id: Number(m[1]) };
   if (h === '#/admin/rules') return { view: 'rules' };
+  const ap = admin.pageOf(h); // admin_menu.js
+  if (ap && !(session && session.user && session.user.role === 'viewer')) return { view: 'admin', page: ap };
   const sq = search.queryOf(h); // #/search?q=... (search.js)
   if (sq !== null && !(session && session.user && session.user.role === 'viewer')) return { view: 'search', q: sq };
   // ward viewers read the case history, not the queue (correspondence)
@@ -73,6 +77,12 @@ function route() {
     return;
   }
   approvals.clear();
+  if (r.view === 'admin') { // admin_menu.js
+    showView('admin');
+    admin.show(r.page, focus);
+    return;
+  }
+  admin.clear();
   if (r.view === 'search') {
     showView('search');
     search.show(r.q).then(() => { if (focus) document.getElementById('search-title').focus(); });
@@ -109,6 +119,7 @@ function startSession(data) {
   document.getElementById('nav-rules').hidden = u.role !== 'admin';
   document.getElementById('nav-cases').hidden = false;
   approvals.start(u.role); // its nav links
+  admin.start(u.role); // the admin menu's entries for the role
   search.showForm(u.role !== 'viewer'); // search reads correspondence
   document.body.dataset.role = u.role || ''; // which panels the ticket page offers (case.js, contact.js)
   document.body.dataset.login = u.login || ''; // whose tickets are "mine" (queue.js, workflow.js)
@@ -116,6 +127,8 @@ function startSession(data) {
   const refreshQueue = u.role === 'viewer' ? () => {} : () => queue.refresh();
   live.start({
     onTicket: (ev) => {
+      // a category renamed (category.h, id 0): whoever keeps the category paths drops them
+      if (ev.op === 'category_renamed') window.dispatchEvent(new CustomEvent('mdg:categories-changed'));
       refreshQueue();
       if (ticket.currentId() === ev.id) ticket.changed(ev);
       approvals.changed(ev);
@@ -135,6 +148,7 @@ function endSession(message) {
   rules.clear();
   cases.clear();
   approvals.stop();
+  admin.stop();
   search.showForm(false);
   delete document.body.dataset.role;
   delete document.body.dataset.login;
@@ -229,6 +243,7 @@ function onLangToggle() {
   else if (parseRoute().view === 'rules') rules.render();
   else if (parseRoute().view === 'cases') cases.render();
   else if (['approvals', 'dead'].includes(parseRoute().view)) approvals.render();
+  else if (parseRoute().view === 'admin') admin.render();
   else if (parseRoute().view === 'search') search.show(parseRoute().q);
   else document.title = `${queue.title()} – 窓口`;
 }
