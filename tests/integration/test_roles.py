@@ -136,6 +136,12 @@ TABLE = [
     ('GET', '/api/tickets/3/escalations', True, [200, 200, 403, 200, 401]),
     ('POST', '/api/escalations/1/close', True, [400, 400, 403, 403, 401], {}),
     # end escalation
+    # the SLA (ticketd/sla.h)
+    ('GET', '/api/sla', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/sla/stats', True, [200, 200, 200, 200, 401]),
+    ('POST', '/api/sla/crisis', True, [403, 400, 403, 403, 401], {}),
+    ('POST', '/api/sla/crisis/end', True, [403, 409, 403, 403, 401]),
+    # end SLA
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 
