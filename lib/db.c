@@ -22,7 +22,7 @@
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 30000
 #define DB_MAX_LISTEN 8
-#define DB_MAX_TABLES 16
+#define DB_MAX_TABLES 32
 
 struct db {
 	char *conninfo;

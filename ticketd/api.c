@@ -23,6 +23,7 @@
 #include "search.h"
 #include "sse.h"
 #include "tickets.h"
+#include "upload.h" /* upload: files uploaded in the reply composer (upload.h) */
 #include "webroot.h"
 #include "workflow.h"
 
@@ -71,6 +72,10 @@ static const struct api_route api_routes[] = {
 	{ "PUT", "/api/admin/categories/#", API_ADMIN, category_update },
 	{ "POST", "/api/tickets/#/classify", API_WORK, category_classify },
 	/* end categories */
+	/* files uploaded in the reply composer (upload.h) */
+	{ "POST", "/api/tickets/#/uploads", API_WORK, upload_create },
+	{ "DELETE", "/api/tickets/#/uploads/#", API_WORK, upload_delete },
+	/* end uploads */
 	{ "GET", "/api/messages/#/raw", API_CORRESPONDENCE, messages_raw },
 	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
@@ -145,6 +150,8 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	workflow_prepare(db);
 	merge_prepare(db); /* merge */
 	category_prepare(db); /* category */
+	upload_prepare(db); /* upload */
+	upload_configure(cfg);
 	return a;
 }
 
@@ -165,6 +172,7 @@ void api_configure(struct api *a, const struct config *cfg)
 	webroot_configure(a->web, cfg);
 	tickets_configure(cfg);
 	reply_configure(cfg);
+	upload_configure(cfg);
 }
 
 static void api_session_gone(void *arg, const char *token_sha)
@@ -176,6 +184,12 @@ void api_tick(struct api *a)
 {
 	auth_sweep(a->auth, api_session_gone, a->sse);
 	sse_tick(a->sse);
+	upload_sweep(a->db);
+}
+
+size_t api_body_limit(const struct http_req *req)
+{
+	return upload_body_limit(req);
 }
 
 void api_ticket_change(struct api *a, const char *payload)

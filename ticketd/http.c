@@ -68,6 +68,7 @@ struct http_conn {
 	struct http_req req;
 	struct buf body;
 	struct http_header *headers;
+	size_t max_body; /* ticketd.max_request_bytes, or the route's own (http_set_body_limit) */
 	int too_large;
 	int replied;
 };
@@ -90,6 +91,7 @@ struct http {
 	http_handler handler;
 	void *arg;
 	size_t max_body;
+	http_body_limit body_limit;
 	unsigned long next_id;
 	struct http_stream *streams;
 	int port;
@@ -190,6 +192,7 @@ static struct http_conn *http_conn_new(struct http *h, struct MHD_Connection *mc
 	c->req.conn = c;
 	c->req.id = ++h->next_id;
 	buf_init(&c->body, h->max_body);
+	c->max_body = h->max_body;
 	c->req.pool = pool_create(h->max_body + HTTP_POOL_EXTRA);
 	if (c->req.pool == NULL) {
 		free(c);
@@ -201,6 +204,11 @@ static struct http_conn *http_conn_new(struct http *h, struct MHD_Connection *mc
 	if (c->req.method == NULL || c->req.path == NULL || c->req.remote_addr == NULL) {
 		http_conn_free(c);
 		return NULL;
+	}
+	/* a route that takes files may take more (http_set_body_limit) */
+	if (h->body_limit != NULL && h->body_limit(&c->req) > c->max_body) {
+		c->max_body = h->body_limit(&c->req);
+		buf_init(&c->body, c->max_body);
 	}
 	return c;
 }
@@ -347,7 +355,7 @@ static int http_declared_too_large(struct http_conn *c)
 		return 0;
 	errno = 0;
 	n = strtoull(cl, &end, 10);
-	return errno != 0 || end == cl || n > c->h->max_body;
+	return errno != 0 || end == cl || n > c->max_body;
 }
 
 static void http_dispatch(struct http_conn *c)
@@ -453,6 +461,11 @@ struct http *http_new(const struct config *cfg, http_handler handler, void *arg)
 	else
 		log_info("listening on %s", listen);
 	return h;
+}
+
+void http_set_body_limit(struct http *h, http_body_limit fn)
+{
+	h->body_limit = fn;
 }
 
 void http_configure(struct http *h, const struct config *cfg)

@@ -60,3 +60,10 @@ ticketd_libticketd_a_SOURCES += ticketd/merge.c ticketd/merge.h
 
 # categories as a tree, classifying tickets (category.h)
 ticketd_libticketd_a_SOURCES += ticketd/category.c ticketd/category.h
+
+# files uploaded in the reply composer (upload.h)
+ticketd_libticketd_a_SOURCES += ticketd/upload.c ticketd/upload.h
+check_PROGRAMS += ticketd/test_upload
+ticketd_test_upload_SOURCES = ticketd/test_upload.c
+ticketd_test_upload_LDADD = $(TICKETD_LIBS)
+TESTS += ticketd/test_upload
