@@ -42,7 +42,8 @@ static const struct db_stmt upload_stmts[] = {
 	  " WHERE ticket_id = $1 AND used_by_message_id IS NULL" },
 	{ "upload_insert",
 	  "INSERT INTO reply_upload (ticket_id, data, filename, content_type, size, sha256,"
-	  " uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, octet_length($2), sha256($2), $5, $6)"
+	  " uploaded_by, uploaded_at) VALUES ($1, $2::bytea, $3, $4, octet_length($2::bytea),"
+	  " sha256($2::bytea), $5, $6)"
 	  " RETURNING id, encode(sha256, 'hex')" },
 	{ "upload_delete",
 	  "DELETE FROM reply_upload WHERE id = $1 AND ticket_id = $2 AND used_by_message_id IS NULL" },
@@ -76,6 +77,7 @@ void upload_configure(const struct config *cfg)
 	upload_conf.max_bytes = config_int(cfg, "ticketd.upload_max_bytes");
 	upload_conf.keep_s = config_int(cfg, "ticketd.upload_keep_seconds");
 	upload_conf.total_max = config_int(cfg, "ticketd.reply_max_attachment_bytes");
+	upload_conf.last_sweep_ms = 0; /* a new keep time applies at the next tick */
 }
 
 /* ---- the checks ---- */
