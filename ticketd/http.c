@@ -344,7 +344,10 @@ void http_reply_error(struct http_req *req, int status, const char *msg)
 	buf_free(&b);
 }
 
-/* Content-Length over the limit: refuse before reading the body */
+/* Content-Length over the limit: 0 within it; 1 refused before the body
+ * is read; 2 on a route that takes files (http_set_body_limit), up to
+ * twice its limit: the body is read and dropped, then 413, so that a
+ * browser gets the answer instead of a connection reset in mid-upload */
 static int http_declared_too_large(struct http_conn *c)
 {
 	const char *cl = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND, "Content-Length");
@@ -355,7 +358,11 @@ static int http_declared_too_large(struct http_conn *c)
 		return 0;
 	errno = 0;
 	n = strtoull(cl, &end, 10);
-	return errno != 0 || end == cl || n > c->max_body;
+	if (errno != 0 || end == cl)
+		return 1;
+	if (n <= c->max_body)
+		return 0;
+	return c->max_body > c->h->max_body && n / 2 <= c->max_body ? 2 : 1;
 }
 
 static void http_dispatch(struct http_conn *c)
@@ -384,8 +391,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *mc, const c
 		if (c == NULL)
 			return MHD_NO;
 		*con_cls = c;
-		if (http_declared_too_large(c))
+		switch (http_declared_too_large(c)) {
+		case 1:
 			http_reply_error(&c->req, 413, "request body too large");
+			break;
+		case 2:
+			c->too_large = 1; /* http_dispatch answers 413 */
+			break;
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {

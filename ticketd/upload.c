@@ -80,6 +80,11 @@ void upload_configure(const struct config *cfg)
 	upload_conf.last_sweep_ms = 0; /* a new keep time applies at the next tick */
 }
 
+long upload_max_bytes(void)
+{
+	return upload_conf.max_bytes;
+}
+
 /* ---- the checks ---- */
 
 static unsigned upload_le16(const unsigned char *p)

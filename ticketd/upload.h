@@ -48,6 +48,10 @@ void upload_delete(struct api_call *c);
  * the common limit), else 0 */
 size_t upload_body_limit(const struct http_req *req);
 
+/* ticketd.upload_max_bytes, for the composer to check a file before
+ * sending it (reply_render) */
+long upload_max_bytes(void);
+
 /* delete unused uploads past their time; runs at most every minute (or
  * every upload_keep_seconds when shorter) */
 void upload_sweep(struct db *db);

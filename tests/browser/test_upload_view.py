@@ -7,7 +7,8 @@ postfix's smtp-sink; headless Chromium.  An operator opens the composer,
 chooses a file with a Japanese name through the file input (send_keys, as
 the chooser would), sees it listed with its size and a 削除 button, and an
 unticked confirmation box for it; a second file is uploaded and removed
-again (its row gone); a password zip is refused with the PPAP message.
+again (its row gone); a password zip is refused with the PPAP message, a
+file over ticketd.upload_max_bytes and an empty one before they are sent.
 送信 stays disabled until the upload is ticked and previewed; the preview
 lists it; axe-core finds no WCAG 2.1 AA violation on the composer with an
 upload and its preview.  Sent, escalationd delivers it and the sink's mail
@@ -35,6 +36,7 @@ LOGIN, PASSWORD, DISPLAY = 'op-upload', 'upload view password 1', '添付 担当
 NAME = '回答資料 令和8年度.pdf'
 DATA = b'%PDF-1.4\n' + bytes((i * 13 + 5) % 256 for i in range(880)) + b'\n%%EOF\n'  # 896 bytes
 OTHER = '不要なメモ.txt'
+MAX_FILE = 100000  # ticketd.upload_max_bytes
 
 
 def login(t, b, base):
@@ -105,6 +107,16 @@ def choose(t, b, env, tid):
         lambda: 'パスワード付き（暗号化）zipは送れません' in b.find('#composer-message').text, 10)),
         b.find('#composer-message').text)
     t.equal('nothing stored for it', len(upload_rows(env, tid)), 1)
+    b.find('#composer-upload-input').send_keys(write(env, '大きな地図.png', b'\x89PNG' + b'x' * MAX_FILE))
+    t.check('a file over ticketd.upload_max_bytes: told before sending, with both limits', bool(b.wait(
+        lambda: b.find('#composer-message').text.endswith(
+            '大きな地図.png: ファイルが大きすぎます。1ファイル 97.7 KB まで、添付は合計 10.0 MB までです。'), 10)),
+        b.find('#composer-message').text)
+    b.find('#composer-upload-input').send_keys(write(env, '空.txt', b''))
+    t.check('an empty file: told', bool(b.wait(
+        lambda: '空.txt: 空のファイルは添付できません。' in b.find('#composer-message').text, 10)),
+        b.find('#composer-message').text)
+    t.equal('neither stored', len(upload_rows(env, tid)), 1)
 
 
 def confirm_and_preview(t, b, tid):
@@ -160,7 +172,8 @@ def main():
         sink = mdg.SmtpSink(env).start()
         port = mdg.free_port()
         env.write_config(**{'ticketd.listen': f'127.0.0.1:{port}', 'mail.from_addr': rp.FROM_ADDR,
-                            'mail.from_name': rp.FROM_NAME, 'ticketd.send_delay_seconds': '1'})
+                            'mail.from_name': rp.FROM_NAME, 'ticketd.send_delay_seconds': '1',
+                            'ticketd.upload_max_bytes': str(MAX_FILE)})
         ts.sender_config(env, sink.port)
         env.add_user(LOGIN, 'operator', PASSWORD, DISPLAY)
         env.start('ingest-mail')

@@ -151,6 +151,9 @@ def check_refusals(t, env, op, sv, vw, ad, tid):
 
 
 def check_preview_and_send(t, env, op, tid, msg_in, uid):
+    r = op.request('POST', f'/api/tickets/{tid}/reply/render', json_body={})
+    t.equal('render tells the composer the limits', (r.status, (r.json() or {}).get('limits')),
+            (200, {'upload_max_bytes': MAX_FILE, 'attachments_max_bytes': MAX_TOTAL}))
     to = [rp.CITIZEN[1]]
     att = [{'upload_id': uid}, {'message_id': msg_in, 'idx': 0}]
     d = rp.draft(msg_in, to, '', '収集日程の案内を添付します。\n', att=att)

@@ -59,6 +59,7 @@ function fresh(ticketId) {
     chosen: new Set(),        // "mid:idx" of those to attach
     uploads: [],              // files uploaded for this reply [{upload_id, filename, size}]: all attached
     uploading: 0,             // uploads on their way
+    limits: {},               // {upload_max_bytes, attachments_max_bytes} from render
     ticks: new Set(),         // "r:<addr lowercased>", "a:mid:idx" and "u:<upload_id>"
     keepVisible: false,
     preview: null,
@@ -275,6 +276,7 @@ function applyProposal(p, first) {
     st.bcc = (p.bcc || []).join(', ');
     st.attachments = Array.isArray(p.attachments) ? p.attachments : [];
     st.replyingTo = p.replying_to || null;
+    st.limits = p.limits || {};
   }
   st.subject = p.subject || '';
   st.body = p.body || '';
@@ -463,13 +465,27 @@ function uploadBox() {
   return fs;
 }
 
-async function uploadFiles(files) {
-  if (!files.length || st.ticketId === null) return;
+// a file the server would refuse for its size, told before it is sent
+function sizeProblem(f) {
+  if (f.size === 0) return t('composer_upload_empty', { name: f.name });
+  const max = Number(st.limits.upload_max_bytes);
+  if (max > 0 && f.size > max) return tooLarge(f.name);
+  return null;
+}
+
+function tooLarge(name) {
+  return t('composer_upload_too_large', { name, max: fileSize(st.limits.upload_max_bytes),
+    total: fileSize(st.limits.attachments_max_bytes) });
+}
+
+async function uploadFiles(all) {
+  if (!all.length || st.ticketId === null) return;
   const id = st.ticketId;
-  const problems = [];
+  const problems = all.map(sizeProblem).filter((p) => p);
+  const files = all.filter((f) => !sizeProblem(f));
   st.uploading += files.length;
   rerender();
-  announce(t('composer_uploading', { n: files.length }));
+  if (files.length) announce(t('composer_uploading', { n: files.length }));
   for (const f of files) {
     try {
       const u = await api.uploadFile(id, f);
@@ -477,13 +493,13 @@ async function uploadFiles(files) {
     } catch (e) {
       problems.push(uploadProblem(f.name, e));
     }
-    st.uploading = Math.max(0, st.uploading - 1);
+    if (st.ticketId === id) st.uploading = Math.max(0, st.uploading - 1);
   }
   if (st.ticketId !== id) return;
   st.message = problems.length ? { kind: 'error', text: t('composer_upload_failed'), list: problems } : null;
   rerender();
   if (problems.length) focusMessage();
-  else {
+  else if (files.length) {
     announce(t('composer_uploaded', { n: files.length }));
     const inp = document.getElementById('composer-upload-input');
     if (inp) inp.focus();
@@ -492,7 +508,11 @@ async function uploadFiles(files) {
 
 function uploadProblem(name, e) {
   const b = e.body || {};
-  if (e.status === 413) return t('composer_upload_too_large', { name });
+  // 413: the file itself (http.c's limit), or the ticket's unsent uploads together
+  if (e.status === 413 && /^the ticket's unsent uploads/.test(String(b.error || ''))) {
+    return t('composer_upload_quota', { name, total: fileSize(st.limits.attachments_max_bytes) });
+  }
+  if (e.status === 413) return tooLarge(name);
   if (e.status === 422) return t('composer_upload_ppap', { name });
   return t('composer_upload_refused', { name, why: b.error ? String(b.error) : errorText(e) });
 }
