@@ -9,7 +9,8 @@
  *
  * A request goes through MHD's access callback several times: once with
  * the headers (we make its struct http_conn and pool; a Content-Length
- * over the limit is answered 413 at once), once per piece of body (kept
+ * over the limit is answered 413 at once, but on a route that takes files
+ * the body is read and dropped first), once per piece of body (kept
  * in a bounded buffer), and once at the end, when the handler runs.  The
  * conn and its pool are freed in the completion callback, after the
  * response has gone out, so replies may point into the pool.
@@ -184,6 +185,7 @@ static struct http_conn *http_conn_new(struct http *h, struct MHD_Connection *mc
 				       const char *url, const char *method)
 {
 	struct http_conn *c = calloc(1, sizeof(*c));
+	size_t route_max;
 
 	if (c == NULL)
 		return NULL;
@@ -206,8 +208,9 @@ static struct http_conn *http_conn_new(struct http *h, struct MHD_Connection *mc
 		return NULL;
 	}
 	/* a route that takes files may take more (http_set_body_limit) */
-	if (h->body_limit != NULL && h->body_limit(&c->req) > c->max_body) {
-		c->max_body = h->body_limit(&c->req);
+	route_max = h->body_limit != NULL ? h->body_limit(&c->req) : 0;
+	if (route_max > c->max_body) {
+		c->max_body = route_max;
 		buf_init(&c->body, c->max_body);
 	}
 	return c;

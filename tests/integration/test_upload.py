@@ -124,6 +124,8 @@ def check_refusals(t, env, op, sv, vw, ad, tid):
          'X-Filename: no file name left, or longer than 255 bytes'),
         ('over ticketd.upload_max_bytes: 413', upload(op, tid, b'x' * (MAX_FILE + 1), 'big.bin'), 413,
          'request body too large'),
+        ('one and a half times the limit: read to its end, then 413 (no reset connection)',
+         upload(op, tid, b'x' * (MAX_FILE * 3 // 2), 'big.bin'), 413, 'request body too large'),
         ('an encrypted zip (PPAP): 422', upload(op, tid, zip_bytes(True), '書類.zip', 'application/zip'), 422,
          ENC_ERROR),
         ('an unknown ticket: 404', upload(op, 99999, b'x', 'a.txt'), 404, 'no such ticket'),
