@@ -321,6 +321,7 @@ void reply_render(struct api_call *c)
 	doc = reply_render_doc(c, &t, rp ? &m : NULL, subject, body);
 	json_object_set_new(doc, "template", name ? json_string(name) : json_null());
 	json_object_set_new(doc, "empty_variables", reply_empties(v, nv, &d));
+	json_object_set_new(doc, "uploads", upload_pending(c, t.id));
 	/* the composer checks a file against them before uploading it */
 	json_object_set_new(doc, "limits", json_pack("{s:I, s:I}", "upload_max_bytes",
 						     (json_int_t)upload_max_bytes(),

@@ -37,9 +37,13 @@ static struct {
 
 static const struct db_stmt upload_stmts[] = {
 	{ "upload_lock", "SELECT id FROM ticket WHERE id = $1 FOR UPDATE" },
+	/* one operator's unsent uploads: what their composer lists (render) */
 	{ "upload_usage",
 	  "SELECT count(*), coalesce(sum(size), 0) FROM reply_upload"
-	  " WHERE ticket_id = $1 AND used_by_message_id IS NULL" },
+	  " WHERE ticket_id = $1 AND uploaded_by = $2 AND used_by_message_id IS NULL" },
+	{ "upload_pending",
+	  "SELECT id, filename, content_type, size, encode(sha256, 'hex') FROM reply_upload"
+	  " WHERE ticket_id = $1 AND uploaded_by = $2 AND used_by_message_id IS NULL ORDER BY id" },
 	{ "upload_insert",
 	  "INSERT INTO reply_upload (ticket_id, data, filename, content_type, size, sha256,"
 	  " uploaded_by, uploaded_at) VALUES ($1, $2::bytea, $3, $4, octet_length($2::bytea),"
@@ -294,13 +298,13 @@ static int upload_refused(struct api_call *c)
  * status (answered) */
 static int upload_room(struct api_call *c, const char *ts)
 {
-	const char *v[1] = { ts };
+	const char *v[2] = { ts, c->session->login };
 	struct db_res *r = db_query(c->db, "upload_lock", 1, v, NULL, NULL, 0);
 	long long count = 0, bytes = 0;
 	int found = r != NULL && db_res_rows(r) == 1, ok = r != NULL;
 
 	db_res_free(r);
-	if (ok && (r = db_query(c->db, "upload_usage", 1, v, NULL, NULL, 0)) != NULL) {
+	if (ok && (r = db_query(c->db, "upload_usage", 2, v, NULL, NULL, 0)) != NULL) {
 		count = db_res_ll(r, 0, 0);
 		bytes = db_res_ll(r, 0, 1);
 		db_res_free(r);
@@ -316,8 +320,8 @@ static int upload_room(struct api_call *c, const char *ts)
 	}
 	if (count >= UPLOAD_PER_TICKET ||
 	    bytes + (long long)c->req->body_len > upload_conf.total_max) {
-		api_error(c, 413, pool_printf(c->req->pool, "the ticket's unsent uploads would pass "
-					      "%d files or %ld bytes: remove some first",
+		api_error(c, 413, pool_printf(c->req->pool, "your unsent uploads on this ticket would "
+					      "pass %d files or %ld bytes: remove some first",
 					      UPLOAD_PER_TICKET, upload_conf.total_max));
 		return 413;
 	}
@@ -453,7 +457,28 @@ void upload_sweep(struct db *db)
 			 upload_conf.keep_s);
 }
 
-/* ---- for reply.c ---- */
+/* ---- for reply.c and reply_render.c ---- */
+
+json_t *upload_pending(struct api_call *c, long long ticket)
+{
+	char ts[24];
+	const char *v[2] = { ts, c->session->login };
+	struct db_res *r;
+	json_t *list;
+
+	snprintf(ts, sizeof(ts), "%lld", ticket);
+	if ((r = db_query(c->db, "upload_pending", 2, v, NULL, NULL, 0)) == NULL)
+		return NULL;
+	list = json_array();
+	for (int i = 0; i < db_res_rows(r); i++)
+		json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o, s:o}", "upload_id",
+						      api_col_int(r, i, 0), "filename",
+						      api_col_str(r, i, 1), "content_type",
+						      api_col_str(r, i, 2), "size", api_col_int(r, i, 3),
+						      "sha256", api_col_str(r, i, 4)));
+	db_res_free(r);
+	return list;
+}
 
 int upload_load(struct db *db, struct pool *p, long long id, struct upload_file *f)
 {

@@ -15,9 +15,9 @@
  * Refused: an empty file (400); a name with a control character (bidi
  * overrides included: "txt.exe" shown as "exe.txt") or none left once
  * reduced to its last path segment (400); a body over
- * ticketd.upload_max_bytes (413, by http.c before it is read); a ticket
- * whose unsent uploads would pass ticketd.reply_max_attachment_bytes or
- * 20 files (413); a zip with the encryption bit in any header (422): the
+ * ticketd.upload_max_bytes (413, by http.c); the uploader's unsent
+ * uploads on the ticket past ticketd.reply_max_attachment_bytes or 20
+ * files (413: they are all listed in their composer, to remove); a zip with the encryption bit in any header (422): the
  * password-by-separate-mail habit (PPAP) the Cabinet Office abolished in
  * 2020, which also hides the content from the virus scan.
  *
@@ -26,6 +26,8 @@
 #ifndef MDG_UPLOAD_H
 #define MDG_UPLOAD_H
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "config.h"
 
@@ -55,6 +57,11 @@ long upload_max_bytes(void);
 /* delete unused uploads past their time; runs at most every minute (or
  * every upload_keep_seconds when shorter) */
 void upload_sweep(struct db *db);
+
+/* the caller's unsent uploads on ticket, oldest first, as POST answered
+ * them: the composer lists them again after a page load (render); NULL on
+ * a database error */
+json_t *upload_pending(struct api_call *c, long long ticket);
 
 struct upload_file {
 	long long id, ticket;

@@ -5,13 +5,13 @@ ticketd/upload.c).
 Private PostgreSQL, ingest-mail (Maildir), ticketd, escalationd and
 postfix's smtp-sink; headless Chromium.  An operator opens the composer,
 chooses a file with a Japanese name through the file input (send_keys, as
-the chooser would), sees it listed with its size and a 削除 button, and an
-unticked confirmation box for it; a second file is uploaded and removed
-again (its row gone); a password zip is refused with the PPAP message, a
+the chooser would), sees it listed with its size and a 削除 button (listed
+again after a page load), and an unticked confirmation box for it; a second
+file is uploaded and removed again (its row gone); a password zip is refused with the PPAP message, a
 file over ticketd.upload_max_bytes and an empty one before they are sent.
 送信 stays disabled until the upload is ticked and previewed; the preview
 lists it; axe-core finds no WCAG 2.1 AA violation on the composer with an
-upload and its preview.  Sent, escalationd delivers it and the sink's mail
+upload and its preview (of an empty body, which once drew one).  Sent, escalationd delivers it and the sink's mail
 carries the exact bytes under the exact name; the timeline lists the file
 on the reply.  No script errors, no CSP violations.  Screenshots:
 tests/artefacts/browser-upload-*.png.
@@ -58,7 +58,12 @@ def send_disabled(b):
 
 
 def listed(b):
-    return [li.text for li in b.finds('#composer-upload-list li')]
+    """read in one script: the list is redrawn as uploads finish (no stale elements)"""
+    return b.js("return Array.from(document.querySelectorAll('#composer-upload-list li')).map(li => li.innerText)")
+
+
+def text(b, css):
+    return b.js('const e = document.querySelector(arguments[0]); return e ? e.innerText : ""', css)
 
 
 def write(env, name, data):
@@ -104,18 +109,18 @@ def choose(t, b, env, tid):
     t.equal('its row deleted', upload_rows(env, tid), [[NAME, str(len(DATA)), '-']])
     b.find('#composer-upload-input').send_keys(write(env, '書類.zip', ppap_zip()))
     t.check('a password zip: refused with the PPAP message', bool(b.wait(
-        lambda: 'パスワード付き（暗号化）zipは送れません' in b.find('#composer-message').text, 10)),
-        b.find('#composer-message').text)
+        lambda: 'パスワード付き（暗号化）zipは送れません' in text(b, '#composer-message'), 10)),
+        text(b, '#composer-message'))
     t.equal('nothing stored for it', len(upload_rows(env, tid)), 1)
     b.find('#composer-upload-input').send_keys(write(env, '大きな地図.png', b'\x89PNG' + b'x' * MAX_FILE))
     t.check('a file over ticketd.upload_max_bytes: told before sending, with both limits', bool(b.wait(
-        lambda: b.find('#composer-message').text.endswith(
+        lambda: text(b, '#composer-message').endswith(
             '大きな地図.png: ファイルが大きすぎます。1ファイル 97.7 KB まで、添付は合計 10.0 MB までです。'), 10)),
-        b.find('#composer-message').text)
+        text(b, '#composer-message'))
     b.find('#composer-upload-input').send_keys(write(env, '空.txt', b''))
     t.check('an empty file: told', bool(b.wait(
-        lambda: '空.txt: 空のファイルは添付できません。' in b.find('#composer-message').text, 10)),
-        b.find('#composer-message').text)
+        lambda: '空.txt: 空のファイルは添付できません。' in text(b, '#composer-message'), 10)),
+        text(b, '#composer-message'))
     t.equal('neither stored', len(upload_rows(env, tid)), 1)
 
 
@@ -191,6 +196,12 @@ def main():
                     t.check('ticket shown', bool(b.wait(lambda: b.visible('#composer-open'), 10)))
                     choose(t, b, env, tid)
                     b.screenshot('1-uploaded')
+                    b.driver.refresh()
+                    t.check('reloaded', bool(b.wait(lambda: b.visible('#composer-open'), 10)))
+                    press(b, '#composer-open')
+                    t.check('after a page load the composer lists the unsent upload again', bool(b.wait(
+                        lambda: b.visible('#composer-upload-list') and listed(b) == [f'{NAME}（{len(DATA)} バイト） 削除'],
+                        10)), str(b.visible('#composer-upload-list') and listed(b)))
                     confirm_and_preview(t, b, tid)
                     b.driver.set_script_timeout(30)
                     b.screenshot('2-preview')

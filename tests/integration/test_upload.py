@@ -139,11 +139,12 @@ def check_refusals(t, env, op, sv, vw, ad, tid):
     t.equal('exactly ticketd.upload_max_bytes: 201', (r.status, (r.json() or {}).get('size')), (201, MAX_FILE))
     r2 = upload(sv, tid, zip_bytes(False), '書類.zip', 'application/zip')
     t.equal('a plain zip, by a supervisor: 201', r2.status, 201)
-    # unsent now: the PDF (150 016), 10 + 4 bytes, the 200 000 and the zip: the next 200 000 passes 500 000
+    # op1's unsent now: the PDF (150 016), 10 + 4 bytes and the 200 000 (the supervisor's zip is not
+    # theirs): the next 200 000 passes 500 000
     r3 = upload(op, tid, b'y' * MAX_FILE, 'more.bin', 'application/octet-stream')
-    t.equal('the ticket\'s unsent uploads past ticketd.reply_max_attachment_bytes: 413',
+    t.equal('the operator\'s unsent uploads on the ticket past ticketd.reply_max_attachment_bytes: 413',
             (r3.status, (r3.json() or {}).get('error')),
-            (413, f'the ticket\'s unsent uploads would pass 20 files or {MAX_TOTAL} bytes: remove some first'))
+            (413, f'your unsent uploads on this ticket would pass 20 files or {MAX_TOTAL} bytes: remove some first'))
     t.equal('nothing refused was stored', env.sql(
         "SELECT count(*) FROM reply_upload WHERE filename IN ('a.txt', 'big.bin', 'more.bin', 'fdp.exe')"
         f" OR (filename = '書類.zip' AND uploaded_by = 'op1')"), [['0']])
@@ -152,10 +153,21 @@ def check_refusals(t, env, op, sv, vw, ad, tid):
                 op.request('DELETE', f'/api/tickets/{tid}/uploads/{u}').status, 204)
 
 
-def check_preview_and_send(t, env, op, tid, msg_in, uid):
+def check_render(t, op, sv, tid, uid, uid_png, uid_txt):
     r = op.request('POST', f'/api/tickets/{tid}/reply/render', json_body={})
-    t.equal('render tells the composer the limits', (r.status, (r.json() or {}).get('limits')),
+    d = r.json() or {}
+    t.equal('render tells the composer the limits', (r.status, d.get('limits')),
             (200, {'upload_max_bytes': MAX_FILE, 'attachments_max_bytes': MAX_TOTAL}))
+    t.equal('render lists the operator\'s unsent uploads, oldest first',
+            [(x.get('upload_id'), x.get('filename'), x.get('content_type'), x.get('size'), len(x.get('sha256', '')))
+             for x in d.get('uploads', [])],
+            [(uid, NAME, 'application/pdf', len(PDF), 64), (uid_png, '地図.png', 'image/png', 10, 64),
+             (uid_txt, 'passwd', 'application/octet-stream', 4, 64)])
+    t.equal('and not a colleague\'s',
+            (sv.request('POST', f'/api/tickets/{tid}/reply/render', json_body={}).json() or {}).get('uploads'), [])
+
+
+def check_preview_and_send(t, env, op, tid, msg_in, uid):
     to = [rp.CITIZEN[1]]
     att = [{'upload_id': uid}, {'message_id': msg_in, 'idx': 0}]
     d = rp.draft(msg_in, to, '', '収集日程の案内を添付します。\n', att=att)
@@ -339,6 +351,7 @@ def main():
         op, sv, vw, ad = (login(port, u[0]) for u in USERS)
         uid, uid_png, uid_txt = check_upload(t, env, op, tid)
         check_refusals(t, env, op, sv, vw, ad, tid)
+        check_render(t, op, sv, tid, uid, uid_png, uid_txt)
         oid, mid, d = check_preview_and_send(t, env, op, tid, msg_in, uid)
         check_delivered(t, env, sink, oid)
         check_other_ticket(t, env, op, tid, other_tid, msg_in)

@@ -277,6 +277,9 @@ function applyProposal(p, first) {
     st.attachments = Array.isArray(p.attachments) ? p.attachments : [];
     st.replyingTo = p.replying_to || null;
     st.limits = p.limits || {};
+    // files this operator uploaded to the ticket and has not sent (a page
+    // load forgot them): listed again, to send or remove
+    st.uploads = Array.isArray(p.uploads) ? p.uploads : [];
   }
   st.subject = p.subject || '';
   st.body = p.body || '';
@@ -509,7 +512,7 @@ async function uploadFiles(all) {
 function uploadProblem(name, e) {
   const b = e.body || {};
   // 413: the file itself (http.c's limit), or the ticket's unsent uploads together
-  if (e.status === 413 && /^the ticket's unsent uploads/.test(String(b.error || ''))) {
+  if (e.status === 413 && /^your unsent uploads/.test(String(b.error || ''))) {
     return t('composer_upload_quota', { name, total: fileSize(st.limits.attachments_max_bytes) });
   }
   if (e.status === 413) return tooLarge(name);
@@ -662,7 +665,8 @@ function previewPane() {
   add('composer_charset', p.charset === 'ISO-2022-JP' ? t('composer_charset_jis') : String(p.charset || ''));
   add('attachments', Array.isArray(d.attachments) && d.attachments.length
     ? d.attachments.map((a) => `${a.filename} (${fileSize(a.size)})`).join(', ') : t('none'));
-  const body = el('pre', { class: 'body', id: 'composer-preview-body', tabindex: '0', 'aria-label': t('composer_preview_body') });
+  // a named group: a bare <pre> may not carry aria-label (axe flags it once the body is empty)
+  const body = el('pre', { class: 'body', id: 'composer-preview-body', tabindex: '0', role: 'group', 'aria-label': t('composer_preview_body') });
   body.textContent = String(d.body_text || '').replace(/\r\n?/g, '\n');
   const raw = el('pre', { class: 'body composer-raw', tabindex: '0', 'aria-label': t('composer_raw') });
   raw.textContent = String(p.raw || '').replace(/\r\n/g, '\n');
