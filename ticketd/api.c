@@ -27,6 +27,7 @@
 #include "sla.h" /* the SLA board and crisis switch (issue 6) */
 #include "sse.h"
 #include "tickets.h"
+#include "upload.h" /* upload: files uploaded in the reply composer (upload.h) */
 #include "webroot.h"
 #include "workflow.h"
 
@@ -77,6 +78,10 @@ static const struct api_route api_routes[] = {
 	{ "PUT", "/api/admin/categories/#", API_ADMIN, category_update },
 	{ "POST", "/api/tickets/#/classify", API_WORK, category_classify },
 	/* end categories */
+	/* files uploaded in the reply composer (upload.h) */
+	{ "POST", "/api/tickets/#/uploads", API_WORK, upload_create },
+	{ "DELETE", "/api/tickets/#/uploads/#", API_WORK, upload_delete },
+	/* end uploads */
 	{ "GET", "/api/messages/#/raw", API_CORRESPONDENCE, messages_raw },
 	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
@@ -170,6 +175,8 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	escalate_prepare(db);
 	escalate_configure(cfg);
 	admin_queues_prepare(db); /* admin_queues */
+	upload_prepare(db); /* upload */
+	upload_configure(cfg);
 	return a;
 }
 
@@ -191,6 +198,7 @@ void api_configure(struct api *a, const struct config *cfg)
 	tickets_configure(cfg);
 	reply_configure(cfg);
 	escalate_configure(cfg);
+	upload_configure(cfg);
 }
 
 static void api_session_gone(void *arg, const char *token_sha)
@@ -202,6 +210,12 @@ void api_tick(struct api *a)
 {
 	auth_sweep(a->auth, api_session_gone, a->sse);
 	sse_tick(a->sse);
+	upload_sweep(a->db);
+}
+
+size_t api_body_limit(const struct http_req *req)
+{
+	return upload_body_limit(req);
 }
 
 void api_ticket_change(struct api *a, const char *payload)

@@ -68,3 +68,10 @@ ticketd_libticketd_a_SOURCES += ticketd/sla.c ticketd/sla.h
 
 # the known queues for the admins' approval page (admin_queues.h)
 ticketd_libticketd_a_SOURCES += ticketd/admin_queues.c ticketd/admin_queues.h
+
+# files uploaded in the reply composer (upload.h)
+ticketd_libticketd_a_SOURCES += ticketd/upload.c ticketd/upload.h
+check_PROGRAMS += ticketd/test_upload
+ticketd_test_upload_SOURCES = ticketd/test_upload.c
+ticketd_test_upload_LDADD = $(TICKETD_LIBS)
+TESTS += ticketd/test_upload

@@ -105,6 +105,7 @@ struct loop *loop_new(struct config *cfg, const struct config_key *const *tables
 		loop_free(l);
 		return NULL;
 	}
+	http_set_body_limit(l->http, api_body_limit);
 	l->next_tick = clock_mono_ms();
 	l->intake_due = 1;
 	return l;

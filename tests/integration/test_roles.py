@@ -142,6 +142,12 @@ TABLE = [
     ('POST', '/api/sla/crisis', True, [403, 400, 403, 403, 401], {}),
     ('POST', '/api/sla/crisis/end', True, [403, 409, 403, 403, 401]),
     # end SLA
+    # files uploaded in the reply composer (ticketd/upload.h): the JSON body is a file without a name (400)
+    ('POST', '/api/tickets/1/uploads', True, [400, 400, 403, 403, 401], {}),
+    ('POST', '/api/tickets/1/uploads', False, [403, 403, 403, 403, 401], {}),
+    ('DELETE', '/api/tickets/1/uploads/99', True, [404, 404, 403, 403, 401]),
+    ('DELETE', '/api/tickets/1/uploads/99', False, [403, 403, 403, 403, 401]),
+    # end uploads
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 

@@ -22,12 +22,17 @@ export function setCsrf(token) {
   csrf = typeof token === 'string' ? token : '';
 }
 
-async function call(method, path, body, quiet401) {
+// body: an object sent as JSON, or a File/Blob sent as it is (with the
+// headers in extra)
+async function call(method, path, body, quiet401, extra) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (method !== 'GET') {
     headers['X-CSRF-Token'] = csrf;
-    if (body !== undefined) {
+    if (body instanceof Blob) {
+      Object.assign(headers, extra);
+      init.body = body;
+    } else if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
@@ -272,3 +277,15 @@ export function contactAccess(params) {
   return call('GET', `/api/admin/contact-access?${q}`);
 }
 // end admin pages
+// files uploaded in the reply composer (composer.js): the file itself as
+// the body, its name percent-encoded in X-Filename
+export function uploadFile(ticketId, file) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/uploads`, file, false, {
+    'Content-Type': file.type || 'application/octet-stream',
+    'X-Filename': encodeURIComponent(file.name),
+  });
+}
+
+export function deleteUpload(ticketId, uploadId) {
+  return call('DELETE', `/api/tickets/${encodeURIComponent(ticketId)}/uploads/${encodeURIComponent(uploadId)}`);
+}
