@@ -33,6 +33,9 @@ CREATE INDEX ticket_sla_dirty ON ticket (id) WHERE sla_dirty;
 -- the sweep: everything on the centre's clock by due time
 CREATE INDEX ticket_sla_open ON ticket (due_at, id)
     WHERE responded_at IS NULL AND status IN ('new', 'open', 'waiting_citizen');
+-- everything due or at risk (warn_at <= due_at): the board and the sweep
+CREATE INDEX ticket_sla_warn_open ON ticket (warn_at, due_at, id)
+    WHERE responded_at IS NULL AND status IN ('new', 'open', 'waiting_citizen');
 -- the warnings not yet sent
 CREATE INDEX ticket_sla_warn ON ticket (warn_at, id)
     WHERE responded_at IS NULL AND sla_warned_at IS NULL AND status IN ('new', 'open', 'waiting_citizen');

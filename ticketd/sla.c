@@ -86,8 +86,7 @@ static const struct db_stmt sla_stmts[] = {
 	  " u.login), " US("t.received_at") ", " US("t.due_at") ", " US("t.warn_at") ","
 	  " extract(epoch FROM $1::timestamptz - t.due_at)::bigint FROM ticket t"
 	  " LEFT JOIN app_user u ON u.id = t.assignee WHERE " SLA_ON_CLOCK
-	  " AND CASE WHEN $2 THEN t.due_at < $1::timestamptz"
-	  " ELSE t.warn_at <= $1::timestamptz AND t.due_at >= $1::timestamptz END"
+	  " AND t.warn_at <= $1::timestamptz AND (t.due_at < $1::timestamptz) = $2::boolean"
 	  " ORDER BY t.due_at, t.id LIMIT 200" },
 	{ "sla_escalations",
 	  "SELECT e.id, e.token, e.ticket_id, d.name, d.section, " US("e.created_at") ", e.reminders,"
@@ -98,8 +97,9 @@ static const struct db_stmt sla_stmts[] = {
 	/* tickets received in [$1, $2) (Tokyo days); an escalated ticket leaves
 	 * the centre's count unless it was answered before it was escalated */
 	{ "sla_stats",
-	  "WITH x AS (SELECT t.*, (SELECT min(e.created_at) FROM escalation e"
-	  "  WHERE e.ticket_id = t.id) AS esc FROM ticket t"
+	  "WITH x AS (SELECT t.id, t.status, t.sla_policy_id, t.responded_at, t.due_at, e.esc"
+	  "  FROM ticket t LEFT JOIN (SELECT ticket_id, min(created_at) AS esc FROM escalation"
+	  "  GROUP BY ticket_id) e ON e.ticket_id = t.id"
 	  "  WHERE t.received_at >= ($1::date::timestamp AT TIME ZONE 'Asia/Tokyo')"
 	  "  AND t.received_at < (($2::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')"
 	  "  AND t.merged_into IS NULL),"
