@@ -126,6 +126,7 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/tickets/#/escalate", API_OPERATOR | API_SUPERVISOR, escalate_send },
 	{ "GET", "/api/tickets/#/escalations", API_CORRESPONDENCE, escalate_list },
 	{ "POST", "/api/escalations/#/close", API_OPERATOR | API_SUPERVISOR, escalate_close },
+	{ "GET", "/api/escalations/stats", API_ANY, escalate_stats },
 	/* the SLA (sla.h) */
 	{ "GET", "/api/sla", API_CORRESPONDENCE, sla_board },
 	{ "GET", "/api/sla/stats", API_ANY, sla_stats },

@@ -105,6 +105,17 @@ static const struct db_stmt esc_stmts[] = {
 	  "UPDATE ticket SET status = CASE WHEN status = 'escalated' AND NOT EXISTS (SELECT 1"
 	  " FROM escalation WHERE ticket_id = $1 AND state = 'open') THEN 'open' ELSE status END,"
 	  " updated_at = $2 WHERE id = $1 RETURNING status" },
+	/* the report: escalations sent in [$1, $2] (Tokyo days) per department */
+	{ "esc_stats",
+	  "SELECT d.id, d.name, d.section, count(*), count(*) FILTER (WHERE e.state = 'answered'),"
+	  " count(*) FILTER (WHERE e.state = 'department_contacts'),"
+	  " count(*) FILTER (WHERE e.state = 'cancelled'), count(*) FILTER (WHERE e.state = 'open'),"
+	  " round(avg(extract(epoch FROM e.closed_at - e.created_at)) FILTER (WHERE e.closed_by ="
+	  "  'department'))::bigint, coalesce(sum(e.reminders), 0)"
+	  " FROM escalation e JOIN department d ON d.id = e.department_id"
+	  " WHERE e.created_at >= ($1::date::timestamp AT TIME ZONE 'Asia/Tokyo')"
+	  " AND e.created_at < (($2::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')"
+	  " GROUP BY d.id, d.name, d.section ORDER BY d.name, d.section" },
 	{ NULL, NULL },
 };
 
@@ -830,4 +841,49 @@ void escalate_close(struct api_call *c)
 			api_json(c, 200, esc_doc(q, 0));
 		db_res_free(q);
 	}
+}
+
+/* ---- GET /api/escalations/stats ---- */
+
+static int esc_date_ok(const char *s)
+{
+	int y, m, d;
+	char tail;
+
+	return s != NULL && strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
+	       sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 && m <= 12 && d >= 1 &&
+	       d <= 31;
+}
+
+void escalate_stats(struct api_call *c)
+{
+	const char *v[2] = { http_query(c->req, "from"), http_query(c->req, "to") };
+	struct db_res *r;
+	json_t *list;
+
+	if (!esc_date_ok(v[0]) || !esc_date_ok(v[1]) || strcmp(v[0], v[1]) > 0) {
+		api_error(c, 400, "from, to: dates YYYY-MM-DD (Tokyo), from not after to");
+		return;
+	}
+	if ((r = db_query(c->db, "esc_stats", 2, v, NULL, NULL, 0)) == NULL) {
+		api_error(c, 400, "from, to: not dates");
+		return;
+	}
+	list = json_array();
+	for (int i = 0; i < db_res_rows(r); i++) {
+		const char *sec = db_res_val(r, i, 2);
+
+		json_array_append_new(list, json_pack(
+			"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "department_id",
+			api_col_int(r, i, 0), "department",
+			sec[0] ? json_sprintf("%s > %s", db_res_val(r, i, 1), sec)
+			       : json_string(db_res_val(r, i, 1)),
+			"sent", api_col_int(r, i, 3), "answered", api_col_int(r, i, 4),
+			"department_contacts", api_col_int(r, i, 5), "cancelled", api_col_int(r, i, 6),
+			"open", api_col_int(r, i, 7), "avg_answer_seconds", api_col_int(r, i, 8),
+			"reminders", api_col_int(r, i, 9)));
+	}
+	db_res_free(r);
+	api_json(c, 200, json_pack("{s:s, s:s, s:o}", "from", v[0], "to", v[1], "departments",
+				   list));
 }

@@ -15,6 +15,10 @@
  *        not ticked in confirmed_attachments; 409 {"error","escalation"}
  *        when one to that department is open; 404; 400
  *   GET  /api/tickets/ID/escalations → {"escalations":[...]}, oldest first
+ *   GET  /api/escalations/stats?from&to (Tokyo days sent; any role, reports):
+ *        {"from","to","departments":[{department_id, department, sent, answered,
+ *        department_contacts, cancelled, open, avg_answer_seconds (answers by mail),
+ *        reminders}]}
  *   POST /api/escalations/ID/close  {"outcome": answered |
  *        department_contacts | cancelled} → 200 the escalation; 409 closed
  *
@@ -42,5 +46,6 @@ void escalate_render(struct api_call *c);
 void escalate_send(struct api_call *c);
 void escalate_list(struct api_call *c);
 void escalate_close(struct api_call *c);
+void escalate_stats(struct api_call *c);
 
 #endif

@@ -207,6 +207,12 @@ def operator_closes(env, op, tid, jumin):
     t.equal('the ticket is open again', env.sql(f'SELECT status FROM ticket WHERE id = {tid}'), [['open']])
     r = op.request('POST', f'/api/escalations/{e.get("escalation_id")}/close', json_body={'outcome': 'answered'})
     t.equal('closing twice: 409', r.status, 409)
+    st = op.get(f'/api/escalations/stats?from={YEAR}-01-01&to={YEAR}-12-31').json()
+    t.equal('the report per department: sent, outcomes, open, reminders',
+            [(d['department'], d['sent'], d['answered'], d['department_contacts'], d['cancelled'], d['open'],
+              d['reminders'], d['avg_answer_seconds'] is not None) for d in st['departments']],
+            [('区民課 > 住民記録係', 2, 1, 0, 1, 0, 0, True), ('環境課', 1, 0, 1, 0, 0, 0, True)])
+    t.equal('the report: bad dates 400', op.get('/api/escalations/stats?from=x&to=y').status, 400)
     t.equal('unknown escalation: 404',
             op.request('POST', '/api/escalations/99999/close', json_body={'outcome': 'answered'}).status, 404)
 

@@ -135,6 +135,7 @@ TABLE = [
     ('POST', '/api/tickets/3/escalate', False, [403, 403, 403, 403, 401], {}),
     ('GET', '/api/tickets/3/escalations', True, [200, 200, 403, 200, 401]),
     ('POST', '/api/escalations/1/close', True, [400, 400, 403, 403, 401], {}),
+    ('GET', '/api/escalations/stats?from=2026-01-01&to=2026-12-31', True, [200, 200, 200, 200, 401]),
     # end escalation
     # the SLA (ticketd/sla.h)
     ('GET', '/api/sla', True, [200, 200, 403, 200, 401]),
