@@ -44,9 +44,10 @@ def fixture(env):
     q = []
     for tid, cat in TICKETS.items():
         c = 'NULL' if cat is None else f"'{cat}'"
+        # sla_dirty false: no due time, so no SLA warning event on these (test_sla's matter)
         q.append("INSERT INTO ticket (id, channel, status, queue, subject, category, created_at,"
-                 f" updated_at) VALUES ({tid}, 'mail', 'open', 'general', 's{tid}', {c},"
-                 " '2026-04-01 00:00:00+00', '2026-04-02 00:00:00+00');")
+                 f" updated_at, sla_dirty) VALUES ({tid}, 'mail', 'open', 'general', 's{tid}', {c},"
+                 " '2026-04-01 00:00:00+00', '2026-04-02 00:00:00+00', false);")
     for tid, cat in CASES.items():
         q.append("INSERT INTO case_record (ticket_id, channel, received_at, category, recorded_by,"
                  f" recorded_at, updated_by, updated_at) VALUES ({tid}, 'mail',"
