@@ -39,8 +39,10 @@ CREATE INDEX ticket_sla_warn_open ON ticket (warn_at, due_at, id)
 -- the warnings not yet sent
 CREATE INDEX ticket_sla_warn ON ticket (warn_at, id)
     WHERE responded_at IS NULL AND sla_warned_at IS NULL AND status IN ('new', 'open', 'waiting_citizen');
--- the attainment reports: replies by the day they were received
-CREATE INDEX ticket_received ON ticket (received_at, id);
+-- the attainment figures by the day received: index-only (the board
+-- counts a month of tickets on every load)
+CREATE INDEX ticket_received ON ticket (received_at)
+    INCLUDE (id, status, sla_policy_id, responded_at, due_at, merged_into);
 
 CREATE FUNCTION ticket_sla_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -97,7 +97,7 @@ static const struct db_stmt sla_stmts[] = {
 	/* tickets received in [$1, $2) (Tokyo days); an escalated ticket leaves
 	 * the centre's count unless it was answered before it was escalated */
 	{ "sla_stats",
-	  "WITH x AS (SELECT t.id, t.status, t.sla_policy_id, t.responded_at, t.due_at, e.esc"
+	  "WITH x AS (SELECT t.status, t.sla_policy_id, t.responded_at, t.due_at, e.esc"
 	  "  FROM ticket t LEFT JOIN (SELECT ticket_id, min(created_at) AS esc FROM escalation"
 	  "  GROUP BY ticket_id) e ON e.ticket_id = t.id"
 	  "  WHERE t.received_at >= ($1::date::timestamp AT TIME ZONE 'Asia/Tokyo')"
