@@ -483,10 +483,10 @@ def wrk_bench(port, token, seconds=5, path='/api/tickets'):
 
 def test_bench(t, env, port, d):
     env.pg.psql("""
-INSERT INTO ticket (id, channel, status, queue, subject, created_at, updated_at)
+INSERT INTO ticket (id, channel, status, queue, subject, created_at, updated_at, sla_dirty)
 SELECT 1000 + i, 'mail', (ARRAY['new','open','resolved','closed'])[1 + i % 4], 'general',
        '粗大ごみの収集について ' || i, '2026-05-01'::timestamptz + i * interval '1 minute',
-       '2026-05-01'::timestamptz + i * interval '1 minute'
+       '2026-05-01'::timestamptz + i * interval '1 minute', false
 FROM generate_series(1, 10000) i;
 INSERT INTO message (id, ticket_id, direction, subject, from_name, from_addr, body_text,
                      parse_state, created_at)
