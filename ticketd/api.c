@@ -225,6 +225,23 @@ void api_ticket_change(struct api *a, const char *payload)
 	sse_broadcast(a->sse, payload);
 }
 
+void api_answer_rows(struct api_call *c, const char *stmt, int n, const char *const *vals,
+		     const char *key, json_t *(*row)(const struct db_res *r, int i))
+{
+	struct db_res *r = db_query(c->db, stmt, n, vals, NULL, NULL, 0);
+	json_t *list;
+
+	if (r == NULL) {
+		api_error(c, 503, "database unavailable");
+		return;
+	}
+	list = json_array();
+	for (int i = 0; i < db_res_rows(r); i++)
+		json_array_append_new(list, row(r, i));
+	db_res_free(r);
+	api_json(c, 200, json_pack("{s:o}", key, list));
+}
+
 void api_presence(struct api *a, const char *payload)
 {
 	sse_broadcast_event(a->sse, "presence", payload);

@@ -69,6 +69,9 @@ void api_presence(struct api *a, const char *payload);
 /* replies */
 void api_json(struct api_call *c, int status, json_t *doc); /* takes doc */
 void api_error(struct api_call *c, int status, const char *msg);
+/* run stmt and answer 200 {key: [row(r, i) for every row]}, or 503 */
+void api_answer_rows(struct api_call *c, const char *stmt, int n, const char *const *vals,
+		     const char *key, json_t *(*row)(const struct db_res *r, int i));
 /* the request body as a JSON object, or NULL after replying 400/415 */
 json_t *api_body_object(struct api_call *c);
 

@@ -79,26 +79,17 @@ static size_t cat_chars(const char *s, size_t n)
 	return k;
 }
 
+static json_t *cat_row(const struct db_res *r, int i)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:b}", "id", api_col_int(r, i, 0),
+			 "parent_id", api_col_int(r, i, 1), "name", api_col_str(r, i, 2), "path",
+			 api_col_str(r, i, 3), "position", api_col_int(r, i, 4), "enabled",
+			 db_res_val(r, i, 5)[0] == 't', "usable", db_res_val(r, i, 6)[0] == 't');
+}
+
 void category_list(struct api_call *c)
 {
-	struct db_res *r = db_query(c->db, "cat_list", 0, NULL, NULL, NULL, 0);
-	json_t *list;
-
-	if (r == NULL) {
-		api_error(c, 503, "database unavailable");
-		return;
-	}
-	list = json_array();
-	for (int i = 0; i < db_res_rows(r); i++)
-		json_array_append_new(
-			list, json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:b}", "id",
-					api_col_int(r, i, 0), "parent_id", api_col_int(r, i, 1),
-					"name", api_col_str(r, i, 2), "path", api_col_str(r, i, 3),
-					"position", api_col_int(r, i, 4), "enabled",
-					db_res_val(r, i, 5)[0] == 't', "usable",
-					db_res_val(r, i, 6)[0] == 't'));
-	db_res_free(r);
-	api_json(c, 200, json_pack("{s:o}", "categories", list));
+	api_answer_rows(c, "cat_list", 0, NULL, "categories", cat_row);
 }
 
 /* an optional integer or boolean member as text for SQL ("" NULL); -1 when

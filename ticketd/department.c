@@ -79,18 +79,7 @@ static json_t *dept_doc(const struct db_res *r, int i)
 
 void department_list(struct api_call *c)
 {
-	struct db_res *r = db_query(c->db, "dept_list", 0, NULL, NULL, NULL, 0);
-	json_t *list;
-
-	if (r == NULL) {
-		api_error(c, 503, "database unavailable");
-		return;
-	}
-	list = json_array();
-	for (int i = 0; i < db_res_rows(r); i++)
-		json_array_append_new(list, dept_doc(r, i));
-	db_res_free(r);
-	api_json(c, 200, json_pack("{s:o}", "departments", list));
+	api_answer_rows(c, "dept_list", 0, NULL, "departments", dept_doc);
 }
 
 /* ---- checking the fields ---- */

@@ -747,18 +747,8 @@ static json_t *esc_doc(const struct db_res *r, int i)
 void escalate_list(struct api_call *c)
 {
 	const char *v[1] = { pool_printf(c->req->pool, "%lld", c->id[0]) };
-	struct db_res *r = db_query(c->db, "esc_list", 1, v, NULL, NULL, 0);
-	json_t *list;
 
-	if (r == NULL) {
-		api_error(c, 503, "database unavailable");
-		return;
-	}
-	list = json_array();
-	for (int i = 0; i < db_res_rows(r); i++)
-		json_array_append_new(list, esc_doc(r, i));
-	db_res_free(r);
-	api_json(c, 200, json_pack("{s:o}", "escalations", list));
+	api_answer_rows(c, "esc_list", 1, v, "escalations", esc_doc);
 }
 
 static const char *esc_outcome(const json_t *body)

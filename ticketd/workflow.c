@@ -689,41 +689,25 @@ void workflow_presence(struct api_call *c)
 	http_reply(c->req, 204, NULL, "", 0);
 }
 
+static json_t *wf_user_row(const struct db_res *r, int i)
+{
+	return json_pack("{s:o, s:o, s:o, s:o}", "id", api_col_int(r, i, 0), "login",
+			 api_col_str(r, i, 1), "display_name", api_col_str(r, i, 2), "role",
+			 api_col_str(r, i, 3));
+}
+
 void workflow_users(struct api_call *c)
 {
-	struct db_res *r = db_query(c->db, "wf_users", 0, NULL, NULL, NULL, 0);
-	json_t *list;
+	api_answer_rows(c, "wf_users", 0, NULL, "users", wf_user_row);
+}
 
-	if (r == NULL) {
-		api_error(c, 503, "database unavailable");
-		return;
-	}
-	list = json_array();
-	for (int i = 0; i < db_res_rows(r); i++)
-		json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o}", "id",
-						      api_col_int(r, i, 0), "login",
-						      api_col_str(r, i, 1), "display_name",
-						      api_col_str(r, i, 2), "role",
-						      api_col_str(r, i, 3)));
-	db_res_free(r);
-	api_json(c, 200, json_pack("{s:o}", "users", list));
+static json_t *wf_resolution_row(const struct db_res *r, int i)
+{
+	return json_pack("{s:o, s:o, s:o}", "code", api_col_str(r, i, 0), "label_ja",
+			 api_col_str(r, i, 1), "label_en", api_col_str(r, i, 2));
 }
 
 void workflow_resolutions(struct api_call *c)
 {
-	struct db_res *r = db_query(c->db, "wf_resolutions", 0, NULL, NULL, NULL, 0);
-	json_t *list;
-
-	if (r == NULL) {
-		api_error(c, 503, "database unavailable");
-		return;
-	}
-	list = json_array();
-	for (int i = 0; i < db_res_rows(r); i++)
-		json_array_append_new(list, json_pack("{s:o, s:o, s:o}", "code",
-						      api_col_str(r, i, 0), "label_ja",
-						      api_col_str(r, i, 1), "label_en",
-						      api_col_str(r, i, 2)));
-	db_res_free(r);
-	api_json(c, 200, json_pack("{s:o}", "resolutions", list));
+	api_answer_rows(c, "wf_resolutions", 0, NULL, "resolutions", wf_resolution_row);
 }
