@@ -272,3 +272,22 @@ export function contactAccess(params) {
   return call('GET', `/api/admin/contact-access?${q}`);
 }
 // end admin pages
+
+// the SLA board (sla.js; ticketd/sla.h)
+export function slaBoard() {
+  return call('GET', '/api/sla');
+}
+
+// from, to: YYYY-MM-DD (Tokyo days of receipt)
+export function slaStats(from, to) {
+  return call('GET', `/api/sla/stats?${new URLSearchParams({ from, to })}`);
+}
+
+export function slaCrisisOn(reason) {
+  return call('POST', '/api/sla/crisis', { reason });
+}
+
+export function slaCrisisOff() {
+  return call('POST', '/api/sla/crisis/end');
+}
+// end SLA
