@@ -39,7 +39,7 @@ const state = {
   again: false,
   generation: 0,        // bumped on view switch: late answers are dropped
   refocus: null,        // row index to focus once a claimed row has left the view
-  now: null,            // the server's "now" of the last list (its clock decides what is late)
+  skew: 0,              // the server's clock minus this machine's, ms (the server's decides what is late)
 };
 
 const tbody = () => document.getElementById('queue-body');
@@ -135,7 +135,8 @@ async function fetchOnce() {
   const list = Array.isArray(data && data.tickets) ? data.tickets : [];
   state.next = (data && typeof data.next === 'string') ? data.next : null;
   state.counts = (data && data.counts) || null;
-  state.now = (data && typeof data.now === 'string') ? data.now : null;
+  const serverNow = Date.parse((data && data.now) || '');
+  state.skew = Number.isNaN(serverNow) ? 0 : serverNow - Date.now();
   merge(list, state.loaded);
   state.tickets = list;
   state.loaded = true;
@@ -349,11 +350,21 @@ function dueState(x) {
   const due = Date.parse(x.due_at || '');
   if (Number.isNaN(due)) return 'none';
   if (x.responded_at || !ON_CLOCK.has(x.status)) return 'time';
-  const now = state.now ? Date.parse(state.now) : Date.now();
+  const now = Date.now() + state.skew;
   if (due < now) return 'overdue';
   const warn = Date.parse(x.warn_at || '');
   return !Number.isNaN(warn) && warn <= now ? 'soon' : 'time';
 }
+
+// Time passes between fetches: once a minute the rows whose state changed
+// are patched (patchRow's key holds the state).
+setInterval(() => {
+  if (!tbody()) return;
+  for (const x of state.tickets) {
+    const row = findRow(x.id);
+    if (row) patchRow(row, x);
+  }
+}, 60000);
 
 // 回答期限: "▲ 超過" or "● まもなく" above the time, by shape and word
 // (never colour alone); "—" without a due time.
