@@ -202,6 +202,13 @@ def run(t, b, base, env, axe_src, restart):
     b.screenshot('board')
     t.equal('#/sla: no WCAG 2.1 AA violation', axe(b, axe_src), [])
     check_english(t, b)
+    b.find('#sla-overdue-table a').click()
+    t.check('a ticket number opens the ticket', bool(b.wait(
+        lambda: b.visible('#ticket-title') and b.driver.current_url.endswith('#/tickets/4'), 10)))
+    b.driver.back()
+    t.equal('back on the board: the period counted and its dates kept', b.wait(lambda: b.visible('#sla-period-row') and (
+        b.find('#sla-from').get_attribute('value'), b.find('#sla-to').get_attribute('value')), 10),
+        ('2026-12-20', '2026-12-26'))
     check_queue(t, b, base)
     b.get(base + '/#/sla')
     b.wait(lambda: b.visible('#sla-overdue-table'), 10)

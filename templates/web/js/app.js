@@ -64,6 +64,7 @@ function route() {
   const r = parseRoute();
   const focus = !firstRoute;
   firstRoute = false;
+  if (r.view !== 'sla') sla.clear(); // its timers stop with the page (sla.js)
   if (r.view === 'ticket') {
     showView('ticket');
     const back = document.getElementById('ticket-back');
@@ -91,7 +92,6 @@ function route() {
     sla.show(focus);
     return;
   }
-  sla.clear();
   if (r.view === 'search') {
     showView('search');
     search.show(r.q).then(() => { if (focus) document.getElementById('search-title').focus(); });

@@ -90,6 +90,8 @@ export async function show(focus) {
     clear();
     shown = true;
     build();
+    // back from a ticket: the period counted last stays, with its dates
+    if (period) restoreForm({ 'sla-from': period.from, 'sla-to': period.to });
   }
   if (!allowed(role)) {
     if (focus) focusTitle();
