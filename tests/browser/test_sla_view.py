@@ -178,13 +178,16 @@ def check_crisis_off(t, b, env):
         == [(1, '2026-12-26 18:20', '● 期限間近残り5時間20分')], 45)), str(table_rows(b, '#sla-atrisk-table')))
 
 
-def check_english(t, b):
+def check_english(t, b, axe_src):
     b.find('#lang-toggle').click()
     ok = b.wait(lambda: b.find('#sla-title').text == 'SLA status', 5)
     t.check('English: the title', bool(ok))
     t.equal('English: late and left in words',
             [r[1][7] for r in table_rows(b, '#sla-overdue-table') + table_rows(b, '#sla-atrisk-table')],
             ['▲ Overdue5 d 2 h late', '● Due soon5 h 20 min left'])
+    t.equal('English: the period row and the rate hint', (row_cells(b, '#sla-period-row')[0],
+            b.find('#sla-rate-hint').text.split(' = ')[0]), ('2026-12-20 to 2026-12-26', 'On-time rate'))
+    t.equal('#/sla in English: no WCAG 2.1 AA violation', axe(b, axe_src), [])
     b.find('#lang-toggle').click()
     b.wait(lambda: b.find('#sla-title').text == 'SLA状況', 5)
 
@@ -201,7 +204,7 @@ def run(t, b, base, env, axe_src, restart):
     check_period(t, b)
     b.screenshot('board')
     t.equal('#/sla: no WCAG 2.1 AA violation', axe(b, axe_src), [])
-    check_english(t, b)
+    check_english(t, b, axe_src)
     b.find('#sla-overdue-table a').click()
     t.check('a ticket number opens the ticket', bool(b.wait(
         lambda: b.visible('#ticket-title') and b.driver.current_url.endswith('#/tickets/4'), 10)))

@@ -235,17 +235,32 @@ function draw() {
   drawPeriod();
 }
 
-// swap a part's content; a focused link inside keeps its focus
+// swap a part's content; a focused link or scroll box inside keeps its
+// focus, the box its sideways scroll
 function replace(id, node) {
   const box = document.getElementById(id);
   if (!box) return;
   const active = document.activeElement;
-  const href = active && box.contains(active) && active.getAttribute('href');
+  const inside = active && box.contains(active);
+  const href = inside && active.getAttribute('href');
+  const old = box.firstElementChild;
+  const left = old ? old.scrollLeft : 0;
   box.replaceChildren(...(node ? [node] : []));
+  if (node) node.scrollLeft = left;
   if (href) {
     const again = box.querySelector(`a[href="${CSS.escape(href)}"]`);
     if (again) again.focus();
+  } else if (inside && active === old && node && node.tabIndex === 0) {
+    node.focus();
   }
+}
+
+// A table in a box that scrolls sideways on a narrow screen: focusable, so
+// the keyboard can scroll it too (WCAG 2.1.1), named by its caption.
+function scrollBox(table) {
+  const cap = table.querySelector('caption');
+  return el('div', { class: 'table-wrap', tabindex: '0', role: 'group',
+    'aria-label': cap ? cap.textContent : null }, table);
 }
 
 function ticketLink(id) {
@@ -286,7 +301,7 @@ function ticketTable(which) {
       el('td', { class: 'c-sla' }, stateBadge(kind, t(`sla_state_${kind}`)), el('br'),
         el('span', { class: 'sla-words' }, words))));
   }
-  return el('div', { class: 'table-wrap' }, el('table', { class: 'queue sla-table', id: `sla-${kind}-table` },
+  return scrollBox(el('table', { class: 'queue sla-table', id: `sla-${kind}-table` },
     el('caption', null, t(`sla_${kind}_caption`, { n: rows.length })),
     headRow(['col_id', 'queue_name', 'col_channel', 'col_status', 'col_holder', 'sla_col_received',
       'sla_col_due', 'sla_col_state']),
@@ -306,7 +321,7 @@ function escalationTable() {
       el('td', null, duration(e.age_seconds)),
       el('td', null, t('sla_reminders_n', { n: Number(e.reminders) || 0 }))));
   }
-  return el('div', { class: 'table-wrap' }, el('table', { class: 'queue sla-table', id: 'sla-esc-table' },
+  return scrollBox(el('table', { class: 'queue sla-table', id: 'sla-esc-table' },
     el('caption', null, t('sla_esc_caption', { n: rows.length })),
     headRow(['sla_col_token', 'col_id', 'sla_col_department', 'sla_col_sent', 'sla_col_age', 'sla_col_reminders']),
     body));
@@ -333,7 +348,7 @@ function figureHead() {
 function figuresTable() {
   const row = (key, f, id) => el('tr', { id }, el('th', { scope: 'row' }, t(key, { from: f && f.from, to: f && f.to })),
     ...figureCells(f));
-  return el('div', { class: 'table-wrap' }, el('table', { class: 'queue sla-figures', id: 'sla-figures-table' },
+  return scrollBox(el('table', { class: 'queue sla-figures', id: 'sla-figures-table' },
     el('caption', null, t('sla_figures_caption')),
     figureHead(),
     el('tbody', null, row('sla_today', board.today, 'sla-today'), row('sla_month', board.month, 'sla-month'))));
@@ -386,7 +401,7 @@ function drawPeriod() {
     replace('sla-period-body', null);
     return;
   }
-  replace('sla-period-body', el('div', { class: 'table-wrap' },
+  replace('sla-period-body', scrollBox(
     el('table', { class: 'queue sla-figures', id: 'sla-period-table' },
       el('caption', null, t('sla_period_caption', { from: period.from, to: period.to })),
       figureHead(),
