@@ -117,6 +117,7 @@ def check_queue(t, b, base):
             (due.get('4'), due.get('1'), due.get('2'), due.get('3'), due.get('5')),
             ('▲ 超過 2026-12-21 10:00', '● まもなく 2026-12-26 17:20', '2026-12-26 16:30', '2027-01-04 17:15', '—'))
     t.equal('the column is headed 回答期限', b.find('#queue-table th.c-due').text, '回答期限')
+    b.screenshot('queue')
 
 
 def check_live(t, b, op):
@@ -152,6 +153,8 @@ def check_crisis_on(t, b, env, axe_src):
     t.equal('the switch-on form gives way to the switch-off button, focused',
             (b.find('#sla-crisis-on').is_displayed(), b.find('#sla-crisis-end').is_displayed(),
              b.js("return document.activeElement.id")), (False, True, 'sla-crisis-end'))
+    b.js("document.getElementById('sla-crisis').scrollIntoView()")
+    b.screenshot('crisis-on')
     t.equal('crisis on: no WCAG 2.1 AA violation', axe(b, axe_src), [])
 
 
