@@ -60,7 +60,8 @@
 	" array_to_json(t.flags)::text,"                                                      \
 	" (SELECT count(*) FROM message m JOIN attachment a ON a.message_id = m.id"           \
 	"  WHERE m.ticket_id = t.id), t.category, array_to_json(t.tags)::text,"               \
-	" t.assignee, u.login, u.display_name, " US("t.due_at") ", t.resolution"
+	" t.assignee, u.login, u.display_name, " US("t.due_at") ", t.resolution,"             \
+	" " US("t.warn_at") ", " US("t.responded_at")
 #define TL_JOINS                                                                              \
 	" LEFT JOIN LATERAL"                                                                  \
 	" (SELECT m.from_name, m.from_addr, i.arrived_at FROM message m"                      \
@@ -221,6 +222,9 @@ static json_t *tickets_row(const struct db_res *r, int i)
 						api_col_str(r, i, 16)));
 	json_object_set_new(row, "due_at", api_col_time(r, i, 17));
 	json_object_set_new(row, "resolution", api_col_str(r, i, 18));
+	/* the queue's due cell (queue.js): warned, or off the clock once answered */
+	json_object_set_new(row, "warn_at", api_col_time(r, i, 19));
+	json_object_set_new(row, "responded_at", api_col_time(r, i, 20));
 	return row;
 }
 
@@ -511,8 +515,10 @@ void tickets_list(struct api_call *c)
 	if (db_res_rows(r) > 0 && db_res_rows(r) == q.limit)
 		next = tickets_next(c, &q, r, db_res_rows(r) - 1);
 	db_res_free(r);
-	api_json(c, 200, json_pack("{s:o, s:o, s:s, s:o}", "tickets", list, "counts", counts,
-				   "view", q.view->name, "next", next));
+	/* now: the daemon's clock (pinned in tests), against which the page
+	 * tells an overdue or soon-due row (queue.js) */
+	api_json(c, 200, json_pack("{s:o, s:o, s:s, s:o, s:s}", "tickets", list, "counts", counts,
+				   "view", q.view->name, "next", next, "now", api_now_iso(c, 0)));
 }
 
 /* ---- one ticket ---- */

@@ -9,6 +9,7 @@ latency and peak memory for GET /api/tickets over 10 000 tickets.
 Run: /usr/bin/python3 tests/integration/test_ticketd_api.py
 (MDG_BUILD=<build dir>, default build/dev; MDG_KEEP=1 keeps the world.)
 """
+import calendar
 import os
 import re
 import shutil
@@ -213,7 +214,12 @@ def test_tickets(t, c):
     r = c.get('/api/tickets')
     t.equal('list (open): status and type', (r.status, r.header('Content-Type')),
             (200, 'application/json; charset=utf-8'))
-    t.equal('list (open): whole document', r.json(),
+    doc = r.json()
+    now = doc.pop('now', None)
+    t.check('list: now is the daemon\'s clock, ISO UTC',
+            isinstance(now, str) and abs(calendar.timegm(time.strptime(now[:19], '%Y-%m-%dT%H:%M:%S'))
+                                         - time.time()) < 60, repr(now))
+    t.equal('list (open): whole document', doc,
             {'tickets': [list_row(3), list_row(1)], 'view': 'open', 'next': None,
              'counts': {'todo': 2, 'mine': 0, 'waiting_citizen': 0, 'escalated': 0, 'resolved': 1,
                         'all': 3, 'new': 1, 'open': 2}})

@@ -241,6 +241,8 @@ def list_row(tid):
     row = rows[tid]
     # issue 5: the holder, the due time and the resolution (none in the fixture)
     row.update({'assignee': None, 'due_at': None, 'resolution': None})
+    # issue 6: the warning time and the first reply (none in the fixture)
+    row.update({'warn_at': None, 'responded_at': None})
     return row
 
 

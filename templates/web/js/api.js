@@ -289,3 +289,22 @@ export function uploadFile(ticketId, file) {
 export function deleteUpload(ticketId, uploadId) {
   return call('DELETE', `/api/tickets/${encodeURIComponent(ticketId)}/uploads/${encodeURIComponent(uploadId)}`);
 }
+
+// the SLA board (sla.js; ticketd/sla.h)
+export function slaBoard() {
+  return call('GET', '/api/sla');
+}
+
+// from, to: YYYY-MM-DD (Tokyo days of receipt)
+export function slaStats(from, to) {
+  return call('GET', `/api/sla/stats?${new URLSearchParams({ from, to })}`);
+}
+
+export function slaCrisisOn(reason) {
+  return call('POST', '/api/sla/crisis', { reason });
+}
+
+export function slaCrisisOff() {
+  return call('POST', '/api/sla/crisis/end');
+}
+// end SLA

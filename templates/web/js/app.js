@@ -7,6 +7,7 @@
 //   #/admin/rules the routing rules (admins; linked from the header)
 //   #/admin/...   the admin pages of the 管理メニュー (admin_menu.js)
 //   #/search?q=   the tickets whose mail holds the words (search.js)
+//   #/sla         SLA状況, the supervisors' board (sla.js; viewers are told it is not theirs)
 // Whatever the fragment, a browser without a session sees the log-in form
 // first and lands on the fragment's view after logging in.
 
@@ -20,10 +21,11 @@ import * as approvals from './approvals.js'; // 承認待ち, 送信失敗
 import * as search from './search.js'; // 検索
 import './password.js'; // パスワード変更: wires its header button by itself
 import * as admin from './admin_menu.js'; // 管理メニュー: templates, approval, categories, access log
+import * as sla from './sla.js'; // SLA状況
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
 
-const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approvals', 'dead', 'search', 'admin'];
+const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approvals', 'dead', 'search', 'admin', 'sla'];
 let session = null;       // {user, csrf} while logged in
 let lastTicket = null;    // to put the focus back on its row
 let firstRoute = true;
@@ -37,6 +39,7 @@ function parseRoute() {
   const m = /^#\/tickets\/([1-9][0-9]{0,17})$/.exec(h);
   if (m) return { view: 'ticket', id: Number(m[1]) };
   if (h === '#/admin/rules') return { view: 'rules' };
+  if (h === '#/sla') return { view: 'sla' }; // sla.js
   const ap = admin.pageOf(h); // admin_menu.js
   if (ap && !(session && session.user && session.user.role === 'viewer')) return { view: 'admin', page: ap };
   const sq = search.queryOf(h); // #/search?q=... (search.js)
@@ -61,6 +64,7 @@ function route() {
   const r = parseRoute();
   const focus = !firstRoute;
   firstRoute = false;
+  if (r.view !== 'sla') sla.clear(); // its timers stop with the page (sla.js)
   if (r.view === 'ticket') {
     showView('ticket');
     const back = document.getElementById('ticket-back');
@@ -83,6 +87,11 @@ function route() {
     return;
   }
   admin.clear();
+  if (r.view === 'sla') { // sla.js
+    showView('sla');
+    sla.show(focus);
+    return;
+  }
   if (r.view === 'search') {
     showView('search');
     search.show(r.q).then(() => { if (focus) document.getElementById('search-title').focus(); });
@@ -120,6 +129,7 @@ function startSession(data) {
   document.getElementById('nav-cases').hidden = false;
   approvals.start(u.role); // its nav links
   admin.start(u.role); // the admin menu's entries for the role
+  sla.start(u.role); // its nav link
   search.showForm(u.role !== 'viewer'); // search reads correspondence
   document.body.dataset.role = u.role || ''; // which panels the ticket page offers (case.js, contact.js)
   document.body.dataset.login = u.login || ''; // whose tickets are "mine" (queue.js, workflow.js)
@@ -132,8 +142,9 @@ function startSession(data) {
       refreshQueue();
       if (ticket.currentId() === ev.id) ticket.changed(ev);
       approvals.changed(ev);
+      sla.changed(ev);
     },
-    onOpen: refreshQueue,
+    onOpen: () => { refreshQueue(); sla.changed(); },
     onState: setLiveState,
     onGone: () => endSession(t('session_expired')),
   });
@@ -149,6 +160,7 @@ function endSession(message) {
   cases.clear();
   approvals.stop();
   admin.stop();
+  sla.stop();
   search.showForm(false);
   delete document.body.dataset.role;
   delete document.body.dataset.login;
@@ -244,6 +256,7 @@ function onLangToggle() {
   else if (parseRoute().view === 'cases') cases.render();
   else if (['approvals', 'dead'].includes(parseRoute().view)) approvals.render();
   else if (parseRoute().view === 'admin') admin.render();
+  else if (parseRoute().view === 'sla') sla.render();
   else if (parseRoute().view === 'search') search.show(parseRoute().q);
   else document.title = `${queue.title()} – 窓口`;
 }

@@ -39,6 +39,7 @@ const state = {
   again: false,
   generation: 0,        // bumped on view switch: late answers are dropped
   refocus: null,        // row index to focus once a claimed row has left the view
+  skew: 0,              // the server's clock minus this machine's, ms (the server's decides what is late)
 };
 
 const tbody = () => document.getElementById('queue-body');
@@ -134,6 +135,8 @@ async function fetchOnce() {
   const list = Array.isArray(data && data.tickets) ? data.tickets : [];
   state.next = (data && typeof data.next === 'string') ? data.next : null;
   state.counts = (data && data.counts) || null;
+  const serverNow = Date.parse((data && data.now) || '');
+  state.skew = Number.isNaN(serverNow) ? 0 : serverNow - Date.now();
   merge(list, state.loaded);
   state.tickets = list;
   state.loaded = true;
@@ -317,7 +320,7 @@ function fillCategories(sel, value) {
 function patchRow(row, x) {
   if (!x) return;
   const fresh = state.fresh.get(x.id);
-  const key = JSON.stringify([x, fresh ? fresh.kind : '', document.documentElement.lang]);
+  const key = JSON.stringify([x, fresh ? fresh.kind : '', document.documentElement.lang, dueState(x)]);
   if (row.dataset.key === key) return;
   const hadFocus = row.contains(document.activeElement);
   row.dataset.key = key;
@@ -333,8 +336,52 @@ function patchRow(row, x) {
     el('td', { class: 'c-flags' }, ...flagBadges(x.flags)),
     attachmentCell(x.attachments),
     el('td', { class: 'c-holder' }, holderText(x.assignee)),
+    dueCell(x),
   );
   if (hadFocus) row.querySelector('a').focus();
+}
+
+// The SLA state of a row against the server's now: 'overdue', 'soon',
+// 'time' (due later, answered, or off the centre's clock), 'none' (no due
+// time).
+const ON_CLOCK = new Set(['new', 'open', 'waiting_citizen']);
+
+function dueState(x) {
+  const due = Date.parse(x.due_at || '');
+  if (Number.isNaN(due)) return 'none';
+  if (x.responded_at || !ON_CLOCK.has(x.status)) return 'time';
+  const now = Date.now() + state.skew;
+  if (due < now) return 'overdue';
+  const warn = Date.parse(x.warn_at || '');
+  return !Number.isNaN(warn) && warn <= now ? 'soon' : 'time';
+}
+
+// Time passes between fetches: once a minute the rows whose state changed
+// are patched (patchRow's key holds the state).
+setInterval(() => {
+  if (!tbody()) return;
+  for (const x of state.tickets) {
+    const row = findRow(x.id);
+    if (row) patchRow(row, x);
+  }
+}, 60000);
+
+// 回答期限: "▲ 超過" or "● まもなく" above the time, by shape and word
+// (never colour alone); "—" without a due time.
+function dueCell(x) {
+  const st = dueState(x);
+  const td = el('td', { class: 'c-due' });
+  if (st === 'none') {
+    td.append(t('none'));
+    return td;
+  }
+  if (st === 'overdue' || st === 'soon') {
+    td.append(el('span', { class: `sla-state sla-${st === 'overdue' ? 'overdue' : 'atrisk'}` },
+      el('span', { class: 'sla-shape', 'aria-hidden': 'true' }, st === 'overdue' ? '▲' : '●'), ' ',
+      t(st === 'overdue' ? 'due_overdue' : 'due_soon')), ' ');
+  }
+  td.append(el('time', { datetime: isoOrEmpty(x.due_at) }, tokyoTime(x.due_at)));
+  return td;
 }
 
 // "佐藤 花子", "佐藤 花子（自分）", or "—"
