@@ -17,6 +17,7 @@ import * as rules from './admin_rules.js';
 import * as cases from './cases.js';
 import * as approvals from './approvals.js'; // 承認待ち, 送信失敗
 import * as search from './search.js'; // 検索
+import * as departments from './admin_departments.js'; // 所管課の管理 (issue 6)
 import './password.js'; // パスワード変更: wires its header button by itself
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
@@ -25,6 +26,7 @@ const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approva
 let session = null;       // {user, csrf} while logged in
 let lastTicket = null;    // to put the focus back on its row
 let firstRoute = true;
+VIEWS.push('departments'); // #/admin/departments (admin_departments.js)
 
 function showView(name) {
   for (const v of VIEWS) document.getElementById(`view-${v}`).hidden = v !== name;
@@ -35,6 +37,7 @@ function parseRoute() {
   const m = /^#\/tickets\/([1-9][0-9]{0,17})$/.exec(h);
   if (m) return { view: 'ticket', id: Number(m[1]) };
   if (h === '#/admin/rules') return { view: 'rules' };
+  if (h === '#/admin/departments') return { view: 'departments' }; // admin_departments.js
   const sq = search.queryOf(h); // #/search?q=... (search.js)
   if (sq !== null && !(session && session.user && session.user.role === 'viewer')) return { view: 'search', q: sq };
   // ward viewers read the case history, not the queue (correspondence)
@@ -78,6 +81,11 @@ function route() {
     search.show(r.q).then(() => { if (focus) document.getElementById('search-title').focus(); });
     return;
   }
+  if (r.view === 'departments') { // 所管課の管理 (admin_departments.js)
+    showView('departments');
+    departments.show();
+    return;
+  }
   if (r.view === 'rules') {
     showView('rules');
     rules.show();
@@ -107,6 +115,7 @@ function startSession(data) {
   name.hidden = false;
   document.getElementById('logout').hidden = false;
   document.getElementById('nav-rules').hidden = u.role !== 'admin';
+  document.getElementById('nav-departments').hidden = u.role !== 'admin'; // admin_departments.js
   document.getElementById('nav-cases').hidden = false;
   approvals.start(u.role); // its nav links
   search.showForm(u.role !== 'viewer'); // search reads correspondence
@@ -133,6 +142,8 @@ function endSession(message) {
   queue.reset('open');
   ticket.clear();
   rules.clear();
+  departments.clear();
+  document.getElementById('nav-departments').hidden = true;
   cases.clear();
   approvals.stop();
   search.showForm(false);
@@ -227,6 +238,7 @@ function onLangToggle() {
   queue.render();
   if (parseRoute().view === 'ticket') ticket.render();
   else if (parseRoute().view === 'rules') rules.render();
+  else if (parseRoute().view === 'departments') departments.render();
   else if (parseRoute().view === 'cases') cases.render();
   else if (['approvals', 'dead'].includes(parseRoute().view)) approvals.render();
   else if (parseRoute().view === 'search') search.show(parseRoute().q);
