@@ -23,6 +23,7 @@ smtp-sink; headless Chromium.
   without a reload; no axe violation on the section;
 - a second escalation to the same department while one is open is refused
   (409) in words naming the open one; closing it by hand as 取消し;
+- in English the section and its states are in English (no axe violation);
 - a viewer gets no section.
 
 Run: /usr/bin/python3 tests/browser/test_escalation_view.py
@@ -187,6 +188,9 @@ def escalate(t, b, env, tid, axe_src):
     t.check('the list: 依頼中', bool(b.wait(lambda: (rows(b, '#esc-list') or [[]])[0][:3] == [token, '区民課 > 住民記録係', '依頼中'], 10)),
             rows(b, '#esc-list'))
     t.check('the summary says 所管課対応中 live', bool(b.wait(lambda: '所管課対応中' in text_of(b, '#ticket-meta'), 10)))
+    heads = lambda: b.js("return [...document.querySelectorAll('#timeline article.message h3')].map(h => h.textContent)")
+    t.check('the timeline marks the mail sent as the request, not a reply',
+            bool(b.wait(lambda: heads() == ['受信 1', f'所管課への依頼 {token}（送信 1）'], 10)), heads())
     t.equal('stored without contact details allowed', env.sql(
         f"SELECT e.token, position('{PHONE}' in m.body_text) FROM escalation e JOIN message m ON m.id = e.message_id"),
         [[token, '0']])
@@ -219,7 +223,8 @@ def answer(t, b, env, tid, token, axe_src):
         rows(b, '#esc-list'))
     heads = lambda: b.js("return [...document.querySelectorAll('#timeline article.message h3')].map(h => h.textContent)")
     t.check('the timeline shows 所管課からの回答 without a reload',
-            bool(b.wait(lambda: '所管課からの回答（受信 2）' in heads(), 10)), heads())
+            bool(b.wait(lambda: heads() == ['受信 1', f'所管課への依頼 {token}（送信 1）', '所管課からの回答（受信 2）'], 10)),
+            heads())
     said = b.js('return [...document.querySelectorAll("#announcer p")].map(p => p.textContent)')
     t.check('the answer is announced', f'所管課から回答がありました: {token}（回答済み）' in said, said)
     b.find('#esc-list button').send_keys(Keys.ENTER)
@@ -249,6 +254,15 @@ def open_again(t, b, env):
         lambda: [r[2] for r in rows(b, '#esc-list')] == ['回答済み', '取消し'], 10)), rows(b, '#esc-list'))
     t.equal('stored as cancelled by op1', env.sql(f"SELECT state, closed_by FROM escalation WHERE id = {eid}"),
             [['cancelled', 'op1']])
+
+
+def english(t, b, axe_src):
+    b.find('#lang-toggle').click()
+    t.check('English: the section and the states in words', bool(b.wait(
+        lambda: text_of(b, '#esc-title') == 'Escalate to a department'
+        and [r[2] for r in rows(b, '#esc-list')] == ['Answered', 'Cancelled'], 10)), rows(b, '#esc-list'))
+    t.equal('English: no WCAG 2.1 AA violation', axe(b, axe_src), [])
+    b.find('#lang-toggle').click()
 
 
 def main():
@@ -294,6 +308,7 @@ def main():
                     answer(t, b, env, tid, r[0], axe_src)
                     b.screenshot('answered')
                     open_again(t, b, env)
+                    english(t, b, axe_src)
                 errors = [m for m in b.read_console() + b.console if 'Uncaught' in m or 'Content Security Policy' in m]
                 t.equal('no script errors or CSP violations', sorted(set(errors)), [])
             with Browser(mdg.ARTEFACTS, 'browser-escalation-viewer') as b:

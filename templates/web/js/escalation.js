@@ -85,9 +85,22 @@ export function changed(ev) {
   listTimer = setTimeout(() => loadList(), 150);
 }
 
-// The timeline's title of a message: a department's answer says so.
+// The timeline's title of a message: a department's answer says so, and
+// so does the mail sent to the department (not a reply to the citizen).
 export function messageTitle(m, title) {
-  return m && m.escalation_id ? t('esc_answer_title', { title }) : title;
+  if (m && m.escalation_id) return t('esc_answer_title', { title });
+  const x = m && (st.list || []).find((e) => Number(e.message_id) === Number(m.id));
+  return x ? t('esc_request_title', { title, token: String(x.token) }) : title;
+}
+
+// the timeline drawn before the list came: its request mails marked now
+function markTimeline() {
+  for (const x of st.list || []) {
+    const h = document.getElementById(`msg-${Number(x.message_id)}-title`);
+    if (h && !h.textContent.includes(String(x.token))) { // messageTitle() may have marked it
+      h.textContent = t('esc_request_title', { title: h.textContent, token: String(x.token) });
+    }
+  }
 }
 
 // ---- redrawing, focus kept ----
@@ -132,6 +145,7 @@ async function loadList() {
   }
   const answered = noticeAnswers();
   redraw('list');
+  markTimeline();
   if (answered && refreshTicket) refreshTicket();
 }
 
