@@ -180,6 +180,15 @@ def escalate(t, b, env, tid, axe_src):
     t.equal('the proposed subject', subject, f'【確認依頼】区民からのお問い合わせ（受付番号 {tid}）')
     t.equal('the section: no WCAG 2.1 AA violation', axe(b, axe_src), [])
     findings(t, b, axe_src)
+    jumin = b.js("return document.getElementById('esc-department').value")
+    typed = b.js("return document.getElementById('esc-body').value")
+    b.find('#esc-department').send_keys(Keys.DOWN)
+    t.equal('another department over an edited mail: asked first',
+            b.wait(lambda: b.alert_text(), 5), '編集中の件名と本文を新しい案で置き換えます。よろしいですか。')
+    b.dismiss_alerts()
+    t.equal('declined: the department and the edits stay', b.js(
+        "return [document.getElementById('esc-department').value, document.getElementById('esc-body').value]"),
+        [jumin, typed])
     b.find('#esc-send').send_keys(Keys.ENTER)
     token = f'E-{YEAR}-00001'
     sent = b.wait(lambda: text_of(b, '#esc-sent'), 10)
@@ -300,6 +309,9 @@ def main():
                 b.driver.set_script_timeout(30)
                 login(t, b, base, 'op1', 'operator-pass-1')
                 t.equal('operator: no 所管課の管理 link', b.visible('#nav-departments'), None)
+                b.get(f'{base}/#/admin/departments')
+                t.check('operator at #/admin/departments: refused in words', bool(b.wait(
+                    lambda: text_of(b, '#dep-forbidden') == 'この操作の権限がありません。', 10)))
                 b.get(f'{base}/#/tickets/{tid}')
                 r = escalate(t, b, env, tid, axe_src)
                 b.screenshot('sent')

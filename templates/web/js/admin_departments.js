@@ -46,6 +46,12 @@ export async function show() {
   state.editing = null;
   state.formError = null;
   state.importResult = null;
+  if (document.body.dataset.role !== 'admin') { // ticketd refuses the changes anyway
+    box().replaceChildren(el('h1', { id: 'departments-title', tabindex: '-1' }, t('dep_title')),
+      el('p', { class: 'form-error', id: 'dep-forbidden' }, t('forbidden')));
+    document.getElementById('departments-title').focus();
+    return;
+  }
   render();
   await load();
   const h = document.getElementById('departments-title');
@@ -74,7 +80,7 @@ async function load() {
 // the control that had it when it is still there.
 export function render() {
   const b = box();
-  if (!b) return;
+  if (!b || document.body.dataset.role !== 'admin') return;
   document.title = `${t('dep_title')} – 窓口`;
   const focusId = document.activeElement && b.contains(document.activeElement) ? document.activeElement.id : null;
   const add = el('button', { type: 'button', class: 'btn', id: 'dep-add', 'aria-expanded': state.editing === 'new' ? 'true' : 'false' }, t('dep_add'));

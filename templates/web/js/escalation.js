@@ -178,6 +178,7 @@ async function loadDraft(template) {
       to: Array.isArray(p.to) ? p.to.map(String) : [],
       subject: String(p.subject || ''),
       body: String(p.body || ''),
+      proposed: `${p.subject || ''}\n${p.body || ''}`, // to tell whether the operator edited it
       template: String(p.template || ''),
       templates: Array.isArray(p.templates) ? p.templates : [],
       attachments: Array.isArray(p.attachments) ? p.attachments : [],
@@ -247,6 +248,10 @@ function departmentPicker() {
   sel.value = st.deptId;
   sel.disabled = !st.departments;
   sel.addEventListener('change', () => {
+    if (!mayReplace()) {
+      sel.value = st.deptId;
+      return;
+    }
     st.deptId = sel.value;
     st.sent = null;
     st.draft = null;
@@ -260,13 +265,22 @@ function departmentPicker() {
     el('p', { class: 'hint', id: 'esc-department-hint' }, hint));
 }
 
+// true unless the operator edited the mail and does not want it replaced
+function mayReplace() {
+  const d = st.draft;
+  return !d || `${d.subject}\n${d.body}` === d.proposed || window.confirm(t('esc_replace'));
+}
+
 function templatePicker() {
   const names = st.draft.templates.map((x) => (typeof x === 'string' ? x : String(x.name || '')));
   if (names.length < 2) return '';
   const sel = el('select', { id: 'esc-template' });
   st.draft.templates.forEach((x, i) => sel.append(el('option', { value: names[i] }, String((x && x.title) || names[i]))));
   sel.value = st.draft.template;
-  sel.addEventListener('change', () => loadDraft(sel.value));
+  sel.addEventListener('change', () => {
+    if (mayReplace()) loadDraft(sel.value);
+    else sel.value = st.draft.template;
+  });
   return el('div', { class: 'field' }, el('label', { for: 'esc-template' }, t('esc_template')), sel);
 }
 
