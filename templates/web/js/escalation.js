@@ -146,6 +146,11 @@ async function loadList() {
   const answered = noticeAnswers();
   redraw('list');
   markTimeline();
+  const mine = st.sent && st.list && st.list.find((x) => x.token === st.sent.token);
+  if (mine && mine.state !== 'open') { // "sent, the ticket escalated" is no longer true
+    st.sent = null;
+    redraw('form');
+  }
   if (answered && refreshTicket) refreshTicket();
 }
 
@@ -450,7 +455,8 @@ function listRow(x) {
     el('td', null, String(dep.path || dep.name || '')),
     el('td', { class: `esc-state esc-state-${String(x.state).replace(/[^a-z_]/g, '')}` }, stateWord(x.state)),
     el('td', null, el('time', { datetime: isoOrEmpty(x.created_at) }, tokyoTime(x.created_at))),
-    el('td', null, t('esc_reminders_n', { n: Number(x.reminders) || 0 })),
+    el('td', null, t('esc_reminders_n', { n: Number(x.reminders) || 0 }), x.state === 'open' && x.next_reminder_at
+      ? el('span', { class: 'esc-next' }, t('esc_next_reminder', { at: tokyoTime(x.next_reminder_at) })) : ''),
     el('td', null, x.closed_at ? el('span', null, closedBy, ' ', el('time', { datetime: isoOrEmpty(x.closed_at) }, tokyoTime(x.closed_at))) : t('none')));
   if (canWork()) tr.append(el('td', null, x.state === 'open' ? closeControl(x) : answerLink(x)));
   return tr;
