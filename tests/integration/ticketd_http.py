@@ -249,6 +249,7 @@ TICKET1 = {
     'updated_at': '2026-04-01T11:30:00.250000Z', 'category': '証明書', 'priority': 2,
     'tags': ['郵送', 'a "b"'], 'routed_rule': {'id': 7, 'name': '住民票係'},
     'merged_into': None,  # merge.h
+    'purged_at': None,  # sql/017
     'messages': [
         {'id': 11, 'direction': 'in', 'subject': '住民票の写し', 'from_name': '山田 太郎',
          'from_addr': 'taro@example.jp', 'to': 'madoguchi@city.example.jp',
@@ -261,12 +262,13 @@ TICKET1 = {
               'size': len(ATT_PDF), 'url': '/api/messages/11/attachments/0'},
              {'idx': 1, 'filename': 'page.html', 'content_type': 'text/html; charset=utf-8',
               'size': len(ATT_HTML), 'url': '/api/messages/11/attachments/1'}],
-         'raw_url': '/api/messages/11/raw', 'html_url': '/api/messages/11/html'},
+         'raw_url': '/api/messages/11/raw', 'html_url': '/api/messages/11/html',
+         'escalation_id': None},  # sql/018: a department's answer names its escalation
         {'id': 12, 'direction': 'out', 'subject': 'Re: 住民票の写し', 'from_name': '窓口',
          'from_addr': 'madoguchi@city.example.jp', 'to': 'taro@example.jp', 'cc': '',
          'date': None, 'arrived_at': None, 'body_text': 'ご連絡ありがとうございます。',
          'has_html': False, 'parse_state': 'ok', 'parse_notes': None, 'attachments': [],
-         'raw_url': None, 'html_url': None}],
+         'raw_url': None, 'html_url': None, 'escalation_id': None}],
     'events': [
         {'at': '2026-04-01T09:00:02.000000Z', 'actor': 'system', 'kind': 'created', 'detail': None},
         {'at': '2026-04-01T11:30:00.250000Z', 'actor': 'op1', 'kind': 'reply',
