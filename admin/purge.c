@@ -41,7 +41,7 @@ static const struct db_stmt purge_stmts[] = {
 	{ "purge_orphans", "SELECT contact_purge_orphans($1::bigint, $2::timestamptz)" },
 	{ "purge_close",
 	  "UPDATE purge_run SET finished_at = $2 WHERE id = $1 RETURNING tickets, messages,"
-	  " attachments, blobs, blob_bytes, raw_items, outbound, notes, contacts" },
+	  " attachments, blobs, blob_bytes, raw_items, outbound, notes, contacts, uploads" },
 	{ "purge_runs",
 	  "SELECT id, to_char(started_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), by_login,"
 	  " to_char(cutoff AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), tickets, messages,"
@@ -128,10 +128,10 @@ static int purge_finish(struct db *db, const char *run, const char *cutoff, cons
 	if ((r = db_query(db, "purge_close", 2, v, NULL, NULL, 0)) == NULL)
 		return 1;
 	printf("purge run %s: %s tickets, %s messages, %s attachments (%s bodies, %s bytes freed),"
-	       " %s raw items, %s outgoing mails, %s notes, %s contacts\n",
+	       " %s raw items, %s outgoing mails, %s notes, %s contacts, %s uploads\n",
 	       run, db_res_val(r, 0, 0), db_res_val(r, 0, 1), db_res_val(r, 0, 2),
 	       db_res_val(r, 0, 3), db_res_val(r, 0, 4), db_res_val(r, 0, 5), db_res_val(r, 0, 6),
-	       db_res_val(r, 0, 7), db_res_val(r, 0, 8));
+	       db_res_val(r, 0, 7), db_res_val(r, 0, 8), db_res_val(r, 0, 9));
 	db_res_free(r);
 	return 0;
 }

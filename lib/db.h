@@ -27,7 +27,7 @@ char *db_conninfo(const struct config *cfg, const char *user);
 struct db *db_new(const char *conninfo, const char *appname);
 void db_free(struct db *db);
 /* add a table of statements (ends with a NULL name; must outlive db);
- * a program may add up to 16 tables, one per module */
+ * a program may add up to 32 tables, one per module */
 void db_prepare_all(struct db *db, const struct db_stmt *stmts);
 void db_listen(struct db *db, const char *channel);
 

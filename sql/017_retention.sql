@@ -30,6 +30,7 @@ CREATE TABLE purge_run (
     raw_items    int NOT NULL DEFAULT 0,   -- inbound_item raw bytes
     outbound     int NOT NULL DEFAULT 0,   -- outgoing mail as built
     notes        int NOT NULL DEFAULT 0,
+    uploads      int NOT NULL DEFAULT 0,   -- files uploaded for replies (sql/014)
     contacts     int NOT NULL DEFAULT 0    -- contact rows deleted (links: purge_ticket)
 );
 
@@ -65,6 +66,7 @@ DECLARE
     shas bytea[];
     cids bigint[];
     n_msg int; n_att int; n_blob int; n_bytes bigint; n_raw int; n_out int; n_note int; n_con int;
+    n_up int;
     v_by text;
 BEGIN
     SELECT by_login INTO v_by FROM purge_run WHERE id = p_run AND finished_at IS NULL;
@@ -119,6 +121,8 @@ BEGIN
     DELETE FROM ticket_note WHERE ticket_id = ANY (ids);
     GET DIAGNOSTICS n_note = ROW_COUNT;
     DELETE FROM search_doc WHERE ticket_id = ANY (ids);
+    DELETE FROM reply_upload WHERE ticket_id = ANY (ids);
+    GET DIAGNOSTICS n_up = ROW_COUNT;
 
     -- contacts: the links go; a contact no other ticket links to goes too.
     -- contact_access keeps its rows (ids only, no foreign key).
@@ -138,7 +142,8 @@ BEGIN
     UPDATE purge_run SET tickets = tickets + cardinality(ids), messages = messages + n_msg,
            attachments = attachments + n_att, blobs = blobs + n_blob,
            blob_bytes = blob_bytes + n_bytes, raw_items = raw_items + n_raw,
-           outbound = outbound + n_out, notes = notes + n_note, contacts = contacts + n_con
+           outbound = outbound + n_out, notes = notes + n_note, uploads = uploads + n_up,
+           contacts = contacts + n_con
      WHERE id = p_run;
     RETURN cardinality(ids);
 END;

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "admin_api.h"
+#include "admin_queues.h" /* admin_queues: the known queues (admin_queues.h) */
 #include "api.h"
 #include "approval.h"
 #include "auth.h"
@@ -23,8 +24,10 @@
 #include "pool.h"
 #include "reply.h"
 #include "search.h"
+#include "sla.h" /* the SLA board and crisis switch (issue 6) */
 #include "sse.h"
 #include "tickets.h"
+#include "upload.h" /* upload: files uploaded in the reply composer (upload.h) */
 #include "webroot.h"
 #include "workflow.h"
 
@@ -75,6 +78,10 @@ static const struct api_route api_routes[] = {
 	{ "PUT", "/api/admin/categories/#", API_ADMIN, category_update },
 	{ "POST", "/api/tickets/#/classify", API_WORK, category_classify },
 	/* end categories */
+	/* files uploaded in the reply composer (upload.h) */
+	{ "POST", "/api/tickets/#/uploads", API_WORK, upload_create },
+	{ "DELETE", "/api/tickets/#/uploads/#", API_WORK, upload_delete },
+	/* end uploads */
 	{ "GET", "/api/messages/#/raw", API_CORRESPONDENCE, messages_raw },
 	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
@@ -99,6 +106,7 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/outbound/#/requeue", API_SUPERVISOR, approval_requeue },
 	{ "GET", "/api/admin/queues/*", API_ADMIN, approval_queue_get },
 	{ "PUT", "/api/admin/queues/*", API_ADMIN, approval_queue_put },
+	{ "GET", "/api/admin/queues", API_ADMIN, admin_queues_list }, /* admin_queues.h */
 	/* end approval */
 	/* case history and contact store (casebook.h, contacts.h) */
 	{ "GET", "/api/tickets/#/case", API_ANY, casebook_get },
@@ -118,6 +126,11 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/tickets/#/escalate", API_OPERATOR | API_SUPERVISOR, escalate_send },
 	{ "GET", "/api/tickets/#/escalations", API_CORRESPONDENCE, escalate_list },
 	{ "POST", "/api/escalations/#/close", API_OPERATOR | API_SUPERVISOR, escalate_close },
+	/* the SLA (sla.h) */
+	{ "GET", "/api/sla", API_CORRESPONDENCE, sla_board },
+	{ "GET", "/api/sla/stats", API_ANY, sla_stats },
+	{ "POST", "/api/sla/crisis", API_SUPERVISOR, sla_crisis_start },
+	{ "POST", "/api/sla/crisis/end", API_SUPERVISOR, sla_crisis_end },
 	{ "GET", "/api/admin/rules", API_ADMIN, admin_api_rules_list },
 	{ "POST", "/api/admin/rules", API_ADMIN, admin_api_rules_create },
 	{ "POST", "/api/admin/rules/order", API_ADMIN, admin_api_rules_order },
@@ -161,6 +174,9 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	department_prepare(db);
 	escalate_prepare(db);
 	escalate_configure(cfg);
+	admin_queues_prepare(db); /* admin_queues */
+	upload_prepare(db); /* upload */
+	upload_configure(cfg);
 	return a;
 }
 
@@ -182,6 +198,7 @@ void api_configure(struct api *a, const struct config *cfg)
 	tickets_configure(cfg);
 	reply_configure(cfg);
 	escalate_configure(cfg);
+	upload_configure(cfg);
 }
 
 static void api_session_gone(void *arg, const char *token_sha)
@@ -193,6 +210,12 @@ void api_tick(struct api *a)
 {
 	auth_sweep(a->auth, api_session_gone, a->sse);
 	sse_tick(a->sse);
+	upload_sweep(a->db);
+}
+
+size_t api_body_limit(const struct http_req *req)
+{
+	return upload_body_limit(req);
 }
 
 void api_ticket_change(struct api *a, const char *payload)

@@ -11,6 +11,7 @@
  * jansson directly. */
 #ifndef MDG_API_H
 #define MDG_API_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -57,6 +58,9 @@ void api_configure(struct api *a, const struct config *cfg);
 void api_handle(void *arg, struct http_req *req);
 /* once a second: expire sessions, event stream heartbeats */
 void api_tick(struct api *a);
+/* http.c's body limit of a request (http_set_body_limit): uploads may
+ * be larger than ticketd.max_request_bytes */
+size_t api_body_limit(const struct http_req *req);
 /* a NOTIFY ticket_change payload, for the event streams */
 void api_ticket_change(struct api *a, const char *payload);
 /* NOTIFY presence (workflow.c): typing hints from any ticketd */

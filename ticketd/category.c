@@ -36,6 +36,31 @@ static const struct db_stmt cat_stmts[] = {
 	{ "cat_notify",
 	  "SELECT pg_notify('ticket_change',"
 	  " json_build_object('id', $1::bigint, 'op', 'classified')::text)" },
+	/* renaming (category.h): renames wait for each other and for creates */
+	{ "cat_lock_tree", "LOCK TABLE category IN SHARE ROW EXCLUSIVE MODE" },
+	{ "cat_path", "SELECT path FROM category_path WHERE id = $1::int" },
+	{ "cat_rename", "UPDATE category SET name = $2 WHERE id = $1::int" },
+	/* $1 the old path, $2 the new one: that path and every path below it */
+	{ "cat_rw_tickets",
+	  "UPDATE ticket SET category = $2 || substr(category, length($1) + 1)"
+	  " WHERE category = $1 OR starts_with(category, $1 || ' > ')" },
+	{ "cat_rw_cases",
+	  "UPDATE case_record SET category = $2 || substr(category, length($1) + 1)"
+	  " WHERE category = $1 OR starts_with(category, $1 || ' > ')" },
+	{ "cat_rw_rules",
+	  "UPDATE route_rule SET set_category = $2 || substr(set_category, length($1) + 1),"
+	  " updated_at = $3::timestamptz, updated_by = $4"
+	  " WHERE set_category = $1 OR starts_with(set_category, $1 || ' > ')" },
+	{ "cat_rename_audit",
+	  "INSERT INTO category_rename (category_id, old_path, new_path, renamed_by, renamed_at)"
+	  " VALUES ($1::int, $2, $3, $4, $5::timestamptz)" },
+	/* id 0: no one ticket; the queues refetch (live.js needs an integer id) */
+	{ "cat_rename_notify",
+	  "SELECT pg_notify('ticket_change', json_build_object('id', 0, 'op', 'category_renamed',"
+	  " 'category_id', $1::int)::text)" },
+	{ "cat_rules_notify",
+	  "SELECT pg_notify('route_change', json_build_object('op', 'category_renamed',"
+	  " 'id', $1::int)::text)" },
 	{ NULL, NULL },
 };
 
@@ -153,23 +178,98 @@ void category_create(struct api_call *c)
 	json_decref(body);
 }
 
-void category_update(struct api_call *c)
+/* ---- renaming, and the position and switch ---- */
+
+struct cat_rename {
+	const char *id, *name, *now, *old_path, *new_path;
+	long tickets, cases, rules;
+};
+
+/* the path of category id, or NULL (*missing set when there is none) */
+static const char *cat_path_of(struct api_call *c, const char *id, int *missing)
 {
-	json_t *body = api_body_object(c);
-	const char *v[3] = { NULL, NULL, NULL };
+	const char *v[1] = { id };
+	struct db_res *r = db_query(c->db, "cat_path", 1, v, NULL, NULL, 0);
+	const char *path = r && db_res_rows(r) == 1 ? pool_strdup(c->req->pool, db_res_val(r, 0, 0))
+						     : NULL;
+
+	*missing = r != NULL && db_res_rows(r) == 0;
+	db_res_free(r);
+	return path;
+}
+
+/* the paths rewritten from old to new; -1 on a database error */
+static int cat_rewrite(struct api_call *c, struct cat_rename *rn)
+{
+	const char *v[4] = { rn->old_path, rn->new_path, rn->now, c->session->login };
+	const char *av[5] = { rn->id, rn->old_path, rn->new_path, c->session->login, rn->now };
+	const char *nv[1] = { rn->id };
+	struct db_res *r;
+
+	rn->tickets = db_cmd(c->db, "cat_rw_tickets", 2, v, NULL, NULL);
+	rn->cases = rn->tickets < 0 ? -1 : db_cmd(c->db, "cat_rw_cases", 2, v, NULL, NULL);
+	rn->rules = rn->cases < 0 ? -1 : db_cmd(c->db, "cat_rw_rules", 4, v, NULL, NULL);
+	if (rn->rules < 0 || db_cmd(c->db, "cat_rename_audit", 5, av, NULL, NULL) != 1)
+		return -1;
+	r = db_query(c->db, "cat_rename_notify", 1, nv, NULL, NULL, 0);
+	db_res_free(r);
+	if (r != NULL && rn->rules > 0) {
+		r = db_query(c->db, "cat_rules_notify", 1, nv, NULL, NULL, 0);
+		db_res_free(r);
+	}
+	return r ? 0 : -1;
+}
+
+/* in the transaction: 0 renamed (or the same name), else the HTTP status */
+static int cat_rename_run(struct api_call *c, struct cat_rename *rn)
+{
+	const char *v[2] = { rn->id, rn->name };
+	int missing;
 	long n;
 
-	if (body == NULL)
-		return;
-	v[0] = pool_printf(c->req->pool, "%lld", c->id[0]);
-	if (cat_opt(c, body, "position", 0, &v[1]) < 0 || cat_opt(c, body, "enabled", 1, &v[2]) < 0 ||
-	    (v[1] == NULL && v[2] == NULL)) {
-		json_decref(body);
-		api_error(c, 400, "position (an integer) or enabled (a boolean) expected");
+	if (db_cmd(c->db, "cat_lock_tree", 0, NULL, NULL, NULL) < 0)
+		return 503;
+	if ((rn->old_path = cat_path_of(c, rn->id, &missing)) == NULL)
+		return missing ? 404 : 503;
+	n = db_cmd(c->db, "cat_rename", 2, v, NULL, NULL);
+	if (n < 0)
+		return strcmp(db_sqlstate(c->db), "23505") == 0 ? 409 : 503;
+	if ((rn->new_path = cat_path_of(c, rn->id, &missing)) == NULL)
+		return 503;
+	if (strcmp(rn->old_path, rn->new_path) == 0)
+		return 0;
+	return cat_rewrite(c, rn) < 0 ? 503 : 0;
+}
+
+/* PUT with "name": the rename, then position and enabled, one transaction */
+static void cat_rename(struct api_call *c, struct cat_rename *rn, const char *const uv[3])
+{
+	int st = db_begin(c->db) < 0 ? 503 : cat_rename_run(c, rn);
+
+	if (st == 0 && (uv[1] || uv[2]) && db_cmd(c->db, "cat_update", 3, uv, NULL, NULL) != 1)
+		st = 503;
+	if (st != 0 || db_commit(c->db) < 0) {
+		db_rollback(c->db);
+		api_error(c, st == 0 ? 503 : st,
+			  st == 409   ? "a category of that name is there already"
+			  : st == 404 ? "no such category"
+				      : "database unavailable");
 		return;
 	}
-	json_decref(body);
-	n = db_cmd(c->db, "cat_update", 3, v, NULL, NULL);
+	if (strcmp(rn->old_path, rn->new_path) != 0)
+		log_info("category=%s: renamed by %s: %s -> %s (tickets %ld, cases %ld, rules %ld)",
+			 rn->id, c->session->login, rn->old_path, rn->new_path, rn->tickets,
+			 rn->cases, rn->rules);
+	api_json(c, 200, json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}", "id", (json_int_t)c->id[0],
+				   "old_path", rn->old_path, "path", rn->new_path, "tickets",
+				   (json_int_t)rn->tickets, "cases", (json_int_t)rn->cases, "rules",
+				   (json_int_t)rn->rules));
+}
+
+static void cat_update_only(struct api_call *c, const char *const v[3])
+{
+	long n = db_cmd(c->db, "cat_update", 3, v, NULL, NULL);
+
 	if (n < 0)
 		api_error(c, 503, "database unavailable");
 	else if (n == 0)
@@ -178,6 +278,32 @@ void category_update(struct api_call *c)
 		log_info("category=%lld: updated by %s", c->id[0], c->session->login);
 		api_json(c, 200, json_pack("{s:I}", "id", (json_int_t)c->id[0]));
 	}
+}
+
+void category_update(struct api_call *c)
+{
+	json_t *body = api_body_object(c), *nv;
+	const char *v[3] = { NULL, NULL, NULL }, *why = NULL;
+	struct cat_rename rn = { 0 };
+
+	if (body == NULL)
+		return;
+	v[0] = rn.id = pool_printf(c->req->pool, "%lld", c->id[0]);
+	nv = json_object_get(body, "name");
+	if (nv != NULL && (why = cat_name_bad(json_string_value(nv))) == NULL)
+		rn.name = pool_strdup(c->req->pool, json_string_value(nv));
+	if (why == NULL && (cat_opt(c, body, "position", 0, &v[1]) < 0 ||
+			    cat_opt(c, body, "enabled", 1, &v[2]) < 0 ||
+			    (rn.name == NULL && v[1] == NULL && v[2] == NULL)))
+		why = "name (a string), position (an integer) or enabled (a boolean) expected";
+	json_decref(body);
+	rn.now = api_now_iso(c, 0);
+	if (why != NULL)
+		api_error(c, 400, why);
+	else if (rn.name != NULL)
+		cat_rename(c, &rn, v);
+	else
+		cat_update_only(c, v);
 }
 
 /* ---- classifying a ticket ---- */

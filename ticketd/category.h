@@ -9,8 +9,17 @@
  * GET  /api/categories  {"categories":[{id, parent_id, name, path, position,
  *      enabled, usable}]}, in tree order; usable: it and its ancestors enabled
  * POST /api/admin/categories  {"name", "parent_id"?, "position"?, "enabled"?} -> 201
- * PUT  /api/admin/categories/ID  {"position"?, "enabled"?} (no renaming: the
- *      tickets keep the path they were filed under; disable and add instead)
+ * PUT  /api/admin/categories/ID  {"name"?, "position"?, "enabled"?} -> 200
+ *      {"id"}; with "name" a rename, in one transaction (renames and
+ *      creates serialised by a table lock): the name changed, every
+ *      ticket.category, case_record.category and route_rule.set_category
+ *      equal to the old path or below it rewritten to the new path (so the
+ *      reports count before and after under one name; no ticket_event, the
+ *      tickets were not worked), one category_rename row (sql/013), NOTIFY
+ *      ticket_change {"id":0,"op":"category_renamed","category_id"} (and
+ *      route_change when a rule changed); 200 {"id", "old_path", "path",
+ *      "tickets", "cases", "rules"} (counts of rows rewritten); 409 the name
+ *      taken under the same parent, 404, 400 a bad name (as for POST)
  * POST /api/tickets/ID/classify  {"category": PATH | "" | null, "tags": [..]}
  *      the path must be a usable one (422 otherwise); up to 10 tags of 1-30
  *      characters after trimming, no commas or control characters (400);

@@ -9,7 +9,8 @@
  *
  * A request goes through MHD's access callback several times: once with
  * the headers (we make its struct http_conn and pool; a Content-Length
- * over the limit is answered 413 at once), once per piece of body (kept
+ * over the limit is answered 413 at once, but on a route that takes files
+ * the body is read and dropped first), once per piece of body (kept
  * in a bounded buffer), and once at the end, when the handler runs.  The
  * conn and its pool are freed in the completion callback, after the
  * response has gone out, so replies may point into the pool.
@@ -68,6 +69,7 @@ struct http_conn {
 	struct http_req req;
 	struct buf body;
 	struct http_header *headers;
+	size_t max_body; /* ticketd.max_request_bytes, or the route's own (http_set_body_limit) */
 	int too_large;
 	int replied;
 };
@@ -90,6 +92,7 @@ struct http {
 	http_handler handler;
 	void *arg;
 	size_t max_body;
+	http_body_limit body_limit;
 	unsigned long next_id;
 	struct http_stream *streams;
 	int port;
@@ -182,6 +185,7 @@ static struct http_conn *http_conn_new(struct http *h, struct MHD_Connection *mc
 				       const char *url, const char *method)
 {
 	struct http_conn *c = calloc(1, sizeof(*c));
+	size_t route_max;
 
 	if (c == NULL)
 		return NULL;
@@ -190,6 +194,7 @@ static struct http_conn *http_conn_new(struct http *h, struct MHD_Connection *mc
 	c->req.conn = c;
 	c->req.id = ++h->next_id;
 	buf_init(&c->body, h->max_body);
+	c->max_body = h->max_body;
 	c->req.pool = pool_create(h->max_body + HTTP_POOL_EXTRA);
 	if (c->req.pool == NULL) {
 		free(c);
@@ -201,6 +206,12 @@ static struct http_conn *http_conn_new(struct http *h, struct MHD_Connection *mc
 	if (c->req.method == NULL || c->req.path == NULL || c->req.remote_addr == NULL) {
 		http_conn_free(c);
 		return NULL;
+	}
+	/* a route that takes files may take more (http_set_body_limit) */
+	route_max = h->body_limit != NULL ? h->body_limit(&c->req) : 0;
+	if (route_max > c->max_body) {
+		c->max_body = route_max;
+		buf_init(&c->body, c->max_body);
 	}
 	return c;
 }
@@ -336,7 +347,10 @@ void http_reply_error(struct http_req *req, int status, const char *msg)
 	buf_free(&b);
 }
 
-/* Content-Length over the limit: refuse before reading the body */
+/* Content-Length over the limit: 0 within it; 1 refused before the body
+ * is read; 2 on a route that takes files (http_set_body_limit), up to
+ * twice its limit: the body is read and dropped, then 413, so that a
+ * browser gets the answer instead of a connection reset in mid-upload */
 static int http_declared_too_large(struct http_conn *c)
 {
 	const char *cl = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND, "Content-Length");
@@ -347,7 +361,11 @@ static int http_declared_too_large(struct http_conn *c)
 		return 0;
 	errno = 0;
 	n = strtoull(cl, &end, 10);
-	return errno != 0 || end == cl || n > c->h->max_body;
+	if (errno != 0 || end == cl)
+		return 1;
+	if (n <= c->max_body)
+		return 0;
+	return c->max_body > c->h->max_body && n / 2 <= c->max_body ? 2 : 1;
 }
 
 static void http_dispatch(struct http_conn *c)
@@ -376,8 +394,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *mc, const c
 		if (c == NULL)
 			return MHD_NO;
 		*con_cls = c;
-		if (http_declared_too_large(c))
+		switch (http_declared_too_large(c)) {
+		case 1:
 			http_reply_error(&c->req, 413, "request body too large");
+			break;
+		case 2:
+			c->too_large = 1; /* http_dispatch answers 413 */
+			break;
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -453,6 +477,11 @@ struct http *http_new(const struct config *cfg, http_handler handler, void *arg)
 	else
 		log_info("listening on %s", listen);
 	return h;
+}
+
+void http_set_body_limit(struct http *h, http_body_limit fn)
+{
+	h->body_limit = fn;
 }
 
 void http_configure(struct http *h, const struct config *cfg)

@@ -44,6 +44,11 @@ typedef void (*http_handler)(void *arg, struct http_req *req);
 struct http *http_new(const struct config *cfg, http_handler handler, void *arg);
 /* resumes and closes every stream, then stops the server */
 void http_free(struct http *h);
+/* Requests that may carry a larger body than ticketd.max_request_bytes
+ * (file uploads): fn sees the request before its body (method, path,
+ * headers) and returns its limit, or 0 for the common one. */
+typedef size_t (*http_body_limit)(const struct http_req *req);
+void http_set_body_limit(struct http *h, http_body_limit fn);
 /* apply a reloaded config: limits only (the address needs a restart) */
 void http_configure(struct http *h, const struct config *cfg);
 /* the one fd to poll for readability, and the longest the loop may

@@ -63,3 +63,15 @@ ticketd_libticketd_a_SOURCES += ticketd/category.c ticketd/category.h
 # department escalation (issue 6)
 ticketd_libticketd_a_SOURCES += ticketd/department.c ticketd/department.h \
 	ticketd/escalate.c ticketd/escalate.h
+# the SLA: due times, warnings, the board (issue 6)
+ticketd_libticketd_a_SOURCES += ticketd/sla.c ticketd/sla.h
+
+# the known queues for the admins' approval page (admin_queues.h)
+ticketd_libticketd_a_SOURCES += ticketd/admin_queues.c ticketd/admin_queues.h
+
+# files uploaded in the reply composer (upload.h)
+ticketd_libticketd_a_SOURCES += ticketd/upload.c ticketd/upload.h
+check_PROGRAMS += ticketd/test_upload
+ticketd_test_upload_SOURCES = ticketd/test_upload.c
+ticketd_test_upload_LDADD = $(TICKETD_LIBS)
+TESTS += ticketd/test_upload

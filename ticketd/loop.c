@@ -32,6 +32,7 @@
 #include "loop.h"
 #include "route.h"
 #include "search.h"
+#include "sla.h"
 
 #define LOOP_TICK_MS 1000
 /* rounds of "deliver notifications, serve" before we poll again */
@@ -51,6 +52,8 @@ struct loop {
 	struct route *route;
 	struct search *search;
 	int search_due; /* index new messages when intake is idle */
+	struct sla *sla;
+	int sla_due; /* due times and warnings, when intake is idle */
 	int route_due; /* reload the rules this turn */
 	int route_failed; /* the last reload failed: again on the tick */
 	int route_ready; /* loaded once: intake may run */
@@ -87,7 +90,8 @@ struct loop *loop_new(struct config *cfg, const struct config_key *const *tables
 	l->intake = l->api ? intake_new(db, cfg) : NULL;
 	l->route = l->intake ? route_new(db) : NULL;
 	l->search = l->route ? search_new(db, cfg) : NULL;
-	if (l->search == NULL) {
+	l->sla = l->search ? sla_new(db, cfg) : NULL;
+	if (l->sla == NULL) {
 		loop_free(l);
 		return NULL;
 	}
@@ -101,6 +105,7 @@ struct loop *loop_new(struct config *cfg, const struct config_key *const *tables
 		loop_free(l);
 		return NULL;
 	}
+	http_set_body_limit(l->http, api_body_limit);
 	l->next_tick = clock_mono_ms();
 	l->intake_due = 1;
 	return l;
@@ -116,6 +121,7 @@ void loop_free(struct loop *l)
 		intake_free(l->intake);
 	route_free(l->route); /* after intake, which uses it */
 	search_free(l->search);
+	sla_free(l->sla);
 	db_free(l->db);
 	config_free(l->cfg);
 	free(l);
@@ -138,6 +144,7 @@ static void loop_reload(struct loop *l)
 	api_configure(l->api, n);
 	intake_configure(l->intake, n);
 	search_configure(l->search, n);
+	sla_configure(l->sla, n);
 	config_free(l->cfg);
 	l->cfg = n;
 	log_info("configuration reloaded from %s", config_file(n));
@@ -156,6 +163,10 @@ static void loop_on_notify(void *arg, const char *channel, const char *payload)
 		l->route_due = 1;
 	else if (strcmp(channel, "presence") == 0)
 		api_presence(l->api, payload);
+	else if (strcmp(channel, "calendar_change") == 0) {
+		sla_calendar_changed(l->sla);
+		l->sla_due = 1;
+	}
 }
 
 static int loop_notifications(struct loop *l)
@@ -201,7 +212,8 @@ static void loop_wait(struct loop *l)
 		t = ht;
 	if (!db_connected(l->db) && db_retry_in_ms(l->db) < t)
 		t = db_retry_in_ms(l->db);
-	if (l->busy || ((l->intake_due || l->route_due || l->search_due) && db_connected(l->db)))
+	if (l->busy ||
+	    ((l->intake_due || l->route_due || l->search_due || l->sla_due) && db_connected(l->db)))
 		t = 0;
 	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, (int)t) < 0 && errno != EINTR)
 		log_error("poll failed: %s", strerror(errno));
@@ -221,6 +233,7 @@ static void loop_timers(struct loop *l)
 	 * once: test_ticketd_api's 400 large events then overran both
 	 * clients' buffers) */
 	l->search_due = 1;
+	l->sla_due = 1; /* warning times pass by the clock, not by a NOTIFY */
 	if (l->route_failed)
 		l->route_due = 1;
 	api_tick(l->api);
@@ -246,7 +259,7 @@ static void loop_intake(struct loop *l)
 	 * empty batch or an error waits for the next NOTIFY or tick. */
 	l->intake_due = intake_run(l->intake) > 0;
 	if (!l->intake_due)
-		l->search_due = 1;
+		l->search_due = l->sla_due = 1;
 }
 
 /* the search index, only while intake has nothing to do; a full batch
@@ -259,6 +272,15 @@ static void loop_search(struct loop *l)
 		return;
 	n = search_index_run(l->search);
 	l->search_due = n > 0;
+}
+
+/* due times of new and changed tickets, then warnings; like the search,
+ * only while intake is idle, a batch a turn */
+static void loop_sla(struct loop *l)
+{
+	if (!l->sla_due || l->intake_due || !db_connected(l->db))
+		return;
+	l->sla_due = sla_run(l->sla) > 0;
 }
 
 int loop_run(struct loop *l)
@@ -275,6 +297,7 @@ int loop_run(struct loop *l)
 		loop_routes(l);
 		loop_intake(l);
 		loop_search(l);
+		loop_sla(l);
 		/* again: the tick's and intake's queries may have read NOTIFYs */
 		loop_serve(l);
 	}

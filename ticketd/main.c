@@ -14,10 +14,12 @@
 #include "http.h"
 #include "intake.h"
 #include "search.h"
+#include "sla.h"
 #include "log.h"
 #include "loop.h"
 #include "reply.h"
 #include "sse.h"
+#include "upload.h"
 #include "webroot.h"
 
 static const struct config_key main_keys[] = {
@@ -30,7 +32,7 @@ static const struct config_key main_keys[] = {
 static const struct config_key *const main_tables[] = {
 	config_common_keys, main_keys, http_config_keys, auth_config_keys, sse_config_keys,
 	webroot_config_keys, intake_config_keys, search_config_keys,
-	reply_config_keys, escalate_config_keys, NULL,
+	reply_config_keys, escalate_config_keys, sla_config_keys, upload_config_keys, NULL,
 };
 
 static void main_usage(FILE *f)

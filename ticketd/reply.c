@@ -30,6 +30,7 @@
 #include "reply_draft.h"
 #include "reply_int.h"
 #include "templates.h"
+#include "upload.h"
 
 #define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
 /* memory of one composition: attachments (max_att_bytes, at most 64 MiB),
@@ -460,6 +461,38 @@ static int reply_att_row(const struct db_res *r, const struct reply_attref *ref)
 	return -1;
 }
 
+/* a file uploaded for this reply (upload.h): of this ticket, not sent yet */
+static int reply_att_upload(struct reply_job *j, size_t k, long long *total)
+{
+	const struct reply_attref *ref = &j->d.att[k];
+	struct mailout_attachment *a = &j->att[k];
+	struct upload_file f;
+	int r = upload_load(j->c->db, j->p, ref->upload_id, &f);
+
+	if (r < 0)
+		return reply_fail(j, 503, "database unavailable");
+	if (r == 0 || f.ticket != j->t.id)
+		return reply_fail(j, 400, pool_printf(j->p, "attachments: upload %lld is not one of "
+							    "this ticket's", ref->upload_id));
+	if (f.used)
+		return reply_fail(j, 400, pool_printf(j->p, "attachments: upload %lld was sent "
+							    "already: choose it among the ticket's "
+							    "attachments", ref->upload_id));
+	*total += (long long)f.size;
+	if (*total > reply_conf.max_att_bytes)
+		return reply_fail(j, 400, pool_printf(j->p, "attachments: together larger than "
+							    "%ld bytes", reply_conf.max_att_bytes));
+	a->filename = f.filename;
+	a->content_type = reply_type(j->p, f.content_type);
+	a->data = f.data;
+	a->size = f.size;
+	json_array_append_new(j->att_doc, json_pack("{s:I, s:s, s:s, s:I}", "upload_id",
+						    (json_int_t)ref->upload_id, "filename",
+						    f.filename, "content_type", f.content_type,
+						    "size", (json_int_t)f.size));
+	return 0;
+}
+
 static int reply_att_one(struct reply_job *j, const struct db_res *r, size_t k, long long *total)
 {
 	const struct reply_attref *ref = &j->d.att[k];
@@ -467,8 +500,11 @@ static int reply_att_one(struct reply_job *j, const struct db_res *r, size_t k, 
 	int row = reply_att_row(r, ref);
 
 	for (size_t x = 0; x < k; x++)
-		if (j->d.att[x].message_id == ref->message_id && j->d.att[x].idx == ref->idx)
+		if (j->d.att[x].message_id == ref->message_id && j->d.att[x].idx == ref->idx &&
+		    j->d.att[x].upload_id == ref->upload_id)
 			return reply_fail(j, 400, "attachments: the same attachment twice");
+	if (ref->upload_id > 0)
+		return reply_att_upload(j, k, total);
 	if (row < 0)
 		return reply_fail(j, 400, pool_printf(j->p, "attachments: message %lld attachment "
 							    "%lld is not one of this ticket's",
@@ -511,7 +547,8 @@ static int reply_attachments(struct reply_job *j)
 		rc = reply_att_one(j, r, k, &total);
 	db_res_free(r);
 	for (size_t k = 0; k < j->d.natt && rc == 0; k++)
-		rc = reply_blob(j, j->att_sha[k], &j->att[k]);
+		if (j->att_sha[k] != NULL) /* uploads have their bytes already */
+			rc = reply_blob(j, j->att_sha[k], &j->att[k]);
 	return rc;
 }
 
@@ -909,6 +946,11 @@ static int reply_insert_atts(struct reply_job *j, long long msg)
 
 	snprintf(ms, sizeof(ms), "%lld", msg);
 	for (size_t k = 0; k < j->d.natt; k++) {
+		if (j->d.att[k].upload_id > 0) {
+			if (upload_attach(j->c->db, j->d.att[k].upload_id, msg, (int)k) < 0)
+				return -1;
+			continue;
+		}
 		snprintf(ks, sizeof(ks), "%zu", k);
 		snprintf(om, sizeof(om), "%lld", j->d.att[k].message_id);
 		snprintf(oi, sizeof(oi), "%lld", j->d.att[k].idx);
@@ -936,16 +978,21 @@ static json_t *reply_entries(struct pool *p, const struct reply_list *l)
  * after the Bcc rule (so keep_visible: the rule is not applied twice),
  * the subject as given, the attachments chosen, the message answered.
  * An approver's edit starts from it (reply_rebuild), and so does the
- * author when the reply is returned. */
-static char *reply_draft_text(struct reply_job *j)
+ * author when the reply is returned.  An uploaded file is named as what
+ * it became, attachment k of msg, the reply's own message: the upload is
+ * used up, the attachment stays with the ticket. */
+static char *reply_draft_text(struct reply_job *j, long long msg)
 {
 	json_t *att = json_array(), *doc;
 	char *text;
 
-	for (size_t k = 0; k < j->d.natt; k++)
-		json_array_append_new(att, json_pack("{s:I, s:I}", "message_id",
-						     (json_int_t)j->d.att[k].message_id, "idx",
-						     (json_int_t)j->d.att[k].idx));
+	for (size_t k = 0; k < j->d.natt; k++) {
+		struct reply_attref ref = j->d.att[k];
+
+		if (ref.upload_id > 0)
+			ref = (struct reply_attref){ msg, (long long)k, 0 };
+		json_array_append_new(att, reply_attref_json(&ref));
+	}
 	doc = json_pack("{s:o, s:o, s:o, s:s, s:s, s:o, s:I, s:b, s:s?}", "to",
 			reply_entries(j->p, &j->d.to), "cc", reply_entries(j->p, &j->d.cc), "bcc",
 			reply_entries(j->p, &j->d.bcc), "subject", j->d.subject, "body", j->d.body,
@@ -961,7 +1008,7 @@ static long long reply_insert_outbound(struct reply_job *j, long long msg, const
 {
 	char ms[24], ts[24];
 	char *rcpt = json_dumps(j->rcpt, JSON_COMPACT);
-	char *draft = j->approval ? reply_draft_text(j) : NULL;
+	char *draft = j->approval ? reply_draft_text(j, msg) : NULL;
 	const char *v[12] = { ms, ts, reply_conf.from_addr, rcpt, j->raw.data, send_at,
 			      j->c->session->login, now, j->approval ? "awaiting_approval" : "queued",
 			      j->approval, j->template_name, draft };
@@ -1124,7 +1171,7 @@ long reply_send_delay_s(void)
 static int reply_rewrite(struct reply_job *j, long long msg, long long out)
 {
 	char ms[24], os[24], date[40];
-	char *rcpt = json_dumps(j->rcpt, JSON_COMPACT), *draft = reply_draft_text(j);
+	char *rcpt = json_dumps(j->rcpt, JSON_COMPACT), *draft = reply_draft_text(j, msg);
 	const char *vm[7] = { ms, j->subject, reply_list_show(j->p, &j->d.to),
 			      reply_list_show(j->p, &j->d.cc),
 			      clock_format_iso(j->date_us, date, sizeof(date)), j->msgid, j->d.body };

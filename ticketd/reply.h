@@ -13,7 +13,8 @@
  *
  * A reply is queued in one transaction with the ticket row locked: the
  * message (direction 'out', delivery_state 'queued'), its attachment rows
- * (the same blobs), the outbound_mail row with the bytes and the envelope
+ * (the same blobs; a file uploaded for the reply moves its bytes into blob
+ * and is marked used, upload.h), the outbound_mail row with the bytes and the envelope
  * (To + Cc + Bcc; Bcc is never a header), a 'reply_queued' event, the
  * ticket's status (new/open -> waiting_citizen), and NOTIFY ticket_change
  * and outbound.  escalationd sends it once not_before has passed
@@ -25,7 +26,8 @@
  * 'reply_cancelled' event.
  *
  * Mis-send prevention (誤送信防止), in this order, each refusing the send:
- * 400 a malformed draft or an attachment not of this ticket; 422 any
+ * 400 a malformed draft or an attachment (or upload) not of this ticket,
+ * or an upload sent already; 422 any
  * recipient or attachment the operator did not tick (the body names
  * them); 409 a reply queued on this ticket after the message the
  * operator answers, or a newer mail from the citizen, unless force (the

@@ -279,6 +279,27 @@ static int reply_text_read(struct pool *p, const json_t *doc, const char *field,
 	return 0;
 }
 
+/* {"message_id", "idx"} or {"upload_id"}, nothing else beside */
+static int reply_attref_read(const json_t *e, struct reply_attref *a)
+{
+	json_t *m = json_object_get(e, "message_id"), *x = json_object_get(e, "idx");
+	json_t *u = json_object_get(e, "upload_id");
+
+	memset(a, 0, sizeof(*a));
+	if (u != NULL) {
+		if (m != NULL || x != NULL || !json_is_integer(u) || json_integer_value(u) <= 0)
+			return -1;
+		a->upload_id = json_integer_value(u);
+		return 0;
+	}
+	if (!json_is_integer(m) || !json_is_integer(x) || json_integer_value(m) <= 0 ||
+	    json_integer_value(x) < 0)
+		return -1;
+	a->message_id = json_integer_value(m);
+	a->idx = json_integer_value(x);
+	return 0;
+}
+
 static int reply_atts_read(struct pool *p, const json_t *v, const char *field,
 			   struct reply_attref **out, size_t *n, const char **err)
 {
@@ -295,15 +316,12 @@ static int reply_atts_read(struct pool *p, const json_t *v, const char *field,
 		return -1;
 	}
 	json_array_foreach(v, i, e) {
-		json_t *m = json_object_get(e, "message_id"), *x = json_object_get(e, "idx");
-
-		if (!json_is_integer(m) || !json_is_integer(x) || json_integer_value(m) <= 0 ||
-		    json_integer_value(x) < 0) {
-			*err = reply_bad(p, field, "each must be {\"message_id\": N, \"idx\": N}");
+		if (reply_attref_read(e, &(*out)[*n]) < 0) {
+			*err = reply_bad(p, field, "each must be {\"message_id\": N, \"idx\": N}"
+						   " or {\"upload_id\": N}");
 			return -1;
 		}
-		(*out)[*n].message_id = json_integer_value(m);
-		(*out)[(*n)++].idx = json_integer_value(x);
+		(*n)++;
 	}
 	return 0;
 }
@@ -473,9 +491,18 @@ static int reply_rcpt_confirmed(const struct reply_draft *d, const char *addr)
 static int reply_att_confirmed(const struct reply_draft *d, const struct reply_attref *a)
 {
 	for (size_t i = 0; i < d->nconf_att; i++)
-		if (d->conf_att[i].message_id == a->message_id && d->conf_att[i].idx == a->idx)
+		if (d->conf_att[i].message_id == a->message_id && d->conf_att[i].idx == a->idx &&
+		    d->conf_att[i].upload_id == a->upload_id)
 			return 1;
 	return 0;
+}
+
+json_t *reply_attref_json(const struct reply_attref *a)
+{
+	if (a->upload_id > 0)
+		return json_pack("{s:I}", "upload_id", (json_int_t)a->upload_id);
+	return json_pack("{s:I, s:I}", "message_id", (json_int_t)a->message_id, "idx",
+			 (json_int_t)a->idx);
 }
 
 size_t reply_draft_unconfirmed(const struct reply_draft *d, json_t *rcpt, json_t *att)
@@ -491,9 +518,7 @@ size_t reply_draft_unconfirmed(const struct reply_draft *d, json_t *rcpt, json_t
 			}
 	for (size_t i = 0; i < d->natt; i++)
 		if (!reply_att_confirmed(d, &d->att[i])) {
-			json_array_append_new(att, json_pack("{s:I, s:I}", "message_id",
-							     (json_int_t)d->att[i].message_id,
-							     "idx", (json_int_t)d->att[i].idx));
+			json_array_append_new(att, reply_attref_json(&d->att[i]));
 			n++;
 		}
 	return n;

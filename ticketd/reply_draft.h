@@ -40,9 +40,12 @@ struct reply_list {
 	size_t n;
 };
 
+/* an attachment of the ticket (message_id, idx), or a file uploaded for
+ * the reply (upload_id, upload.h; then message_id and idx are 0) */
 struct reply_attref {
 	long long message_id;
 	long long idx;
+	long long upload_id;
 };
 
 struct reply_draft {
@@ -88,8 +91,11 @@ int reply_domain_in(const char *addr, const char *list);
 void reply_draft_hide(struct pool *p, struct reply_draft *d, const char *internal);
 
 /* What is not confirmed: recipients (addresses, as JSON strings) and
- * attachments ({message_id, idx}) appended to the two arrays; the count
+ * attachments ({message_id, idx} or {upload_id}) appended to the two arrays; the count
  * of both together. */
+/* {"message_id", "idx"} or {"upload_id"} */
+json_t *reply_attref_json(const struct reply_attref *a);
+
 size_t reply_draft_unconfirmed(const struct reply_draft *d, json_t *rcpt, json_t *att);
 
 #endif

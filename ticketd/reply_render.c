@@ -13,6 +13,7 @@
 #include "reply_draft.h"
 #include "reply_int.h"
 #include "templates.h"
+#include "upload.h"
 
 #define REPLY_TITLE_MAX 200
 #define REPLY_TEMPLATE_BODY_MAX 60000
@@ -320,5 +321,11 @@ void reply_render(struct api_call *c)
 	doc = reply_render_doc(c, &t, rp ? &m : NULL, subject, body);
 	json_object_set_new(doc, "template", name ? json_string(name) : json_null());
 	json_object_set_new(doc, "empty_variables", reply_empties(v, nv, &d));
+	json_object_set_new(doc, "uploads", upload_pending(c, t.id));
+	/* the composer checks a file against them before uploading it */
+	json_object_set_new(doc, "limits", json_pack("{s:I, s:I}", "upload_max_bytes",
+						     (json_int_t)upload_max_bytes(),
+						     "attachments_max_bytes",
+						     (json_int_t)reply_conf.max_att_bytes));
 	api_json(c, 200, doc);
 }

@@ -222,6 +222,34 @@ static void test_draft(void)
 	json_decref(ua);
 }
 
+/* uploads (upload.h) beside the ticket's attachments: confirmed by their
+ * own id, never by a message's attachment that happens to share numbers */
+static void test_draft_uploads(void)
+{
+	json_t *j = draft_json("{\"to\":[\"a@example.jp\"],"
+			       " \"attachments\":[{\"upload_id\":4},{\"message_id\":5,\"idx\":0},"
+			       " {\"upload_id\":9}],"
+			       " \"confirmed_attachments\":[{\"upload_id\":9},{\"upload_id\":5}]}");
+	json_t *ur = json_array(), *ua = json_array();
+	struct reply_draft d;
+	const char *err = NULL;
+	char *s;
+
+	CHECK_INT(reply_draft_parse(p, j, &d, &err), 0);
+	CHECK_INT(d.natt, 3);
+	CHECK_INT(d.att[0].upload_id, 4);
+	CHECK_INT(d.att[0].message_id, 0);
+	CHECK_INT(d.att[1].upload_id, 0);
+	CHECK_INT(d.att[1].message_id, 5);
+	CHECK_INT(reply_draft_unconfirmed(&d, ur, ua), 3);
+	s = json_dumps(ua, JSON_COMPACT);
+	CHECK_STR(s, "[{\"upload_id\":4},{\"message_id\":5,\"idx\":0}]");
+	free(s);
+	json_decref(j);
+	json_decref(ur);
+	json_decref(ua);
+}
+
 static void test_draft_keep(void)
 {
 	json_t *j = draft_json("{\"to\":[\"a@example.jp\", \"b@example.jp\"], \"keep_visible\": true}");
@@ -254,7 +282,11 @@ static void test_draft_errors(void)
 		{ "{\"to\":[\"a@example.jp\"], \"subject\": \"a\\u0000b\"}",
 		  "subject: must be a string without NUL, not too long" },
 		{ "{\"to\":[\"a@example.jp\"], \"attachments\":[{\"message_id\":1}]}",
-		  "attachments: each must be {\"message_id\": N, \"idx\": N}" },
+		  "attachments: each must be {\"message_id\": N, \"idx\": N} or {\"upload_id\": N}" },
+		{ "{\"to\":[\"a@example.jp\"], \"attachments\":[{\"upload_id\":0}]}",
+		  "attachments: each must be {\"message_id\": N, \"idx\": N} or {\"upload_id\": N}" },
+		{ "{\"to\":[\"a@example.jp\"], \"confirmed_attachments\":[{\"upload_id\":3,\"idx\":0}]}",
+		  "confirmed_attachments: each must be {\"message_id\": N, \"idx\": N} or {\"upload_id\": N}" },
 		{ "{\"to\":[\"a@example.jp\"], \"replying_to\": \"7\"}",
 		  "replying_to: must be the id of a message" },
 	};
@@ -280,6 +312,7 @@ int main(void)
 	RUN(test_addr);
 	RUN(test_domains);
 	RUN(test_draft);
+	RUN(test_draft_uploads);
 	RUN(test_draft_keep);
 	RUN(test_draft_errors);
 	pool_destroy(p);

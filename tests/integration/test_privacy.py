@@ -102,6 +102,7 @@ EXCLUDED = {
     'inbound_item': 'the raw mail as received (correspondence, kept byte for byte)',
     'message': 'the decoded mail: sender, recipients, subject, body (correspondence)',
     'attachment': 'attachment names of the mail (correspondence)',
+    'reply_upload': 'files uploaded for replies (correspondence)',
     'blob': 'attachment bytes (correspondence)',
     'outbound_mail': 'replies as sent, addressed to the citizen (correspondence)',
     'search_doc': 'the search index of the messages, derived from correspondence',

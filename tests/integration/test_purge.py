@@ -122,7 +122,7 @@ def first_run(env, op, a, b, c, cid):
     rc, out, err = admin(env, 'purge', '--days', '365', '--reason', '保存期間経過（1年）')
     t.equal('purge --days 365: the summary', (rc, out.strip()),
             (0, 'purge run 1: 1 tickets, 1 messages, 1 attachments (0 bodies, 0 bytes freed),'
-                ' 1 raw items, 0 outgoing mails, 1 notes, 0 contacts'))
+                ' 1 raw items, 0 outgoing mails, 1 notes, 0 contacts, 0 uploads'))
     after = snapshot(env, a)
     t.equal('A: subject emptied, purged_at and run set',
             q1(env, f'SELECT subject, correspondent IS NULL, purged_at IS NOT NULL, purge_run_id FROM ticket'
@@ -162,7 +162,7 @@ def first_run(env, op, a, b, c, cid):
     rc, out, err = admin(env, 'purge', '--days', '365')
     t.equal('a second run at once purges nothing', (rc, out.strip()),
             (0, 'purge run 2: 0 tickets, 0 messages, 0 attachments (0 bodies, 0 bytes freed),'
-                ' 0 raw items, 0 outgoing mails, 0 notes, 0 contacts'))
+                ' 0 raw items, 0 outgoing mails, 0 notes, 0 contacts, 0 uploads'))
 
 
 def second_run(env, a, b, c, cid, cid_b):
@@ -171,7 +171,7 @@ def second_run(env, a, b, c, cid, cid_b):
     rc, out, err = admin(env, 'purge', '--days', '365')
     t.equal('B purged now: its blob and its own contact go with it', (rc, out.strip()),
             (0, f'purge run 3: 1 tickets, 1 messages, 1 attachments (1 bodies, {len(PDF)} bytes freed),'
-                ' 1 raw items, 0 outgoing mails, 0 notes, 1 contacts'))
+                ' 1 raw items, 0 outgoing mails, 0 notes, 1 contacts, 0 uploads'))
     t.equal('the blob is gone', q1(env, f"SELECT count(*) FROM blob WHERE sha256 = sha256(decode('{PDF.hex()}', 'hex'))"),
             [['0']])
     t.equal('B\'s contact is gone, A\'s (linked to C) stays',

@@ -119,6 +119,8 @@ TABLE = [
     ('POST', '/api/admin/categories', True, [403, 403, 403, 400, 401], {}),
     ('POST', '/api/admin/categories', False, [403, 403, 403, 403, 401], {}),
     ('PUT', '/api/admin/categories/1', True, [403, 403, 403, 400, 401], {}),
+    ('PUT', '/api/admin/categories/1', False, [403, 403, 403, 403, 401], {'name': '改名'}),
+    ('GET', '/api/admin/queues', True, [403, 403, 403, 200, 401]),
     ('POST', '/api/tickets/3/classify', True, [400, 400, 403, 403, 401], {'tags': 'x'}),
     ('POST', '/api/tickets/3/classify', False, [403, 403, 403, 403, 401], {'tags': 'x'}),
     # end categories
@@ -134,6 +136,18 @@ TABLE = [
     ('GET', '/api/tickets/3/escalations', True, [200, 200, 403, 200, 401]),
     ('POST', '/api/escalations/1/close', True, [400, 400, 403, 403, 401], {}),
     # end escalation
+    # the SLA (ticketd/sla.h)
+    ('GET', '/api/sla', True, [200, 200, 403, 200, 401]),
+    ('GET', '/api/sla/stats', True, [200, 200, 200, 200, 401]),
+    ('POST', '/api/sla/crisis', True, [403, 400, 403, 403, 401], {}),
+    ('POST', '/api/sla/crisis/end', True, [403, 409, 403, 403, 401]),
+    # end SLA
+    # files uploaded in the reply composer (ticketd/upload.h): the JSON body is a file without a name (400)
+    ('POST', '/api/tickets/1/uploads', True, [400, 400, 403, 403, 401], {}),
+    ('POST', '/api/tickets/1/uploads', False, [403, 403, 403, 403, 401], {}),
+    ('DELETE', '/api/tickets/1/uploads/99', True, [404, 404, 403, 403, 401]),
+    ('DELETE', '/api/tickets/1/uploads/99', False, [403, 403, 403, 403, 401]),
+    # end uploads
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 

@@ -49,9 +49,9 @@ def sql_view_tickets(env):
         rows.append(f"({tid}, '{ch}', '{st}', '{q}', 'view {tid}', {repr(cat) if cat else 'NULL'},"
                     f" '{tags}', '{created}+09', '{created}+09', {who},"
                     f" {'now()' if holder else 'NULL'}, {repr(due + '+09') if due else 'NULL'},"
-                    f" {repr(res) if res else 'NULL'}, {'now()' if res else 'NULL'})")
+                    f" {repr(res) if res else 'NULL'}, {'now()' if res else 'NULL'}, false)")
     env.pg.psql('INSERT INTO ticket (id, channel, status, queue, subject, category, tags, created_at,'
-                ' updated_at, assignee, assigned_at, due_at, resolution, resolved_at) VALUES '
+                ' updated_at, assignee, assigned_at, due_at, resolution, resolved_at, sla_dirty) VALUES '
                 + ', '.join(rows) + "; SELECT setval('ticket_id_seq', 1000);"
                 " NOTIFY ticket_change, '{\"op\":\"bulk\"}'",
                 user='madoguchi_owner')

@@ -189,6 +189,7 @@ VALUES (1, 'mail', 'new', 'general', '住民票の写し', '{{undecodable}}', '2
         '2026-04-01 13:00:00+00', NULL),
        (3, 'mail', 'open', 'gomi', 'gomi', '{{}}', '2026-04-02 10:00:02+00',
         '2026-04-02 10:00:02+00', '2026-04-02 10:00:00+00');
+UPDATE ticket SET sla_dirty = false; -- the fixture's due times (none) stay: SLA is test_sla's
 UPDATE ticket SET category = '証明書', priority = 2, tags = '{{郵送,"a \\"b\\""}}', routed_rule_id = 7,
        routed_rule_name = '住民票係' WHERE id = 1;
 INSERT INTO message (id, ticket_id, inbound_item_id, direction, subject, from_name, from_addr,

@@ -15,6 +15,7 @@ import * as api from './api.js';
 import { t } from './i18n.js';
 import { el } from './format.js';
 import { announce, errorText } from './ui.js';
+import { box, title, focusTitle } from './admin_form.js';
 
 // the form: [key, id, label key, kind]
 const FIELDS = [
@@ -34,43 +35,35 @@ const state = {
   formError: null,  // {field, text}
   opener: null,     // the id of the button that opened the form
   importResult: null, // {kind, text}
-  busy: false,
+  gen: 0,          // a load for a page since left is dropped
 };
 
-function box() {
-  return document.getElementById('departments-content');
-}
-
-export async function show() {
-  document.title = `${t('dep_title')} – 窓口`;
+// admin_menu.js shows the page (admins only; it says so to other roles)
+export async function show(focus) {
   state.editing = null;
   state.formError = null;
   state.importResult = null;
-  if (document.body.dataset.role !== 'admin') { // ticketd refuses the changes anyway
-    box().replaceChildren(el('h1', { id: 'departments-title', tabindex: '-1' }, t('dep_title')),
-      el('p', { class: 'form-error', id: 'dep-forbidden' }, t('forbidden')));
-    document.getElementById('departments-title').focus();
-    return;
-  }
+  state.gen += 1;
   render();
-  await load();
-  const h = document.getElementById('departments-title');
-  if (h) h.focus();
+  await load(state.gen);
+  if (focus) focusTitle();
 }
 
 export function clear() {
+  state.gen += 1;
   state.list = null;
   state.editing = null;
-  const b = box();
-  if (b) b.replaceChildren();
 }
 
-async function load() {
+async function load(gen) {
   try {
     const d = await api.departments();
+    if (gen !== state.gen) return;
     state.list = Array.isArray(d && d.departments) ? d.departments : [];
     state.error = null;
   } catch (e) {
+    if (gen !== state.gen) return;
+    if (e.status === 401) return;
     state.error = errorText(e);
   }
   render();
@@ -80,13 +73,13 @@ async function load() {
 // the control that had it when it is still there.
 export function render() {
   const b = box();
-  if (!b || document.body.dataset.role !== 'admin') return;
+  if (!b) return;
   document.title = `${t('dep_title')} – 窓口`;
   const focusId = document.activeElement && b.contains(document.activeElement) ? document.activeElement.id : null;
   const add = el('button', { type: 'button', class: 'btn', id: 'dep-add', 'aria-expanded': state.editing === 'new' ? 'true' : 'false' }, t('dep_add'));
   add.addEventListener('click', () => openForm('new', 'dep-add'));
   b.replaceChildren(
-    el('h1', { id: 'departments-title', tabindex: '-1' }, t('dep_title')),
+    title('dep_title'),
     el('p', { class: 'rules-intro' }, t('dep_intro')),
     importBlock(),
     el('h2', { id: 'dep-list-title' }, t('dep_list_title')),
@@ -128,7 +121,7 @@ async function importCsv(input, btn) {
     const r = await api.importDepartments(f);
     state.importResult = { kind: 'info', text: t('dep_imported', { added: Number(r.added) || 0, updated: Number(r.updated) || 0 }) };
     announce(state.importResult.text);
-    await load();
+    await load(state.gen);
   } catch (e) {
     const b = (e && e.body) || {};
     let text = errorText(e);
@@ -266,7 +259,7 @@ async function submit(d, btn) {
     announce(t('dep_saved', { name: fields.section ? `${fields.name} > ${fields.section}` : fields.name }));
     state.editing = null;
     state.formError = null;
-    await load();
+    await load(state.gen);
     const o = (d && document.getElementById(`dep-edit-${Number(d.id)}`)) || document.getElementById('dep-add');
     if (o) o.focus();
   } catch (e) {

@@ -22,12 +22,17 @@ export function setCsrf(token) {
   csrf = typeof token === 'string' ? token : '';
 }
 
-async function call(method, path, body, quiet401) {
+// body: an object sent as JSON, or a File/Blob sent as it is (with the
+// headers in extra)
+async function call(method, path, body, quiet401, extra) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (method !== 'GET') {
     headers['X-CSRF-Token'] = csrf;
-    if (body !== undefined) {
+    if (body instanceof Blob) {
+      Object.assign(headers, extra);
+      init.body = body;
+    } else if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
@@ -282,4 +287,57 @@ export function search(q, limit = 50) {
 // POST /api/me/password: 204; 403 wrong current, 422 too weak (password.js)
 export function changePassword(current, next) {
   return call('POST', '/api/me/password', { current, new: next });
+}
+
+// the admin pages (admin_*.js): templates, queue approval, categories, the contact access log
+export function adminTemplates() {
+  return call('GET', '/api/templates');
+}
+
+export function adminTemplate(name) {
+  return call('GET', `/api/templates/${encodeURIComponent(name)}`);
+}
+
+export function saveTemplate(name, body) {
+  return call('PUT', `/api/admin/templates/${encodeURIComponent(name)}`, body);
+}
+
+export function adminQueues() {
+  return call('GET', '/api/admin/queues');
+}
+
+export function setQueueApproval(queue, on) {
+  return call('PUT', `/api/admin/queues/${encodeURIComponent(queue)}/settings`, { approval_required: !!on });
+}
+
+export function categories() {
+  return call('GET', '/api/categories');
+}
+
+export function createCategory(body) {
+  return call('POST', '/api/admin/categories', body);
+}
+
+export function updateCategory(id, body) {
+  return call('PUT', `/api/admin/categories/${encodeURIComponent(id)}`, body);
+}
+
+// params: {before, contact, ticket, limit}; empty values are left out
+export function contactAccess(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  return call('GET', `/api/admin/contact-access?${q}`);
+}
+// end admin pages
+// files uploaded in the reply composer (composer.js): the file itself as
+// the body, its name percent-encoded in X-Filename
+export function uploadFile(ticketId, file) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/uploads`, file, false, {
+    'Content-Type': file.type || 'application/octet-stream',
+    'X-Filename': encodeURIComponent(file.name),
+  });
+}
+
+export function deleteUpload(ticketId, uploadId) {
+  return call('DELETE', `/api/tickets/${encodeURIComponent(ticketId)}/uploads/${encodeURIComponent(uploadId)}`);
 }

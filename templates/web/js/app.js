@@ -5,6 +5,7 @@
 //   #/all         every ticket
 //   #/tickets/N   one ticket
 //   #/admin/rules the routing rules (admins; linked from the header)
+//   #/admin/...   the admin pages of the 管理メニュー (admin_menu.js)
 //   #/search?q=   the tickets whose mail holds the words (search.js)
 // Whatever the fragment, a browser without a session sees the log-in form
 // first and lands on the fragment's view after logging in.
@@ -17,16 +18,15 @@ import * as rules from './admin_rules.js';
 import * as cases from './cases.js';
 import * as approvals from './approvals.js'; // 承認待ち, 送信失敗
 import * as search from './search.js'; // 検索
-import * as departments from './admin_departments.js'; // 所管課の管理 (issue 6)
 import './password.js'; // パスワード変更: wires its header button by itself
+import * as admin from './admin_menu.js'; // 管理メニュー: templates, approval, categories, access log
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
 
-const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approvals', 'dead', 'search'];
+const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approvals', 'dead', 'search', 'admin'];
 let session = null;       // {user, csrf} while logged in
 let lastTicket = null;    // to put the focus back on its row
 let firstRoute = true;
-VIEWS.push('departments'); // #/admin/departments (admin_departments.js)
 
 function showView(name) {
   for (const v of VIEWS) document.getElementById(`view-${v}`).hidden = v !== name;
@@ -37,7 +37,8 @@ function parseRoute() {
   const m = /^#\/tickets\/([1-9][0-9]{0,17})$/.exec(h);
   if (m) return { view: 'ticket', id: Number(m[1]) };
   if (h === '#/admin/rules') return { view: 'rules' };
-  if (h === '#/admin/departments') return { view: 'departments' }; // admin_departments.js
+  const ap = admin.pageOf(h); // admin_menu.js
+  if (ap && !(session && session.user && session.user.role === 'viewer')) return { view: 'admin', page: ap };
   const sq = search.queryOf(h); // #/search?q=... (search.js)
   if (sq !== null && !(session && session.user && session.user.role === 'viewer')) return { view: 'search', q: sq };
   // ward viewers read the case history, not the queue (correspondence)
@@ -76,14 +77,15 @@ function route() {
     return;
   }
   approvals.clear();
+  if (r.view === 'admin') { // admin_menu.js
+    showView('admin');
+    admin.show(r.page, focus);
+    return;
+  }
+  admin.clear();
   if (r.view === 'search') {
     showView('search');
     search.show(r.q).then(() => { if (focus) document.getElementById('search-title').focus(); });
-    return;
-  }
-  if (r.view === 'departments') { // 所管課の管理 (admin_departments.js)
-    showView('departments');
-    departments.show();
     return;
   }
   if (r.view === 'rules') {
@@ -115,9 +117,9 @@ function startSession(data) {
   name.hidden = false;
   document.getElementById('logout').hidden = false;
   document.getElementById('nav-rules').hidden = u.role !== 'admin';
-  document.getElementById('nav-departments').hidden = u.role !== 'admin'; // admin_departments.js
   document.getElementById('nav-cases').hidden = false;
   approvals.start(u.role); // its nav links
+  admin.start(u.role); // the admin menu's entries for the role
   search.showForm(u.role !== 'viewer'); // search reads correspondence
   document.body.dataset.role = u.role || ''; // which panels the ticket page offers (case.js, contact.js)
   document.body.dataset.login = u.login || ''; // whose tickets are "mine" (queue.js, workflow.js)
@@ -125,6 +127,8 @@ function startSession(data) {
   const refreshQueue = u.role === 'viewer' ? () => {} : () => queue.refresh();
   live.start({
     onTicket: (ev) => {
+      // a category renamed (category.h, id 0): whoever keeps the category paths drops them
+      if (ev.op === 'category_renamed') window.dispatchEvent(new CustomEvent('mdg:categories-changed'));
       refreshQueue();
       if (ticket.currentId() === ev.id) ticket.changed(ev);
       approvals.changed(ev);
@@ -142,10 +146,9 @@ function endSession(message) {
   queue.reset('open');
   ticket.clear();
   rules.clear();
-  departments.clear();
-  document.getElementById('nav-departments').hidden = true;
   cases.clear();
   approvals.stop();
+  admin.stop();
   search.showForm(false);
   delete document.body.dataset.role;
   delete document.body.dataset.login;
@@ -238,9 +241,9 @@ function onLangToggle() {
   queue.render();
   if (parseRoute().view === 'ticket') ticket.render();
   else if (parseRoute().view === 'rules') rules.render();
-  else if (parseRoute().view === 'departments') departments.render();
   else if (parseRoute().view === 'cases') cases.render();
   else if (['approvals', 'dead'].includes(parseRoute().view)) approvals.render();
+  else if (parseRoute().view === 'admin') admin.render();
   else if (parseRoute().view === 'search') search.show(parseRoute().q);
   else document.title = `${queue.title()} – 窓口`;
 }

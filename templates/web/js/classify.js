@@ -18,6 +18,8 @@ import { announce } from './ui.js';
 let paths = null; // the usable category paths, loaded once per page
 let form = null; // {id, sel, input, base: {category, tags}}: the form shown and the values it was drawn with
 let users = null; // login -> display name, for the "changed by" notice
+// an admin renamed a category (app.js): the paths are read again when next needed
+window.addEventListener('mdg:categories-changed', () => { paths = null; });
 
 function canWork() {
   const r = document.body.dataset.role || '';

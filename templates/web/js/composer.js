@@ -6,7 +6,9 @@
 //      citizen's Reply-To or From, "Re: [受付番号:N] <subject>", no body;
 //      a template (定型文) fills subject and body for this ticket.
 //   2. Recipients (To, Cc, Bcc) are edited as text; each address gets a tick
-//      box, and so does each attachment chosen from the ticket's own files.
+//      box, and so does each attachment chosen from the ticket's own files
+//      and each file uploaded here (a file input, or dropped on its box:
+//      sent as it is to /api/tickets/ID/uploads, removable until sent).
 //   3. プレビュー shows what the citizen will receive, read back by ticketd
 //      from the very bytes it built (headers decoded, body, attachments,
 //      charset, addresses moved to Bcc), and warns when another reply was
@@ -55,7 +57,10 @@ function fresh(ticketId) {
     replyingTo: null,
     attachments: [],          // the ticket's files [{message_id, idx, filename, size}]
     chosen: new Set(),        // "mid:idx" of those to attach
-    ticks: new Set(),         // "r:<addr lowercased>" and "a:mid:idx"
+    uploads: [],              // files uploaded for this reply [{upload_id, filename, size}]: all attached
+    uploading: 0,             // uploads on their way
+    limits: {},               // {upload_max_bytes, attachments_max_bytes} from render
+    ticks: new Set(),         // "r:<addr lowercased>", "a:mid:idx" and "u:<upload_id>"
     keepVisible: false,
     preview: null,
     previewKey: null,
@@ -116,18 +121,20 @@ function chosenAttachments() {
 function draft(extra) {
   const rc = recipients();
   const att = chosenAttachments().map((a) => ({ message_id: a.message_id, idx: a.idx }));
+  const up = st.uploads.map((u) => ({ upload_id: u.upload_id }));
   return {
     to: rc.filter((r) => r.field === 'to').map((r) => r.entry),
     cc: rc.filter((r) => r.field === 'cc').map((r) => r.entry),
     bcc: rc.filter((r) => r.field === 'bcc').map((r) => r.entry),
     subject: st.subject,
     body: st.body,
-    attachments: att,
+    attachments: [...att, ...up],
     replying_to: st.replyingTo,
     keep_visible: st.keepVisible,
     template: st.appliedTemplate,
     confirmed_recipients: rc.filter((r) => st.ticks.has(`r:${r.addr.toLowerCase()}`)).map((r) => r.addr),
-    confirmed_attachments: att.filter((a) => st.ticks.has(`a:${a.message_id}:${a.idx}`)),
+    confirmed_attachments: [...att.filter((a) => st.ticks.has(`a:${a.message_id}:${a.idx}`)),
+      ...up.filter((u) => st.ticks.has(`u:${u.upload_id}`))],
     ...extra,
   };
 }
@@ -269,6 +276,10 @@ function applyProposal(p, first) {
     st.bcc = (p.bcc || []).join(', ');
     st.attachments = Array.isArray(p.attachments) ? p.attachments : [];
     st.replyingTo = p.replying_to || null;
+    st.limits = p.limits || {};
+    // files this operator uploaded to the ticket and has not sent (a page
+    // load forgot them): listed again, to send or remove
+    st.uploads = Array.isArray(p.uploads) ? p.uploads : [];
   }
   st.subject = p.subject || '';
   st.body = p.body || '';
@@ -290,7 +301,7 @@ function form(x) {
   showMessage();
   // the preview sits between its button and 送信: one reads it on the way
   f.append(close, els.message, templatePicker(x), addressFields(), subjectBody(), attachmentChooser(),
-    confirmations(), previewAction(), previewPane(), sendAction());
+    uploadBox(), confirmations(), previewAction(), previewPane(), sendAction());
   updateState();
   return f;
 }
@@ -418,7 +429,118 @@ function attachmentChooser() {
   return fs;
 }
 
-// one tick box per recipient and per chosen attachment
+// ---- files uploaded for the reply ----
+
+// A file input (keyboard: Tab to it, Enter or Space opens the chooser) and
+// the same box as a drop target; each file goes up as it is and is listed
+// with its size and a remove button.  Ticking it happens below, with the rest.
+function uploadBox() {
+  const fs = el('fieldset', { class: 'composer-uploads', id: 'composer-uploads' },
+    el('legend', null, t('composer_uploads')));
+  const input = el('input', { type: 'file', id: 'composer-upload-input', multiple: true, 'aria-describedby': 'composer-upload-hint' });
+  input.addEventListener('change', () => {
+    const files = [...input.files];
+    input.value = '';
+    uploadFiles(files);
+  });
+  fs.append(el('label', { for: 'composer-upload-input' }, t('composer_upload_choose')), input,
+    el('p', { class: 'hint', id: 'composer-upload-hint' }, t('composer_upload_hint')));
+  fs.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    fs.classList.add('drop-over');
+  });
+  fs.addEventListener('dragleave', () => fs.classList.remove('drop-over'));
+  fs.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    fs.classList.remove('drop-over');
+    uploadFiles([...((ev.dataTransfer && ev.dataTransfer.files) || [])]);
+  });
+  if (st.uploading) fs.append(el('p', { class: 'hint', id: 'composer-uploading' }, t('composer_uploading', { n: st.uploading })));
+  const list = el('ul', { class: 'composer-upload-list', id: 'composer-upload-list' });
+  st.uploads.forEach((u, i) => {
+    const name = String(u.filename);
+    const rm = el('button', { type: 'button', class: 'btn', id: `composer-upload-remove-${i}`, 'aria-label': t('composer_upload_remove_label', { name }) },
+      t('composer_upload_remove'));
+    rm.addEventListener('click', () => removeUpload(u));
+    list.append(el('li', null, el('span', null, t('composer_upload_item', { name, size: fileSize(u.size) })), ' ', rm));
+  });
+  if (st.uploads.length) fs.append(list);
+  return fs;
+}
+
+// a file the server would refuse for its size, told before it is sent
+function sizeProblem(f) {
+  if (f.size === 0) return t('composer_upload_empty', { name: f.name });
+  const max = Number(st.limits.upload_max_bytes);
+  if (max > 0 && f.size > max) return tooLarge(f.name);
+  return null;
+}
+
+function tooLarge(name) {
+  return t('composer_upload_too_large', { name, max: fileSize(st.limits.upload_max_bytes),
+    total: fileSize(st.limits.attachments_max_bytes) });
+}
+
+async function uploadFiles(all) {
+  if (!all.length || st.ticketId === null) return;
+  const id = st.ticketId;
+  const problems = all.map(sizeProblem).filter((p) => p);
+  const files = all.filter((f) => !sizeProblem(f));
+  st.uploading += files.length;
+  rerender();
+  if (files.length) announce(t('composer_uploading', { n: files.length }));
+  for (const f of files) {
+    try {
+      const u = await api.uploadFile(id, f);
+      if (st.ticketId === id) st.uploads.push(u);
+    } catch (e) {
+      problems.push(uploadProblem(f.name, e));
+    }
+    if (st.ticketId === id) st.uploading = Math.max(0, st.uploading - 1);
+  }
+  if (st.ticketId !== id) return;
+  st.message = problems.length ? { kind: 'error', text: t('composer_upload_failed'), list: problems } : null;
+  rerender();
+  if (problems.length) focusMessage();
+  else if (files.length) {
+    announce(t('composer_uploaded', { n: files.length }));
+    const inp = document.getElementById('composer-upload-input');
+    if (inp) inp.focus();
+  }
+}
+
+function uploadProblem(name, e) {
+  const b = e.body || {};
+  // 413: the file itself (http.c's limit), or the ticket's unsent uploads together
+  if (e.status === 413 && /^your unsent uploads/.test(String(b.error || ''))) {
+    return t('composer_upload_quota', { name, total: fileSize(st.limits.attachments_max_bytes) });
+  }
+  if (e.status === 413) return tooLarge(name);
+  if (e.status === 422) return t('composer_upload_ppap', { name });
+  return t('composer_upload_refused', { name, why: b.error ? String(b.error) : errorText(e) });
+}
+
+async function removeUpload(u) {
+  try {
+    await api.deleteUpload(st.ticketId, u.upload_id);
+  } catch (e) {
+    // already gone (swept, or sent from another tab): forget it all the same
+    if (e.status !== 404) {
+      st.message = { kind: 'error', text: t('composer_upload_refused', { name: String(u.filename), why: errorText(e) }) };
+      rerender();
+      focusMessage();
+      return;
+    }
+  }
+  st.uploads = st.uploads.filter((x) => x.upload_id !== u.upload_id);
+  st.ticks.delete(`u:${u.upload_id}`);
+  announce(t('composer_upload_removed', { name: String(u.filename) }));
+  rerender();
+  const inp = document.getElementById('composer-upload-input');
+  if (inp) inp.focus();
+}
+
+// one tick box per recipient, per chosen attachment and per upload
 function confirmations() {
   els.confirm = el('fieldset', { class: 'composer-confirm', id: 'composer-confirm' },
     el('legend', null, t('composer_confirm')));
@@ -442,6 +564,12 @@ function fillConfirmations() {
     const key = `a:${a.message_id}:${a.idx}`;
     seen.add(key);
     fs.append(tick(`composer-ok-a-${i++}`, key, t('composer_confirm_att', { name: a.filename ? String(a.filename) : `attachment-${a.idx}`, size: fileSize(a.size) })));
+  }
+  i = 0;
+  for (const u of st.uploads) {
+    const key = `u:${u.upload_id}`;
+    seen.add(key);
+    fs.append(tick(`composer-ok-u-${i++}`, key, t('composer_confirm_upload', { name: String(u.filename), size: fileSize(u.size) })));
   }
   // ticks of what is no longer in the draft do not count
   for (const k of [...st.ticks]) if (!seen.has(k)) st.ticks.delete(k);
@@ -477,8 +605,10 @@ function missing() {
   const rc = recipients();
   if (!rc.length) out.push(t('composer_need_rcpt'));
   const unticked = rc.filter((r) => !st.ticks.has(`r:${r.addr.toLowerCase()}`)).length +
-    chosenAttachments().filter((a) => !st.ticks.has(`a:${a.message_id}:${a.idx}`)).length;
+    chosenAttachments().filter((a) => !st.ticks.has(`a:${a.message_id}:${a.idx}`)).length +
+    st.uploads.filter((u) => !st.ticks.has(`u:${u.upload_id}`)).length;
   if (unticked) out.push(t('composer_need_ticks', { n: unticked }));
+  if (st.uploading) out.push(t('composer_uploading', { n: st.uploading }));
   if (!st.preview || st.previewKey !== draftKey()) out.push(t('composer_need_preview'));
   return out;
 }
@@ -535,7 +665,8 @@ function previewPane() {
   add('composer_charset', p.charset === 'ISO-2022-JP' ? t('composer_charset_jis') : String(p.charset || ''));
   add('attachments', Array.isArray(d.attachments) && d.attachments.length
     ? d.attachments.map((a) => `${a.filename} (${fileSize(a.size)})`).join(', ') : t('none'));
-  const body = el('pre', { class: 'body', id: 'composer-preview-body', tabindex: '0', 'aria-label': t('composer_preview_body') });
+  // a named group: a bare <pre> may not carry aria-label (axe flags it once the body is empty)
+  const body = el('pre', { class: 'body', id: 'composer-preview-body', tabindex: '0', role: 'group', 'aria-label': t('composer_preview_body') });
   body.textContent = String(d.body_text || '').replace(/\r\n?/g, '\n');
   const raw = el('pre', { class: 'body composer-raw', tabindex: '0', 'aria-label': t('composer_raw') });
   raw.textContent = String(p.raw || '').replace(/\r\n/g, '\n');
@@ -609,7 +740,8 @@ function failed(e) {
   const b = e.body || {};
   if (e.status === 422) {
     const list = [...(b.unconfirmed_recipients || []).map(String),
-      ...(b.unconfirmed_attachments || []).map((a) => t('composer_att_ref', { m: a.message_id, i: a.idx }))];
+      ...(b.unconfirmed_attachments || []).map((a) => (a.upload_id ? uploadName(a.upload_id)
+        : t('composer_att_ref', { m: a.message_id, i: a.idx })))];
     st.message = { kind: 'error', text: t('composer_unconfirmed'), list };
   } else if (e.status === 409 && b.conflict) {
     const force = el('button', { type: 'button', class: 'btn', id: 'composer-force' }, t('composer_force'));
@@ -620,6 +752,11 @@ function failed(e) {
   }
   rerender();
   focusMessage();
+}
+
+function uploadName(id) {
+  const u = st.uploads.find((x) => x.upload_id === id);
+  return t('composer_upload_ref', { name: u ? String(u.filename) : String(id) });
 }
 
 function tokyoTimeSec(iso) {

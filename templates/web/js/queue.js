@@ -275,6 +275,8 @@ function renderFilters() {
 
 let categories = null; // [{path, name, depth, usable}] (GET /api/categories); null: not loaded
 let categoriesKey = ''; // what the select's options were built from
+// an admin renamed a category (app.js): read the tree again
+window.addEventListener('mdg:categories-changed', () => { loadCategories(); });
 
 async function loadCategories() {
   categories = [];
