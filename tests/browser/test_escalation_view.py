@@ -97,12 +97,12 @@ def rows(b, css):
 
 
 def admin_page(t, b, base, env, axe_src):
-    b.find('#admin-menu-button').click()
+    b.find('#admin-menu-button').send_keys(Keys.ENTER)  # by keyboard throughout
     link = b.wait(lambda: b.visible('#nav-departments'), 10)
     t.check('admin: 所管課の管理 in the admin menu', bool(link))
     if not link:
         return
-    link.click()
+    link.send_keys(Keys.ENTER)
     t.check('the page heading has the focus', bool(b.wait(
         lambda: b.js('return document.activeElement.id') == 'admin-title'
         and b.find('#admin-title').text == '所管課の管理', 10)))
@@ -111,7 +111,7 @@ def admin_page(t, b, base, env, axe_src):
     with open(path, 'w', encoding='utf-8') as f:
         f.write(BAD_CSV)
     b.find('#dep-csv').send_keys(path)
-    b.find('#dep-import').click()
+    b.find('#dep-import').send_keys(Keys.ENTER)
     said = b.wait(lambda: text_of(b, '#dep-import-result'), 10)
     t.equal('a CSV with a bad line: its line said, nothing stored',
             (said, env.sql('SELECT count(*) FROM department')),
@@ -120,7 +120,7 @@ def admin_page(t, b, base, env, axe_src):
     with open(path, 'w', encoding='utf-8') as f:
         f.write('\ufeff' + CSV)
     b.find('#dep-csv').send_keys(path)
-    b.find('#dep-import').click()
+    b.find('#dep-import').send_keys(Keys.ENTER)
     t.check('the good CSV: 追加 2 件', bool(b.wait(
         lambda: text_of(b, '#dep-import-result') == '読み込みました: 追加 2 件、更新 0 件。', 10)), text_of(b, '#dep-import-result'))
     t.check('the list shows both', bool(b.wait(lambda: len(b.finds('#dep-table tbody tr')) == 2, 10)))
@@ -129,7 +129,7 @@ def admin_page(t, b, base, env, axe_src):
         ['環境課', '—', KANKYO, '—', '—', '有効', '2', '編集 環境課']])
     t.equal('所管課の管理: no WCAG 2.1 AA violation', axe(b, axe_src), [])
     kid = env.sql("SELECT id FROM department WHERE name = '環境課'")[0][0]
-    b.find(f'#dep-edit-{kid}').click()
+    b.find(f'#dep-edit-{kid}').send_keys(Keys.ENTER)
     phone = b.wait(lambda: b.visible('#dep-f-phone'), 5)
     t.check('edit: the form opens with the focus in it',
             bool(phone) and b.js('return document.activeElement.id') == 'dep-f-name')
@@ -162,7 +162,7 @@ def findings(t, b, axe_src):
             box.text if box else None)
     t.equal('the findings box has the focus', b.js('return document.activeElement.id'), 'esc-findings')
     t.check('連絡先を含めて送る offered now', bool(b.visible('#esc-allow')) and not b.find('#esc-allow').is_selected())
-    b.find('#esc-findings button').click()
+    b.find('#esc-findings button').send_keys(Keys.ENTER)
     sel = b.js("const c = document.getElementById('esc-body');"
                " return [document.activeElement.id, c.value.slice(c.selectionStart, c.selectionEnd)]")
     t.equal('この箇所を選択 selects the number in the body', sel, ['esc-body', PHONE])
