@@ -138,13 +138,38 @@ def admin_page(t, b, base, env, axe_src):
     t.check('saved: the phone stored', bool(mdg.wait_for(
         lambda: env.sql(f'SELECT phone FROM department WHERE id = {kid}') == [['03-0000-0002']], 10)))
     t.check('the list shows it', bool(b.wait(lambda: '03-0000-0002' in (text_of(b, '#dep-table') or ''), 10)))
+    add_one(t, b, env)
+
+
+def add_one(t, b, env):
+    """a third department, switched off: a bad address refused beside its field first"""
+    b.find('#dep-add').send_keys(Keys.ENTER)
+    name = b.wait(lambda: b.visible('#dep-f-name'), 5)
+    t.check('追加: the form opens on 課', bool(name) and b.js('return document.activeElement.id') == 'dep-f-name')
+    name.send_keys('土木課')
+    b.find('#dep-f-mail').send_keys('doboku')
+    b.find('#dep-f-enabled').send_keys(Keys.SPACE)
+    b.find('#dep-save').send_keys(Keys.ENTER)
+    t.check('a bad address: the reason beside the field, the focus on it', bool(b.wait(
+        lambda: text_of(b, '#dep-f-mail-error') == '"doboku" is not a plain address'
+        and b.js('return document.activeElement.id') == 'dep-f-mail'
+        and b.find('#dep-f-mail').get_attribute('aria-invalid') == 'true', 10)), text_of(b, '#dep-f-mail-error'))
+    b.find('#dep-f-mail').send_keys(Keys.CONTROL + Keys.END)
+    b.find('#dep-f-mail').send_keys('@doboku.example.lg.jp')
+    b.find('#dep-save').send_keys(Keys.ENTER)
+    t.check('added, switched off', bool(mdg.wait_for(lambda: env.sql(
+        "SELECT mail, enabled FROM department WHERE name = '土木課'") == [['{doboku@doboku.example.lg.jp}', 'f']], 10)),
+        text_of(b, '#dep-form'))
+    t.check('listed first (order 0) as 無効', bool(b.wait(lambda: len(b.finds('#dep-table tbody tr')) == 3
+            and rows(b, '#dep-table')[0] == ['土木課', '—', 'doboku@doboku.example.lg.jp', '—', '—', '無効', '0', '編集 土木課'],
+            10)), rows(b, '#dep-table'))
 
 
 def pick_department(t, b):
     sel = b.wait(lambda: b.visible('#esc-department'), 10)
     t.check('operator: the section with the departments', bool(sel) and bool(b.wait(
         lambda: len(b.finds('#esc-department option')) == 3, 10)))
-    t.equal('the enabled departments by path', b.js(
+    t.equal('the enabled departments by path (土木課 is off)', b.js(
         "return [...document.querySelectorAll('#esc-department option')].map(o => o.textContent)"),
         ['（所管課を選んでください）', '区民課 > 住民記録係', '環境課'])
     # by keyboard: focus the select and move down to the first department

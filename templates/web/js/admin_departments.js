@@ -33,6 +33,7 @@ const state = {
   error: null,
   editing: null,    // null, 'new' or a department id
   formError: null,  // {field, text}
+  typed: null,      // the form's values while it is shown again after a refusal
   opener: null,     // the id of the button that opened the form
   importResult: null, // {kind, text}
   gen: 0,          // a load for a page since left is dropped
@@ -172,6 +173,7 @@ function listBlock() {
 function openForm(which, opener) {
   state.editing = which;
   state.formError = null;
+  state.typed = null;
   state.opener = opener;
   render();
   const f = document.getElementById('dep-f-name');
@@ -181,6 +183,7 @@ function openForm(which, opener) {
 function closeForm() {
   state.editing = null;
   state.formError = null;
+  state.typed = null;
   render();
   const o = state.opener && document.getElementById(state.opener);
   if (o) o.focus();
@@ -204,9 +207,10 @@ function control(key, id, kind, d) {
   return c;
 }
 
-function form(d) {
+function form(stored) {
+  const d = state.typed || stored; // a refused form keeps what was typed
   const f = el('form', { id: 'dep-form', class: 'rule-form', novalidate: true, 'aria-labelledby': 'dep-form-title' },
-    el('h2', { id: 'dep-form-title' }, d ? t('dep_form_edit', { path: String(d.path) }) : t('dep_form_new')));
+    el('h2', { id: 'dep-form-title' }, stored ? t('dep_form_edit', { path: String(stored.path) }) : t('dep_form_new')));
   for (const [key, id, lk, kind] of FIELDS) {
     const c = control(key, id, kind, d);
     const err = state.formError && state.formError.field === key ? state.formError.text : null;
@@ -232,7 +236,7 @@ function form(d) {
   f.append(el('p', { class: 'rule-actions' }, save, ' ', cancel));
   f.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    submit(d, save);
+    submit(stored, save);
   });
   return f;
 }
@@ -259,6 +263,7 @@ async function submit(d, btn) {
     announce(t('dep_saved', { name: fields.section ? `${fields.name} > ${fields.section}` : fields.name }));
     state.editing = null;
     state.formError = null;
+    state.typed = null;
     await load(state.gen);
     const o = (d && document.getElementById(`dep-edit-${Number(d.id)}`)) || document.getElementById('dep-add');
     if (o) o.focus();
@@ -270,6 +275,7 @@ async function submit(d, btn) {
 
 // "mail: ..." names the field at fault: its message goes beside it, with the focus
 function formFailed(e) {
+  state.typed = values();
   const b = (e && e.body) || {};
   const why = b.error ? String(b.error) : '';
   const m = /^([a-z_]+): (.*)$/.exec(why);
