@@ -250,7 +250,7 @@ TICKET1 = {
     'updated_at': '2026-04-01T11:30:00.250000Z', 'category': '証明書', 'priority': 2,
     'tags': ['郵送', 'a "b"'], 'routed_rule': {'id': 7, 'name': '住民票係'},
     'merged_into': None,  # merge.h
-    'purged_at': None,  # sql/017
+    'purged_at': None,  # sql/017: its correspondence purged
     'messages': [
         {'id': 11, 'direction': 'in', 'subject': '住民票の写し', 'from_name': '山田 太郎',
          'from_addr': 'taro@example.jp', 'to': 'madoguchi@city.example.jp',
