@@ -26,6 +26,8 @@
 
 #define TICKETS_LIMIT_DEFAULT 100
 #define TICKETS_LIMIT_MAX 500
+/* message.escalation_id, after the 16 columns of REPLY_DELIVERY_COLS (14..29) */
+#define TICKETS_ESC_COL 30
 #define TICKETS_COUNTS_MS 1000
 /* a forwarded mail (message/rfc822 attachment) is parsed again at request
  * time, so what it shows follows the parser without a migration; past
@@ -119,6 +121,7 @@ static const struct db_stmt tickets_stmts[] = {
 	  " " US("m.date_header") ", " US("i.arrived_at") ", m.body_text,"
 	  " m.body_html IS NOT NULL, m.parse_state, m.parse_notes, m.inbound_item_id IS NOT NULL,"
 	  REPLY_DELIVERY_COLS /* reply.h: columns 14.. */
+	  ", m.escalation_id" /* TICKETS_ESC_COL: a department's answer (sql/018) */
 	  " FROM message m LEFT JOIN inbound_item i ON i.id = m.inbound_item_id" REPLY_DELIVERY_JOIN
 	  " WHERE m.ticket_id = $1 ORDER BY m.id" },
 	{ "tickets_attachments",
@@ -635,6 +638,8 @@ static json_t *tickets_message(struct api_call *c, const struct db_res *r, int i
 			 api_col_str(r, i, 12), "attachments",
 			 tickets_msg_attachments(c, att, id), "raw_url", raw, "html_url", html);
 	reply_delivery(doc, r, i, 14); /* outgoing mail: its delivery (reply.h) */
+	/* the escalation this message answers (escalate.h), else null */
+	json_object_set_new(doc, "escalation_id", api_col_int(r, i, TICKETS_ESC_COL));
 	return doc;
 }
 

@@ -125,7 +125,7 @@ def step_menu(b):
     t.equal('menu entries for an admin',
             b.js("return Array.from(document.querySelectorAll('#admin-menu-list li'))"
                  ".filter(li => !li.hidden).map(li => li.textContent.trim())"),
-            ['定型文', '承認設定（キュー別）', '分類の管理', '連絡先閲覧記録'])
+            ['定型文', '承認設定（キュー別）', '分類の管理', '連絡先閲覧記録', '所管課の管理'])  # the last: admin_departments.js
     b.js("document.getElementById('admin-menu-button').focus()")
     keys(b, Keys.ENTER)
     t.equal('Enter opens the menu on its first entry',

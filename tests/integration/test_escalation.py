@@ -170,6 +170,10 @@ def department_answers(env, dove, op, tid, e, jumin):
     t.equal('the timeline says so', env.sql(f"SELECT kind, detail FROM ticket_event WHERE ticket_id = {tid}"
                                             " ORDER BY id DESC LIMIT 1"), [['department_in', f'{token} answered']])
     lst = op.get(f'/api/tickets/{tid}/escalations').json()['escalations']
+    msgs = op.get(f'/api/tickets/{tid}').json()['messages']
+    t.equal('GET ticket: escalation_id on the answer alone (null on the others)',
+            [(m['direction'], m['escalation_id']) for m in msgs],
+            [('in', None), ('out', None), ('in', lst[0]['id'] if lst else -1)])
     t.equal('GET escalations', [(x['token'], x['department']['path'], x['state'], x['closed_by']) for x in lst],
             [(token, '区民課 > 住民記録係', 'answered', 'department')])
 

@@ -265,12 +265,13 @@ TICKET1 = {
               'size': len(ATT_PDF), 'url': '/api/messages/11/attachments/0'},
              {'idx': 1, 'filename': 'page.html', 'content_type': 'text/html; charset=utf-8',
               'size': len(ATT_HTML), 'url': '/api/messages/11/attachments/1'}],
-         'raw_url': '/api/messages/11/raw', 'html_url': '/api/messages/11/html'},
+         'raw_url': '/api/messages/11/raw', 'html_url': '/api/messages/11/html',
+         'escalation_id': None},  # sql/018: a department's answer names its escalation
         {'id': 12, 'direction': 'out', 'subject': 'Re: 住民票の写し', 'from_name': '窓口',
          'from_addr': 'madoguchi@city.example.jp', 'to': 'taro@example.jp', 'cc': '',
          'date': None, 'arrived_at': None, 'body_text': 'ご連絡ありがとうございます。',
          'has_html': False, 'parse_state': 'ok', 'parse_notes': None, 'attachments': [],
-         'raw_url': None, 'html_url': None}],
+         'raw_url': None, 'html_url': None, 'escalation_id': None}],
     'events': [
         {'at': '2026-04-01T09:00:02.000000Z', 'actor': 'system', 'kind': 'created', 'detail': None},
         {'at': '2026-04-01T11:30:00.250000Z', 'actor': 'op1', 'kind': 'reply',

@@ -3,16 +3,18 @@
 //   #/admin/queues          承認設定（キュー別）(admin_queues.js), admins
 //   #/admin/categories      分類の管理 (admin_categories.js), admins
 //   #/admin/contact-access  連絡先閲覧記録 (admin_access.js), supervisors and admins
+//   #/admin/departments     所管課の管理 (admin_departments.js), admins
 // The menu is a disclosure: a button (aria-expanded) opening a list of
 // links; Escape closes it and gives the focus back to the button, as does
 // following a link.  It offers only the pages the role may use; a page
 // reached by URL without the role says so (the API answers 403).
-// All four pages draw into #admin-content of the one section #view-admin.
+// All the pages draw into #admin-content of the one section #view-admin.
 
 import * as templates from './admin_templates.js';
 import * as queues from './admin_queues.js';
 import * as categories from './admin_categories.js';
 import * as access from './admin_access.js';
+import * as departments from './admin_departments.js'; // issue 6
 import { refused } from './admin_form.js';
 
 // roles: who may use the page (the API decides; operators may read the
@@ -22,6 +24,7 @@ const PAGES = {
   queues: { hash: '#/admin/queues', mod: queues, roles: ['admin'], title: 'q_title' },
   categories: { hash: '#/admin/categories', mod: categories, roles: ['admin'], title: 'cat_title' },
   access: { hash: '#/admin/contact-access', mod: access, roles: ['admin', 'supervisor'], title: 'acc_title' },
+  departments: { hash: '#/admin/departments', mod: departments, roles: ['admin'], title: 'dep_title' },
 };
 let current = null; // the page shown, or null
 let role = '';

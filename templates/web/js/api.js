@@ -200,6 +200,58 @@ export function requeueOutbound(outboundId) {
 }
 // end approval
 
+// department escalation (escalation.js, admin_departments.js; ticketd/escalate.h, department.h)
+export function departments() {
+  return call('GET', '/api/departments');
+}
+
+export function escalations(ticketId) {
+  return call('GET', `/api/tickets/${encodeURIComponent(ticketId)}/escalations`);
+}
+
+export function escalateRender(ticketId, body) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/escalate/render`, body);
+}
+
+export function escalate(ticketId, body) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/escalate`, body);
+}
+
+export function closeEscalation(id, outcome) {
+  return call('POST', `/api/escalations/${encodeURIComponent(id)}/close`, { outcome });
+}
+
+export function createDepartment(fields) {
+  return call('POST', '/api/admin/departments', fields);
+}
+
+export function updateDepartment(id, fields) {
+  return call('PUT', `/api/admin/departments/${encodeURIComponent(id)}`, fields);
+}
+
+// the CSV goes as it is (text/csv), not as JSON: call() sends JSON only
+export async function importDepartments(csvText) {
+  let res;
+  try {
+    res = await fetch('/api/admin/departments/import', { method: 'POST', credentials: 'same-origin', cache: 'no-store',
+      headers: { Accept: 'application/json', 'Content-Type': 'text/csv; charset=utf-8', 'X-CSRF-Token': csrf }, body: csvText });
+  } catch (e) {
+    throw new ApiError(0, null);
+  }
+  let data = null;
+  try {
+    data = await res.json();
+  } catch (e) {
+    data = null;
+  }
+  if (!res.ok) {
+    if (res.status === 401 && unauthorizedHandler) unauthorizedHandler();
+    throw new ApiError(res.status, data);
+  }
+  return data;
+}
+// end department escalation
+
 // working the queue (queue.js, workflow.js; ticketd/workflow.h)
 // params: {view, limit, after, channel, queue, category, tag, from, to}; empty values are left out
 export function queueList(params) {

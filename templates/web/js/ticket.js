@@ -21,12 +21,14 @@ import * as workflow from './workflow.js'; // holder, status, notes, presence (i
 import * as keys from './keys.js';
 import * as merge from './merge.js'; // 統合・分割 (issue 5)
 import * as classify from './classify.js'; // 分類: category and tags (issue 5)
+import * as escalation from './escalation.js'; // 所管課へのエスカレーション (issue 6)
 
 let shownId = null;
 let shownData = null;
 let shownWf = null; // the workflow document (workflow.js), null for roles that do not read it
 let generation = 0;
 const WF_OPS = new Set(['claimed', 'released', 'assigned', 'status', 'note', 'classified']); // classified: classify.js
+WF_OPS.add('escalated').add('escalation_closed'); // the status and the timeline change with them (escalation.js)
 
 export function currentId() {
   return shownId;
@@ -86,6 +88,7 @@ export function render() {
     classify.section(x, () => show(x.id)), // 分類 (classify.js)
     timeline(x, msgs),
     x.purged_at ? '' : composer.section(x, () => show(x.id)), // the reply composer (composer.js)
+    escalation.section(x, refreshWork), // 所管課へのエスカレーション (escalation.js); a department's answer redraws the timeline
     privacyPanels(x.id),
   );
 }
@@ -154,6 +157,7 @@ function reply() {
 // holder, status or notes is redrawn at once; anything else (a new mail)
 // is offered with a button, so nothing moves under the operator's eyes.
 export function changed(ev) {
+  escalation.changed(ev); // its list follows every event of the ticket
   if (shownData && ev && WF_OPS.has(ev.op)) {
     refreshWork();
     return;
@@ -203,7 +207,7 @@ function messageArticles(msgs, subject) {
   let nOut = 0;
   return msgs.map((m) => {
     const n = m.direction === 'out' ? ++nOut : ++nIn;
-    return messageArticle(m, m.direction === 'out' ? t('msg_out', { n }) : t('msg_in', { n }), subject);
+    return messageArticle(m, escalation.messageTitle(m, m.direction === 'out' ? t('msg_out', { n }) : t('msg_in', { n })), subject);
   });
 }
 
