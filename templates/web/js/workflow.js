@@ -254,6 +254,7 @@ export function timelineItems(wf, events) {
 
 const STATUS_DETAIL = /^([a-z_]+) -> ([a-z_]+)(?: \(([a-z0-9_]+)\))?$/;
 const ASSIGN_DETAIL = /^(?:(\S+) -> )?(\S+)$/;
+const ESC_DETAIL = /^(E-\d{4}-\d+) ([a-z_]+)$/;
 
 function eventText(e) {
   const who = e.actor && e.actor !== 'system' ? nameOf(e.actor) : '';
@@ -268,6 +269,8 @@ function eventText(e) {
     what = m[1] ? `${nameOf(m[1])} → ${nameOf(m[2])}` : nameOf(m[2]);
   } else if ((e.kind === 'taken_over' || e.kind === 'released') && d) {
     what = t('wf_event_from', { name: nameOf(d) });
+  } else if ((e.kind === 'department_in' || e.kind === 'escalation_closed') && (m = ESC_DETAIL.exec(d))) {
+    what = `${m[1]} ${label('esc_state', m[2])}`; // "E-2026-00001 answered"
   }
   return `${kind}${who ? `（${who}）` : ''}${what ? `: ${what}` : ''}`;
 }
