@@ -36,6 +36,7 @@
 
 #define LOOP_TICK_MS 1000
 /* rounds of "deliver notifications, serve" before we poll again */
+#define LOOP_SLA_QUIET_MS 300
 #define LOOP_MAX_ROUNDS 8
 /* notifications delivered per round: a ticket_change event is at most
  * 8 kB, so a round adds at most 32 kB to an event stream's buffer
@@ -54,6 +55,7 @@ struct loop {
 	int search_due; /* index new messages when intake is idle */
 	struct sla *sla;
 	int sla_due; /* due times and warnings, when intake is idle */
+	int64_t intake_worked_ms; /* when intake last took mail in */
 	int route_due; /* reload the rules this turn */
 	int route_failed; /* the last reload failed: again on the tick */
 	int route_ready; /* loaded once: intake may run */
@@ -212,8 +214,13 @@ static void loop_wait(struct loop *l)
 		t = ht;
 	if (!db_connected(l->db) && db_retry_in_ms(l->db) < t)
 		t = db_retry_in_ms(l->db);
-	if (l->busy ||
-	    ((l->intake_due || l->route_due || l->search_due || l->sla_due) && db_connected(l->db)))
+	if (l->sla_due && db_connected(l->db)) {
+		int64_t quiet = l->intake_worked_ms + LOOP_SLA_QUIET_MS - now;
+
+		if (quiet < t)
+			t = quiet > 0 ? quiet : 0; /* loop_sla waits that long after intake */
+	}
+	if (l->busy || ((l->intake_due || l->route_due || l->search_due) && db_connected(l->db)))
 		t = 0;
 	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, (int)t) < 0 && errno != EINTR)
 		log_error("poll failed: %s", strerror(errno));
@@ -258,6 +265,8 @@ static void loop_intake(struct loop *l)
 	 * than compare with the batch size, which is intake's business); an
 	 * empty batch or an error waits for the next NOTIFY or tick. */
 	l->intake_due = intake_run(l->intake) > 0;
+	if (l->intake_due)
+		l->intake_worked_ms = clock_mono_ms();
 	if (!l->intake_due)
 		l->search_due = l->sla_due = 1;
 }
@@ -275,11 +284,15 @@ static void loop_search(struct loop *l)
 }
 
 /* due times of new and changed tickets, then warnings; like the search,
- * only while intake is idle, a batch a turn */
+ * only while intake is idle, a batch a turn - and not in the gaps of a
+ * burst of mail: a due time may wait LOOP_SLA_QUIET_MS, intake may not
+ * (tests/bench/ingest: 2 350 -> 1 760 mails/s when it ran in the gaps) */
 static void loop_sla(struct loop *l)
 {
 	if (!l->sla_due || l->intake_due || !db_connected(l->db))
 		return;
+	if (clock_mono_ms() - l->intake_worked_ms < LOOP_SLA_QUIET_MS)
+		return; /* the tick asks again */
 	l->sla_due = sla_run(l->sla) > 0;
 }
 

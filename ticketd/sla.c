@@ -38,7 +38,7 @@ const struct config_key sla_config_keys[] = {
 	{ "sla.alert_addr", CFG_STR, "", 0, 0,
 	  "the supervisors' address: a notice mail when a ticket passes its SLA warning time;"
 	  " empty: the warning shows on the SLA board only" },
-	{ "sla.batch", CFG_INT, "1000", 1, 100000,
+	{ "sla.batch", CFG_INT, "200", 1, 100000,
 	  "tickets whose due time is recomputed per turn of the loop (intake goes first)" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL },
 };
