@@ -1,0 +1,544 @@
+/* remind: the reminder sweep; the design is in remind.h.
+ *
+ * Every instant comes from clock_now_us() (MADOGUCHI_PINNED_NOW pins it).
+ * Calendars are read afresh on every run, so a closure an admin adds today
+ * holds for the next reminder. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bizcal.h"
+#include "bizcal_db.h"
+#include "buf.h"
+#include "clock.h"
+#include "db.h"
+#include "log.h"
+#include "mailout.h"
+#include "pool.h"
+#include "remind.h"
+
+#define REMIND_CALS 64             /* distinct calendars cached in one run */
+#define REMIND_RAW_MAX (1u << 20)  /* a reminder is a page of text */
+#define REMIND_SINCE (400 * 86400) /* closures older than this cannot move a reminder */
+#define JST (9 * 3600)
+
+struct remind_cal {
+	int id;
+	struct bizcal *cal;
+};
+
+struct remind {
+	struct db *db;
+	struct remind_conf conf;
+	int ward; /* the ward's calendar id, read each run */
+	struct remind_cal cals[REMIND_CALS];
+	int ncals;
+};
+
+/* the due rows' columns */
+enum { RC_ID, RC_TOKEN, RC_TICKET, RC_REMINDERS, RC_CREATED, RC_DNAME, RC_DSECTION, RC_MAIL,
+       RC_HEAD, RC_CAL, RC_SUBJECT, RC_FROM_NAME, RC_FROM_ADDR, RC_MSGID, RC_ENV_FROM };
+
+static const struct db_stmt remind_stmts[] = {
+	{ "remind_ward", "SELECT id FROM calendar WHERE kind = 'ward' ORDER BY id LIMIT 1" },
+	{ "remind_plan_claim",
+	  "SELECT e.id, floor(extract(epoch FROM e.created_at))::bigint, coalesce(d.calendar_id, 0)"
+	  " FROM escalation e JOIN department d ON d.id = e.department_id"
+	  " WHERE e.state = 'open' AND NOT e.reminder_planned ORDER BY e.id LIMIT $1"
+	  " FOR UPDATE OF e SKIP LOCKED" },
+	{ "remind_plan_set",
+	  "UPDATE escalation SET reminder_planned = true, next_reminder_at = $2::timestamptz"
+	  " WHERE id = $1 AND state = 'open'" },
+	{ "remind_due_claim",
+	  "SELECT e.id, e.token, e.ticket_id, e.reminders, floor(extract(epoch FROM e.created_at))"
+	  "::bigint, d.name, d.section, array_to_string(d.mail, E'\\n'), coalesce(d.head_mail, ''),"
+	  " coalesce(d.calendar_id, 0), m.subject, m.from_name, m.from_addr,"
+	  " coalesce(m.message_id_hdr, ''), coalesce(o.env_from, m.from_addr)"
+	  " FROM escalation e JOIN department d ON d.id = e.department_id"
+	  " JOIN message m ON m.id = e.message_id"
+	  " LEFT JOIN outbound_mail o ON o.message_id = e.message_id"
+	  " WHERE e.state = 'open' AND e.next_reminder_at <= $1::timestamptz"
+	  " ORDER BY e.next_reminder_at, e.id LIMIT $2 FOR UPDATE OF e SKIP LOCKED" },
+	{ "remind_postpone",
+	  "UPDATE escalation SET next_reminder_at = $2::timestamptz WHERE id = $1 AND state = 'open'" },
+	/* the escalation first: nothing else is written unless it moved on */
+	{ "remind_store",
+	  "WITH e AS (UPDATE escalation SET reminders = reminders + 1, last_reminder_at = $8,"
+	  "   next_reminder_at = $15::timestamptz, head_copied_at = CASE WHEN $16::boolean"
+	  "   THEN coalesce(head_copied_at, $8) ELSE head_copied_at END"
+	  "  WHERE id = $1 AND state = 'open' AND reminders = $17::int RETURNING id),"
+	  " m AS (INSERT INTO message (ticket_id, direction, subject, from_name, from_addr, to_list,"
+	  "   cc_list, date_header, message_id_hdr, in_reply_to, references_hdr, body_text,"
+	  "   parse_state, created_at, delivery_state)"
+	  "  SELECT $2::bigint, 'out', $3::text, $4::text, $5::text, $6::text, $7::text,"
+	  "   $8::timestamptz, $9::text, $10::text, $10::text, $11::text, 'ok', $8::timestamptz,"
+	  "   'queued' FROM e RETURNING id),"
+	  " o AS (INSERT INTO outbound_mail (message_id, ticket_id, kind, env_from, rcpt, raw,"
+	  "   not_before, created_by, created_at)"
+	  "  SELECT m.id, $2::bigint, 'reminder', $12::text, string_to_array($13::text, E'\\n'),"
+	  "   $14::bytea, $8::timestamptz, 'escalationd', $8::timestamptz FROM m RETURNING id),"
+	  " v AS (INSERT INTO ticket_event (ticket_id, at, actor, kind, detail)"
+	  "  SELECT $2::bigint, $8::timestamptz, 'escalationd', 'reminder_queued', $18::text FROM e),"
+	  " t AS (UPDATE ticket SET updated_at = $8::timestamptz"
+	  "  WHERE id = $2::bigint AND EXISTS (SELECT 1 FROM e))"
+	  " SELECT (SELECT id FROM o), pg_notify('ticket_change', json_build_object('id',"
+	  "  $2::bigint, 'op', 'update')::text) FROM e" },
+	{ "remind_notify", "SELECT pg_notify('outbound', 'reminders')" },
+	{ "remind_next_due",
+	  "SELECT CASE WHEN EXISTS (SELECT 1 FROM escalation WHERE state = 'open'"
+	  "  AND NOT reminder_planned) THEN 0 ELSE greatest(0, floor(extract(epoch FROM"
+	  "  min(next_reminder_at) - $1::timestamptz) * 1000))::bigint END"
+	  " FROM escalation WHERE state = 'open'" },
+	{ NULL, NULL },
+};
+
+/* ---- the schedule ---- */
+
+int remind_parse_tod(const char *s)
+{
+	char *end;
+	long h, m;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	h = strtol(s, &end, 10);
+	if (*end != ':' || end[1] < '0' || end[1] > '9' || end - s > 2)
+		return -1;
+	if (strlen(end + 1) != 2 || end[2] < '0' || end[2] > '9')
+		return -1;
+	m = strtol(end + 1, &end, 10);
+	if (*end != '\0' || h > 23 || m > 59)
+		return -1;
+	return (int)(h * 3600 + m * 60);
+}
+
+static int64_t remind_open(const struct bizcal *cal, int64_t t)
+{
+	return t == BIZCAL_NEVER ? t : bizcal_next_open(cal, t);
+}
+
+/* reminder_at on the days-th business day after t's date */
+static int64_t remind_days_after(const struct bizcal *cal, int64_t t, int days, int tod)
+{
+	for (int i = 0; i < days && t != BIZCAL_NEVER; i++)
+		t = bizcal_next_business_day_at(cal, t, tod);
+	return t;
+}
+
+int64_t remind_first(const struct bizcal *cal, int64_t sent, const struct remind_conf *c)
+{
+	if (c->max <= 0)
+		return BIZCAL_NEVER;
+	return remind_open(cal, remind_days_after(cal, sent, c->first_days, c->at_tod));
+}
+
+int64_t remind_next(const struct bizcal *cal, int64_t now, const struct remind_conf *c)
+{
+	return remind_open(cal, remind_days_after(cal, now, c->every_days, c->at_tod));
+}
+
+int64_t remind_at_or_after(const struct bizcal *cal, int64_t t, const struct remind_conf *c)
+{
+	int32_t day = bizcal_day_of(t);
+	int64_t today = bizcal_day_start(day) + c->at_tod;
+
+	if (bizcal_is_business_day(cal, day) && today >= t)
+		return remind_open(cal, today);
+	return remind_open(cal, bizcal_next_business_day_at(cal, t, c->at_tod));
+}
+
+/* business days after sent's date up to now's, counted on cal */
+static int remind_business_days(const struct bizcal *cal, int64_t sent, int64_t now)
+{
+	int n = 0;
+
+	for (int32_t d = bizcal_day_of(sent) + 1, end = bizcal_day_of(now);
+	     d <= end && d - bizcal_day_of(sent) <= BIZCAL_HORIZON_DAYS; d++)
+		n += bizcal_is_business_day(cal, d);
+	return n;
+}
+
+/* ---- calendars ---- */
+
+struct remind *remind_new(struct db *db, const struct remind_conf *c)
+{
+	struct remind *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->db = db;
+	r->conf = *c;
+	db_prepare_all(db, remind_stmts);
+	db_prepare_all(db, bizcal_db_stmts);
+	return r;
+}
+
+static void remind_cals_free(struct remind *r)
+{
+	for (int i = 0; i < r->ncals; i++)
+		bizcal_free(r->cals[i].cal);
+	r->ncals = 0;
+}
+
+void remind_free(struct remind *r)
+{
+	if (r == NULL)
+		return;
+	remind_cals_free(r);
+	free(r);
+}
+
+void remind_configure(struct remind *r, const struct remind_conf *c)
+{
+	r->conf = *c;
+}
+
+/* the ward's calendar id, or -1 (logged) */
+static int remind_load_ward(struct remind *r)
+{
+	struct db_res *res = db_query(r->db, "remind_ward", 0, NULL, NULL, NULL, 0);
+	int n = res ? db_res_rows(res) : -1;
+
+	r->ward = n == 1 ? (int)db_res_ll(res, 0, 0) : 0;
+	db_res_free(res);
+	if (n == 0)
+		log_error("reminders: there is no calendar of kind 'ward' for departments without one");
+	return n == 1 ? 0 : -1;
+}
+
+/* calendar id (0: the ward's) of this run, or NULL (logged) */
+static const struct bizcal *remind_cal(struct remind *r, int id)
+{
+	struct bizcal *cal;
+
+	if (id == 0)
+		id = r->ward;
+	for (int i = 0; i < r->ncals; i++)
+		if (r->cals[i].id == id)
+			return r->cals[i].cal;
+	if (r->ncals == REMIND_CALS)
+		remind_cals_free(r);
+	if (bizcal_db_load(r->db, id, clock_now_us() / 1000000 - REMIND_SINCE, &cal) < 0) {
+		log_error("calendar=%d: cannot be read; its departments get no reminders meanwhile", id);
+		return NULL;
+	}
+	r->cals[r->ncals].id = id;
+	r->cals[r->ncals++].cal = cal;
+	return cal;
+}
+
+static const char *remind_iso(int64_t s, char *b, size_t len)
+{
+	return s == BIZCAL_NEVER ? NULL : clock_format_iso(s * 1000000, b, len);
+}
+
+/* ---- planning ---- */
+
+/* plan a batch of new escalations: how many rows, or -1 */
+static int remind_plan(struct remind *r)
+{
+	char lim[16], id[24], at[40];
+	const char *v[2] = { lim, NULL };
+	struct db_res *res;
+	int n;
+
+	snprintf(lim, sizeof(lim), "%d", r->conf.batch);
+	if ((res = db_query(r->db, "remind_plan_claim", 1, v, NULL, NULL, 0)) == NULL)
+		return -1;
+	n = db_res_rows(res);
+	for (int i = 0; i < n; i++) {
+		const struct bizcal *cal = remind_cal(r, (int)db_res_ll(res, i, 2));
+		const char *pv[2] = { id, NULL };
+
+		if (cal == NULL) {
+			n = -1;
+			break;
+		}
+		snprintf(id, sizeof(id), "%s", db_res_val(res, i, 0));
+		pv[1] = remind_iso(remind_first(cal, db_res_ll(res, i, 1), &r->conf), at, sizeof(at));
+		if (db_cmd(r->db, "remind_plan_set", 2, pv, NULL, NULL) < 0) {
+			n = -1;
+			break;
+		}
+	}
+	db_res_free(res);
+	return n;
+}
+
+/* ---- the mail ---- */
+
+struct remind_job {
+	const struct db_res *res;
+	int i;
+	const struct bizcal *cal;
+	int64_t now;     /* seconds */
+	int n;           /* this reminder's number */
+	int head;        /* Cc the head of section */
+	const char *dept, *subject, *body, *to, *rcpt, *detail;
+	struct buf raw;
+	char msgid[256];
+};
+
+static const char *remind_val(const struct remind_job *j, int col)
+{
+	return db_res_val(j->res, j->i, col);
+}
+
+/* "2026年11月20日 15:00" (Tokyo) */
+static const char *remind_jst(struct pool *p, int64_t t)
+{
+	int y, mo, d;
+	int64_t local = t + JST;
+	int64_t secs = local % 86400;
+
+	bizcal_date(bizcal_day_of(t), &y, &mo, &d);
+	return pool_printf(p, "%d年%d月%d日 %02d:%02d", y, mo, d, (int)(secs / 3600),
+			   (int)(secs % 3600 / 60));
+}
+
+/* the escalation's subject without its token, which goes in front again */
+static const char *remind_subject(struct pool *p, const struct remind_job *j)
+{
+	const char *token = remind_val(j, RC_TOKEN), *s = remind_val(j, RC_SUBJECT);
+	const char *tag = pool_printf(p, "[#%s#]", token);
+
+	if (tag != NULL && strncmp(s, tag, strlen(tag)) == 0)
+		s += strlen(tag);
+	while (*s == ' ')
+		s++;
+	return pool_printf(p, "[#%s#] 【催促】%s", token, s);
+}
+
+/* the fixed text: what was asked, how long ago, how to answer; no contact detail */
+static const char *remind_body(struct pool *p, const struct remind_job *j)
+{
+	const char *token = remind_val(j, RC_TOKEN), *centre = remind_val(j, RC_FROM_NAME);
+	int64_t sent = db_res_ll(j->res, j->i, RC_CREATED);
+	const char *when = remind_jst(p, sent);
+	long days = (long)(bizcal_day_of(j->now) - bizcal_day_of(sent));
+
+	return pool_printf(p,
+		"%s ご担当者様\n\n"
+		"%s%s%s\n"
+		"%sにお送りした確認依頼（照会番号 %s）について、まだご回答をいただいておりません。\n"
+		"お忙しいところ恐れ入りますが、ご確認のうえご回答をお願いいたします。\n\n"
+		"　照会番号：%s\n　受付番号：%s\n　依頼日時：%s\n"
+		"　経過日数：%ld日（開庁日 %d日）\n　催促回数：%d回目\n\n"
+		"【ご回答の方法】\n"
+		"このメール、または先にお送りした確認依頼のメールにそのまま返信してください。\n"
+		"件名の [#%s#] の部分は消さないでください。\n"
+		"所管課から区民の方へ直接ご連絡いただく場合は、件名の先頭に【直接連絡】と付けて\n"
+		"返信してください。\n"
+		"行き違いですでにご回答いただいている場合は、ご容赦ください。\n\n"
+		"このメールには区民の方の氏名・連絡先を記載していません。\n",
+		j->dept, centre[0] ? "こちらは" : "", centre, centre[0] ? "です。" : "", when,
+		token, token, remind_val(j, RC_TICKET), when, days,
+		remind_business_days(j->cal, sent, j->now), j->n, token);
+}
+
+/* To (", ") and the envelope recipients ("\n") */
+static int remind_rcpt(struct pool *p, struct remind_job *j)
+{
+	const char *mail = remind_val(j, RC_MAIL), *head = remind_val(j, RC_HEAD);
+	struct buf to;
+
+	buf_init(&to, 8192);
+	for (const char *s = mail, *nl; *s != '\0'; s = nl + 1) {
+		nl = strchr(s, '\n');
+		buf_printf(&to, "%s%.*s", to.len ? ", " : "", (int)(nl ? nl - s : (long)strlen(s)), s);
+		if (nl == NULL)
+			break;
+	}
+	j->to = pool_strdup(p, to.data ? to.data : "");
+	buf_free(&to);
+	j->rcpt = j->head ? pool_printf(p, "%s\n%s", mail, head) : mail;
+	return j->to != NULL && j->rcpt != NULL ? 0 : -1;
+}
+
+/* the domain of the escalation's Message-ID, so the reminder's is alike */
+static const char *remind_msgid_domain(const struct remind_job *j)
+{
+	const char *at = strrchr(remind_val(j, RC_MSGID), '@');
+
+	return at != NULL && at[1] != '\0' ? at + 1 : "localhost";
+}
+
+/* 0, or -1 with *err */
+static int remind_build(struct pool *p, struct remind_job *j, const char **err)
+{
+	struct mailout m;
+	const char *msgid = remind_val(j, RC_MSGID);
+
+	memset(&m, 0, sizeof(m));
+	if (remind_rcpt(p, j) < 0 || (j->subject = remind_subject(p, j)) == NULL ||
+	    (j->body = remind_body(p, j)) == NULL) {
+		*err = "out of memory";
+		return -1;
+	}
+	m.from_name = remind_val(j, RC_FROM_NAME);
+	m.from_addr = remind_val(j, RC_FROM_ADDR);
+	m.to = j->to;
+	m.cc = j->head ? remind_val(j, RC_HEAD) : NULL;
+	m.subject = j->subject;
+	m.body = j->body;
+	m.in_reply_to = msgid[0] ? msgid : NULL;
+	m.message_id_domain = remind_msgid_domain(j);
+	m.date_us = j->now * 1000000;
+	return mailout_build(p, &m, &j->raw, j->msgid, sizeof(j->msgid), err);
+}
+
+/* ---- storing ---- */
+
+/* the store statement for a built job: 1 stored, 0 not (the row moved), -1 database */
+static int remind_exec(struct remind *r, struct remind_job *j, int64_t next)
+{
+	char now[40], nx[40];
+	const char *msgid = remind_val(j, RC_MSGID);
+	const char *v[18] = {
+		remind_val(j, RC_ID), remind_val(j, RC_TICKET), j->subject,
+		remind_val(j, RC_FROM_NAME), remind_val(j, RC_FROM_ADDR), j->to,
+		j->head ? remind_val(j, RC_HEAD) : "", clock_format_iso(j->now * 1000000, now, sizeof(now)),
+		j->msgid, msgid[0] ? msgid : NULL, j->body, remind_val(j, RC_ENV_FROM), j->rcpt,
+		j->raw.data, remind_iso(next, nx, sizeof(nx)), j->head ? "t" : "f",
+		remind_val(j, RC_REMINDERS), j->detail
+	};
+	int lens[18] = { 0 }, bin[18] = { 0 };
+	struct db_res *res;
+	int stored;
+
+	lens[13] = (int)j->raw.len;
+	bin[13] = 1;
+	if ((res = db_query(r->db, "remind_store", 18, v, lens, bin, 0)) == NULL)
+		return -1;
+	stored = db_res_rows(res) == 1;
+	if (stored)
+		log_info("escalation=%s: %s reminder %d queued (out=%s)%s", remind_val(j, RC_ID),
+			 remind_val(j, RC_TOKEN), j->n, db_res_val(res, 0, 0),
+			 j->head ? ", the head of section in Cc" : "");
+	db_res_free(res);
+	return stored;
+}
+
+static int remind_postpone(struct remind *r, const char *id, int64_t at)
+{
+	char b[40];
+	const char *v[2] = { id, remind_iso(at, b, sizeof(b)) };
+
+	return db_cmd(r->db, "remind_postpone", 2, v, NULL, NULL) < 0 ? -1 : 0;
+}
+
+/* one due escalation: 1 stored, 0 not, -1 database */
+static int remind_one(struct remind *r, struct pool *p, struct remind_job *j)
+{
+	const char *id = remind_val(j, RC_ID), *err = NULL;
+	int64_t next;
+	int rc;
+
+	if (!bizcal_is_open(j->cal, j->now))
+		return remind_postpone(r, id, remind_at_or_after(j->cal, j->now, &r->conf));
+	j->n = (int)db_res_ll(j->res, j->i, RC_REMINDERS) + 1;
+	if (j->n > r->conf.max) {
+		log_info("escalation=%s: %d reminders sent, escalation.reminder_max is %d: no more",
+			 id, j->n - 1, r->conf.max);
+		return remind_postpone(r, id, BIZCAL_NEVER);
+	}
+	j->head = r->conf.head_after > 0 && j->n >= r->conf.head_after &&
+		  remind_val(j, RC_HEAD)[0] != '\0';
+	next = j->n >= r->conf.max ? BIZCAL_NEVER : remind_next(j->cal, j->now, &r->conf);
+	j->detail = pool_printf(p, "%s reminder %d%s", remind_val(j, RC_TOKEN), j->n,
+				j->head ? " cc head" : "");
+	buf_init(&j->raw, REMIND_RAW_MAX);
+	if (remind_build(p, j, &err) < 0) {
+		buf_free(&j->raw);
+		log_error("escalation=%s: the reminder cannot be built (%s); tried again at the next "
+			  "reminder time", id, err);
+		return remind_postpone(r, id, remind_next(j->cal, j->now, &r->conf));
+	}
+	rc = remind_exec(r, j, next);
+	buf_free(&j->raw);
+	if (rc == 1 && next == BIZCAL_NEVER)
+		log_info("escalation=%s: reminder %d was the last (escalation.reminder_max)", id, j->n);
+	return rc;
+}
+
+/* the due reminders of one batch, in the caller's transaction: how many
+ * stored (*claimed: rows looked at), or -1 */
+static int remind_due(struct remind *r, struct pool *p, int *claimed)
+{
+	char now[40], lim[16];
+	int64_t t = clock_now_us();
+	const char *v[2] = { clock_format_iso(t, now, sizeof(now)), lim };
+	struct db_res *res;
+	int stored = 0;
+
+	snprintf(lim, sizeof(lim), "%d", r->conf.batch);
+	if ((res = db_query(r->db, "remind_due_claim", 2, v, NULL, NULL, 0)) == NULL)
+		return -1;
+	*claimed = db_res_rows(res);
+	for (int i = 0; i < *claimed && stored >= 0; i++) {
+		struct remind_job j;
+		int rc;
+
+		memset(&j, 0, sizeof(j));
+		j.res = res;
+		j.i = i;
+		j.now = t / 1000000;
+		j.dept = remind_val(&j, RC_DSECTION)[0]
+				 ? pool_printf(p, "%s %s", remind_val(&j, RC_DNAME),
+					       remind_val(&j, RC_DSECTION))
+				 : remind_val(&j, RC_DNAME);
+		if ((j.cal = remind_cal(r, (int)db_res_ll(res, i, RC_CAL))) == NULL)
+			rc = -1;
+		else
+			rc = remind_one(r, p, &j);
+		stored = rc < 0 ? -1 : stored + rc;
+		pool_clear(p);
+	}
+	db_res_free(res);
+	return stored;
+}
+
+/* the end of a transaction: commit when rc is a result, else roll back; rc or -1 */
+static int remind_tx(struct remind *r, int rc)
+{
+	if (rc >= 0 && db_commit(r->db) == 0)
+		return rc;
+	db_rollback(r->db);
+	return -1;
+}
+
+int remind_run(struct remind *r, int *more)
+{
+	struct pool *p;
+	int planned, stored, claimed = 0;
+
+	*more = 0;
+	remind_cals_free(r);
+	if (db_begin(r->db) < 0 || remind_load_ward(r) < 0)
+		return remind_tx(r, -1);
+	if ((planned = remind_tx(r, remind_plan(r))) < 0)
+		return -1;
+	if ((p = pool_create(0)) == NULL)
+		log_fatal("out of memory");
+	stored = db_begin(r->db) < 0 ? -1 : remind_due(r, p, &claimed);
+	if (stored > 0 && db_cmd(r->db, "remind_notify", 0, NULL, NULL, NULL) < 0)
+		stored = -1;
+	stored = remind_tx(r, stored);
+	pool_destroy(p);
+	*more = stored >= 0 && (planned == r->conf.batch || claimed == r->conf.batch);
+	return stored;
+}
+
+int64_t remind_next_due_ms(struct remind *r)
+{
+	char now[40];
+	const char *v[1] = { clock_format_iso(clock_now_us(), now, sizeof(now)) };
+	struct db_res *res = db_query(r->db, "remind_next_due", 1, v, NULL, NULL, 0);
+	int64_t ms = res && db_res_rows(res) == 1 && !db_res_null(res, 0, 0)
+			     ? (int64_t)db_res_ll(res, 0, 0)
+			     : -1;
+
+	db_res_free(res);
+	return ms;
+}
