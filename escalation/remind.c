@@ -47,9 +47,11 @@ static const struct db_stmt remind_stmts[] = {
 	  " FROM escalation e JOIN department d ON d.id = e.department_id"
 	  " WHERE e.state = 'open' AND NOT e.reminder_planned ORDER BY e.id LIMIT $1"
 	  " FOR UPDATE OF e SKIP LOCKED" },
+	/* the batch in one statement: ids and instants as arrays (NULL: never) */
 	{ "remind_plan_set",
-	  "UPDATE escalation SET reminder_planned = true, next_reminder_at = $2::timestamptz"
-	  " WHERE id = $1 AND state = 'open'" },
+	  "UPDATE escalation e SET reminder_planned = true, next_reminder_at = u.at"
+	  " FROM unnest($1::bigint[], $2::timestamptz[]) AS u (id, at)"
+	  " WHERE e.id = u.id AND e.state = 'open'" },
 	{ "remind_due_claim",
 	  "SELECT e.id, e.token, e.ticket_id, e.reminders, floor(extract(epoch FROM e.created_at))"
 	  "::bigint, d.name, d.section, array_to_string(d.mail, E'\\n'), coalesce(d.head_mail, ''),"
@@ -238,31 +240,40 @@ static const char *remind_iso(int64_t s, char *b, size_t len)
 /* plan a batch of new escalations: how many rows, or -1 */
 static int remind_plan(struct remind *r)
 {
-	char lim[16], id[24], at[40];
+	char lim[16], at[40];
 	const char *v[2] = { lim, NULL };
 	struct db_res *res;
+	struct buf ids, ats;
 	int n;
 
 	snprintf(lim, sizeof(lim), "%d", r->conf.batch);
 	if ((res = db_query(r->db, "remind_plan_claim", 1, v, NULL, NULL, 0)) == NULL)
 		return -1;
+	buf_init(&ids, 1u << 20); /* a batch of at most 10 000 ids and instants */
+	buf_init(&ats, 1u << 20);
 	n = db_res_rows(res);
 	for (int i = 0; i < n; i++) {
 		const struct bizcal *cal = remind_cal(r, (int)db_res_ll(res, i, 2));
-		const char *pv[2] = { id, NULL };
+		const char *t;
 
 		if (cal == NULL) {
 			n = -1;
 			break;
 		}
-		snprintf(id, sizeof(id), "%s", db_res_val(res, i, 0));
-		pv[1] = remind_iso(remind_first(cal, db_res_ll(res, i, 1), &r->conf), at, sizeof(at));
-		if (db_cmd(r->db, "remind_plan_set", 2, pv, NULL, NULL) < 0) {
-			n = -1;
-			break;
-		}
+		t = remind_iso(remind_first(cal, db_res_ll(res, i, 1), &r->conf), at, sizeof(at));
+		if (buf_printf(&ids, "%s%s", i ? "," : "{", db_res_val(res, i, 0)) < 0 ||
+		    buf_printf(&ats, "%s%s", i ? "," : "{", t ? t : "NULL") < 0)
+			log_fatal("out of memory");
 	}
 	db_res_free(res);
+	if (n > 0 && (buf_append_str(&ids, "}") < 0 || buf_append_str(&ats, "}") < 0))
+		log_fatal("out of memory");
+	v[0] = ids.data;
+	v[1] = ats.data;
+	if (n > 0 && db_cmd(r->db, "remind_plan_set", 2, v, NULL, NULL) < 0)
+		n = -1;
+	buf_free(&ids);
+	buf_free(&ats);
 	return n;
 }
 
@@ -388,10 +399,21 @@ static int remind_build(struct pool *p, struct remind_job *j, const char **err)
 	return mailout_build(p, &m, &j->raw, j->msgid, sizeof(j->msgid), err);
 }
 
-/* ---- storing ---- */
+/* ---- storing ----
+ *
+ * A batch's statements go in one pipeline (db.h), inside its transaction:
+ * one round trip for the batch, not one per reminder.  What each sent
+ * statement was is kept to read its result. */
 
-/* the store statement for a built job: 1 stored, 0 not (the row moved), -1 database */
-static int remind_exec(struct remind *r, struct remind_job *j, int64_t next)
+struct remind_sent {
+	long long id;   /* the escalation */
+	char token[32];
+	int n;          /* the reminder's number; 0: a postponement */
+	int head;
+};
+
+/* send the store statement of a built job; 0, or -1 */
+static int remind_send_store(struct remind *r, struct remind_job *j, int64_t next)
 {
 	char now[40], nx[40];
 	const char *msgid = remind_val(j, RC_MSGID);
@@ -404,44 +426,35 @@ static int remind_exec(struct remind *r, struct remind_job *j, int64_t next)
 		remind_val(j, RC_REMINDERS), j->detail
 	};
 	int lens[18] = { 0 }, bin[18] = { 0 };
-	struct db_res *res;
-	int stored;
 
 	lens[13] = (int)j->raw.len;
 	bin[13] = 1;
-	if ((res = db_query(r->db, "remind_store", 18, v, lens, bin, 0)) == NULL)
-		return -1;
-	stored = db_res_rows(res) == 1;
-	if (stored)
-		log_info("escalation=%s: %s reminder %d queued (out=%s)%s", remind_val(j, RC_ID),
-			 remind_val(j, RC_TOKEN), j->n, db_res_val(res, 0, 0),
-			 j->head ? ", the head of section in Cc" : "");
-	db_res_free(res);
-	return stored;
+	return db_send(r->db, "remind_store", 18, v, lens, bin);
 }
 
-static int remind_postpone(struct remind *r, const char *id, int64_t at)
+static int remind_send_postpone(struct remind *r, const char *id, int64_t at)
 {
 	char b[40];
 	const char *v[2] = { id, remind_iso(at, b, sizeof(b)) };
 
-	return db_cmd(r->db, "remind_postpone", 2, v, NULL, NULL) < 0 ? -1 : 0;
+	return db_send(r->db, "remind_postpone", 2, v, NULL, NULL);
 }
 
-/* one due escalation: 1 stored, 0 not, -1 database */
-static int remind_one(struct remind *r, struct pool *p, struct remind_job *j)
+/* one due escalation's statement sent, *s saying which; 0, or -1 */
+static int remind_one(struct remind *r, struct pool *p, struct remind_job *j,
+		      struct remind_sent *s)
 {
 	const char *id = remind_val(j, RC_ID), *err = NULL;
 	int64_t next;
 	int rc;
 
 	if (!bizcal_is_open(j->cal, j->now))
-		return remind_postpone(r, id, remind_at_or_after(j->cal, j->now, &r->conf));
+		return remind_send_postpone(r, id, remind_at_or_after(j->cal, j->now, &r->conf));
 	j->n = (int)db_res_ll(j->res, j->i, RC_REMINDERS) + 1;
 	if (j->n > r->conf.max) {
 		log_info("escalation=%s: %d reminders sent, escalation.reminder_max is %d: no more",
 			 id, j->n - 1, r->conf.max);
-		return remind_postpone(r, id, BIZCAL_NEVER);
+		return remind_send_postpone(r, id, BIZCAL_NEVER);
 	}
 	j->head = r->conf.head_after > 0 && j->n >= r->conf.head_after &&
 		  remind_val(j, RC_HEAD)[0] != '\0';
@@ -453,13 +466,72 @@ static int remind_one(struct remind *r, struct pool *p, struct remind_job *j)
 		buf_free(&j->raw);
 		log_error("escalation=%s: the reminder cannot be built (%s); tried again at the next "
 			  "reminder time", id, err);
-		return remind_postpone(r, id, remind_next(j->cal, j->now, &r->conf));
+		return remind_send_postpone(r, id, remind_next(j->cal, j->now, &r->conf));
 	}
-	rc = remind_exec(r, j, next);
+	rc = remind_send_store(r, j, next);
 	buf_free(&j->raw);
-	if (rc == 1 && next == BIZCAL_NEVER)
-		log_info("escalation=%s: reminder %d was the last (escalation.reminder_max)", id, j->n);
+	s->n = j->n;
+	s->head = j->head;
+	if (rc == 0 && next == BIZCAL_NEVER)
+		log_info("escalation=%s: reminder %d is the last (escalation.reminder_max)", id, j->n);
 	return rc;
+}
+
+/* every row's calendar, read before the pipeline starts; 0, or -1 */
+static int remind_due_cals(struct remind *r, const struct db_res *res)
+{
+	for (int i = 0; i < db_res_rows(res); i++)
+		if (remind_cal(r, (int)db_res_ll(res, i, RC_CAL)) == NULL)
+			return -1;
+	return 0;
+}
+
+/* send a statement for each due row; how many were sent, or -1 */
+static int remind_due_send(struct remind *r, struct pool *p, const struct db_res *res,
+			   struct remind_sent *sent)
+{
+	int64_t now = clock_now_us() / 1000000;
+	int n = db_res_rows(res);
+
+	for (int i = 0; i < n; i++) {
+		struct remind_job j;
+
+		memset(&j, 0, sizeof(j));
+		j.res = res;
+		j.i = i;
+		j.now = now;
+		j.cal = remind_cal(r, (int)db_res_ll(res, i, RC_CAL));
+		j.dept = remind_val(&j, RC_DSECTION)[0]
+				 ? pool_printf(p, "%s %s", remind_val(&j, RC_DNAME),
+					       remind_val(&j, RC_DSECTION))
+				 : remind_val(&j, RC_DNAME);
+		sent[i].id = db_res_ll(res, i, RC_ID);
+		snprintf(sent[i].token, sizeof(sent[i].token), "%s", remind_val(&j, RC_TOKEN));
+		if (remind_one(r, p, &j, &sent[i]) < 0)
+			return -1;
+		pool_clear(p);
+	}
+	return n;
+}
+
+/* the results of n sent statements, then the notify's; how many stored, or -1 */
+static int remind_due_results(struct remind *r, const struct remind_sent *sent, int n)
+{
+	int stored = 0, bad = 0;
+
+	for (int i = 0; i <= n; i++) {
+		struct db_res *res = db_pipeline_result(r->db);
+
+		bad |= res == NULL;
+		if (res != NULL && i < n && sent[i].n > 0 && db_res_rows(res) == 1) {
+			stored++;
+			log_info("escalation=%lld: %s reminder %d queued (out=%s)%s", sent[i].id,
+				 sent[i].token, sent[i].n, db_res_val(res, 0, 0),
+				 sent[i].head ? ", the head of section in Cc" : "");
+		}
+		db_res_free(res);
+	}
+	return db_pipeline_finish(r->db) < 0 || bad ? -1 : stored;
 }
 
 /* the due reminders of one batch, in the caller's transaction: how many
@@ -467,34 +539,37 @@ static int remind_one(struct remind *r, struct pool *p, struct remind_job *j)
 static int remind_due(struct remind *r, struct pool *p, int *claimed)
 {
 	char now[40], lim[16];
-	int64_t t = clock_now_us();
-	const char *v[2] = { clock_format_iso(t, now, sizeof(now)), lim };
+	const char *v[2] = { clock_format_iso(clock_now_us(), now, sizeof(now)), lim };
+	struct remind_sent *sent;
 	struct db_res *res;
-	int stored = 0;
+	int n, stored;
 
 	snprintf(lim, sizeof(lim), "%d", r->conf.batch);
 	if ((res = db_query(r->db, "remind_due_claim", 2, v, NULL, NULL, 0)) == NULL)
 		return -1;
-	*claimed = db_res_rows(res);
-	for (int i = 0; i < *claimed && stored >= 0; i++) {
-		struct remind_job j;
-		int rc;
-
-		memset(&j, 0, sizeof(j));
-		j.res = res;
-		j.i = i;
-		j.now = t / 1000000;
-		j.dept = remind_val(&j, RC_DSECTION)[0]
-				 ? pool_printf(p, "%s %s", remind_val(&j, RC_DNAME),
-					       remind_val(&j, RC_DSECTION))
-				 : remind_val(&j, RC_DNAME);
-		if ((j.cal = remind_cal(r, (int)db_res_ll(res, i, RC_CAL))) == NULL)
-			rc = -1;
-		else
-			rc = remind_one(r, p, &j);
-		stored = rc < 0 ? -1 : stored + rc;
-		pool_clear(p);
+	if ((*claimed = db_res_rows(res)) == 0 || remind_due_cals(r, res) < 0) {
+		db_res_free(res);
+		return *claimed == 0 ? 0 : -1;
 	}
+	if ((sent = calloc((size_t)*claimed, sizeof(*sent))) == NULL)
+		log_fatal("out of memory");
+	if (db_pipeline_begin(r->db) < 0) {
+		free(sent);
+		db_res_free(res);
+		return -1;
+	}
+	n = remind_due_send(r, p, res, sent);
+	/* the outbox of every escalationd wakes when this commits */
+	if (n < 0 || db_send(r->db, "remind_notify", 0, NULL, NULL, NULL) < 0 ||
+	    db_pipeline_end(r->db) < 0) {
+		if (n >= 0)
+			db_pipeline_end(r->db);
+		db_pipeline_finish(r->db);
+		stored = -1;
+	} else {
+		stored = remind_due_results(r, sent, n);
+	}
+	free(sent);
 	db_res_free(res);
 	return stored;
 }
@@ -521,10 +596,7 @@ int remind_run(struct remind *r, int *more)
 		return -1;
 	if ((p = pool_create(0)) == NULL)
 		log_fatal("out of memory");
-	stored = db_begin(r->db) < 0 ? -1 : remind_due(r, p, &claimed);
-	if (stored > 0 && db_cmd(r->db, "remind_notify", 0, NULL, NULL, NULL) < 0)
-		stored = -1;
-	stored = remind_tx(r, stored);
+	stored = remind_tx(r, db_begin(r->db) < 0 ? -1 : remind_due(r, p, &claimed));
 	pool_destroy(p);
 	*more = stored >= 0 && (planned == r->conf.batch || claimed == r->conf.batch);
 	return stored;
