@@ -18,6 +18,9 @@ escalationd and postfix's smtp-sink; every daemon on a pinned clock.
 - Wednesday 10:00: the second, with the head of section in Cc (reminder_head_after = 2).
 - The department answers into dovecot; the escalation is answered, next_reminder_at
   NULL, and Thursday 10:00 sends nothing.
+- 環境課 has its own calendar (Mon-Fri 10:30-16:00), escalated Friday too: first reminder
+  planned Tuesday 10:30; found due at 16:00 (closed) it waits for Wednesday 10:30; at
+  Thursday 10:00 (before its opening) it waits for 10:30, and goes then.
 
 Run: /usr/bin/python3 tests/integration/test_reminders.py
 """
@@ -43,6 +46,8 @@ LIAISON = 'renraku@city.example.lg.jp'
 JUMIN = ['jumin@ward.example.lg.jp', 'jumin-2@ward.example.lg.jp']
 HEAD = 'kacho@ward.example.lg.jp'
 TOKEN = 'E-2026-00001'
+KANKYO = 'kankyo@kankyo.example.lg.jp'
+TOKEN2 = 'E-2026-00002'
 
 
 def jst(y, mo, d, h, mi, s=0):
@@ -111,11 +116,30 @@ class World:
             "SELECT count(*) FROM outbound_mail WHERE kind = 'reminder' AND state = 'sent'")[0][0] == str(n), 20)
 
 
-def setup_directory(ad):
+def setup_directory(w, ad):
     r = ad.request('POST', '/api/admin/departments', json_body={
         'name': '区民課', 'section': '住民記録係', 'mail': JUMIN, 'head_mail': HEAD, 'phone': '03-0000-0001'})
     t.equal('the department added', r.status, 201)
-    return (r.json() or {}).get('id')
+    r2 = ad.request('POST', '/api/admin/departments', json_body={'name': '環境課', 'mail': [KANKYO]})
+    # 環境課 keeps its own hours: Mon-Fri 10:30-16:00
+    w.sql("INSERT INTO calendar (name, kind) VALUES ('環境課', 'department');"
+          "INSERT INTO calendar_hours (calendar_id, weekday, opens, closes) SELECT c.id, d, '10:30', '16:00'"
+          " FROM calendar c, generate_series(1, 5) d WHERE c.name = '環境課';"
+          f"UPDATE department SET calendar_id = (SELECT id FROM calendar WHERE name = '環境課')"
+          f" WHERE id = {(r2.json() or {}).get('id', 0)}")
+    return (r.json() or {}).get('id'), (r2.json() or {}).get('id')
+
+
+def next_of(w, token, at):
+    return w.sql(f"SELECT next_reminder_at = '{iso_utc(at)}' FROM escalation WHERE token = '{token}'")
+
+
+def escalate_kankyo(w, op, tid, dept):
+    r = op.request('POST', f'/api/tickets/{tid}/escalate', json_body={
+        'department_id': dept, 'subject': '分別区分の確認', 'body': '分別区分の確認をお願いします。\n'})
+    t.equal('escalated to 環境課 (its own calendar) too', (r.status, (r.json() or {}).get('token')), (201, TOKEN2))
+    t.check('its first reminder: Tuesday at its opening, 10:30',
+            mdg.wait_for(lambda: next_of(w, TOKEN2, jst(2026, 11, 24, 10, 30)) == [['t']], 10))
 
 
 def escalate(w, op, tid, dept):
@@ -184,9 +208,11 @@ def first_reminder(w, esc_mail, subject):
     t.equal('the message row: out, on the ticket, subject and In-Reply-To',
             w.sql("SELECT m.direction, m.subject, m.in_reply_to = x.message_id_hdr, m.delivery_state"
                   " FROM outbound_mail o JOIN message m ON m.id = o.message_id JOIN escalation e"
-                  " ON e.ticket_id = m.ticket_id JOIN message x ON x.id = e.message_id WHERE o.kind = 'reminder'"),
+                  f" ON e.ticket_id = m.ticket_id AND e.token = '{TOKEN}' JOIN message x ON x.id = e.message_id WHERE o.kind = 'reminder'"),
             [['out', f'[#{TOKEN}#] 【催促】' + subject, 't', 'sent']])
     w.escalationd(jst(2026, 11, 24, 16, 0))
+    t.check('16:00: 環境課 (due 10:30, closed from 16:00) waits for Wednesday 10:30',
+            mdg.wait_for(lambda: next_of(w, TOKEN2, jst(2026, 11, 25, 10, 30)) == [['t']], 15))
     t.equal('a restart Tuesday 16:00: nothing more', w.reminders(), '1')
 
 
@@ -211,9 +237,18 @@ def answer(w, dove, tid):
             w.sql(f"SELECT state, next_reminder_at IS NULL FROM escalation WHERE token = '{TOKEN}'"),
             [['answered', 't']])
     w.escalationd(jst(2026, 11, 26, 10, 0))
-    t.equal('Thursday 10:00: no reminder after the answer', w.reminders(), '2')
+    t.check('Thursday 10:00: 環境課, due, is not open before 10:30: it waits',
+            mdg.wait_for(lambda: next_of(w, TOKEN2, jst(2026, 11, 26, 10, 30)) == [['t']], 15))
+    t.equal('Thursday 10:00: no reminder after the answer, none before the opening', w.reminders(), '2')
     time.sleep(1)
     t.equal('the sink holds two reminders', len(w.sink_mails('【催促】')), 2)
+    w.escalationd(jst(2026, 11, 26, 10, 30))
+    t.check('Thursday 10:30: 環境課\'s first reminder', w.wait_sent(3), w.esc.log_text()[-1500:])
+    got = w.sink_mails(f'[#{TOKEN2}#] 【催促】')
+    t.equal('to 環境課, subject with its token, no Cc',
+            [([a for _, a in getaddresses([str(m['To'])])], str(m['Subject']), m['Cc']) for m, _ in got],
+            [([KANKYO], f'[#{TOKEN2}#] 【催促】分別区分の確認', None)])
+    t.equal('its next: Friday 10:30', next_of(w, TOKEN2, jst(2026, 11, 27, 10, 30)), [['t']])
 
 
 def main():
@@ -243,13 +278,14 @@ def main():
             op, ad = ticketd_http.Client(port), ticketd_http.Client(port)
             op.login('op1', 'operator-pass-1')
             ad.login('ad1', 'admin-pass-1')
-            dept = setup_directory(ad)
+            dept, kankyo = setup_directory(w, ad)
             dove.append(mail(f'{CITIZEN_NAME} <{CITIZEN}>', '住民票の郵送請求',
                              f'郵送で住民票を請求したいです。電話 {CITIZEN_PHONE}\nmarker-citizen\n'))
             tid = ticket_of(env, 'marker-citizen')
             t.check('the citizen mail is a ticket', tid)
             op.request('PUT', f'/api/tickets/{tid}/case', json_body={'inquiry_summary': '住民票の郵送請求の方法'})
             esc_mail, subject = escalate(w, op, tid, dept)
+            escalate_kankyo(w, op, tid, kankyo)
             closed_times(w)
             first_reminder(w, esc_mail, subject)
             second_reminder(w)
