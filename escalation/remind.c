@@ -38,7 +38,8 @@ struct remind {
 
 /* the due rows' columns */
 enum { RC_ID, RC_TOKEN, RC_TICKET, RC_REMINDERS, RC_CREATED, RC_DNAME, RC_DSECTION, RC_MAIL,
-       RC_HEAD, RC_CAL, RC_SUBJECT, RC_FROM_NAME, RC_FROM_ADDR, RC_MSGID, RC_ENV_FROM };
+       RC_HEAD, RC_CAL, RC_SUBJECT, RC_FROM_NAME, RC_FROM_ADDR, RC_MSGID, RC_ENV_FROM,
+       RC_MAIL_STATE };
 
 static const struct db_stmt remind_stmts[] = {
 	{ "remind_ward", "SELECT id FROM calendar WHERE kind = 'ward' ORDER BY id LIMIT 1" },
@@ -56,7 +57,8 @@ static const struct db_stmt remind_stmts[] = {
 	  "SELECT e.id, e.token, e.ticket_id, e.reminders, floor(extract(epoch FROM e.created_at))"
 	  "::bigint, d.name, d.section, array_to_string(d.mail, E'\\n'), coalesce(d.head_mail, ''),"
 	  " coalesce(d.calendar_id, 0), m.subject, m.from_name, m.from_addr,"
-	  " coalesce(m.message_id_hdr, ''), coalesce(o.env_from, m.from_addr)"
+	  " coalesce(m.message_id_hdr, ''), coalesce(o.env_from, m.from_addr),"
+	  " coalesce(o.state, 'sent')"
 	  " FROM escalation e JOIN department d ON d.id = e.department_id"
 	  " JOIN message m ON m.id = e.message_id"
 	  " LEFT JOIN outbound_mail o ON o.message_id = e.message_id"
@@ -450,6 +452,13 @@ static int remind_one(struct remind *r, struct pool *p, struct remind_job *j,
 
 	if (!bizcal_is_open(j->cal, j->now))
 		return remind_send_postpone(r, id, remind_at_or_after(j->cal, j->now, &r->conf));
+	/* a reminder of a mail the department never got makes no sense (and
+	 * would go where that one could not): wait until it is sent */
+	if (strcmp(remind_val(j, RC_MAIL_STATE), "sent") != 0) {
+		log_warn("escalation=%s: its mail is %s, not sent: no reminder before it is; looked at "
+			 "again at the next reminder time", id, remind_val(j, RC_MAIL_STATE));
+		return remind_send_postpone(r, id, remind_next(j->cal, j->now, &r->conf));
+	}
 	j->n = (int)db_res_ll(j->res, j->i, RC_REMINDERS) + 1;
 	if (j->n > r->conf.max) {
 		log_info("escalation=%s: %d reminders sent, escalation.reminder_max is %d: no more",
