@@ -30,7 +30,7 @@ struct remind_cal {
 
 struct remind {
 	struct db *db;
-	struct remind_conf conf;
+	struct remind_conf conf; /* conf.body is this module's own copy */
 	int ward; /* the ward's calendar id, read each run */
 	struct remind_cal cals[REMIND_CALS];
 	int ncals;
@@ -173,6 +173,10 @@ struct remind *remind_new(struct db *db, const struct remind_conf *c)
 		return NULL;
 	r->db = db;
 	r->conf = *c;
+	if ((r->conf.body = strdup(c->body ? c->body : "")) == NULL) {
+		free(r);
+		return NULL;
+	}
 	db_prepare_all(db, remind_stmts);
 	db_prepare_all(db, bizcal_db_stmts);
 	return r;
@@ -190,12 +194,21 @@ void remind_free(struct remind *r)
 	if (r == NULL)
 		return;
 	remind_cals_free(r);
+	free(r->conf.body);
 	free(r);
 }
 
 void remind_configure(struct remind *r, const struct remind_conf *c)
 {
+	char *body = strdup(c->body ? c->body : "");
+
+	if (body == NULL) {
+		log_error("out of memory: the reminders keep their old settings");
+		return;
+	}
+	free(r->conf.body);
 	r->conf = *c;
+	r->conf.body = body;
 }
 
 /* the ward's calendar id, or -1 (logged) */
@@ -323,31 +336,79 @@ static const char *remind_subject(struct pool *p, const struct remind_job *j)
 	return pool_printf(p, "[#%s#] 【催促】%s", token, s);
 }
 
-/* the fixed text: what was asked, how long ago, how to answer; no contact detail */
-static const char *remind_body(struct pool *p, const struct remind_job *j)
-{
-	const char *token = remind_val(j, RC_TOKEN), *centre = remind_val(j, RC_FROM_NAME);
-	int64_t sent = db_res_ll(j->res, j->i, RC_CREATED);
-	const char *when = remind_jst(p, sent);
-	long days = (long)(bizcal_day_of(j->now) - bizcal_day_of(sent));
+/* ---- the text: {{variables}} of templates/reminder/reminder.txt ---- */
 
-	return pool_printf(p,
-		"%s ご担当者様\n\n"
-		"%s%s%s\n"
-		"%sにお送りした確認依頼（照会番号 %s）について、まだご回答をいただいておりません。\n"
-		"お忙しいところ恐れ入りますが、ご確認のうえご回答をお願いいたします。\n\n"
-		"　照会番号：%s\n　受付番号：%s\n　依頼日時：%s\n"
-		"　経過日数：%ld日（開庁日 %d日）\n　催促回数：%d回目\n\n"
-		"【ご回答の方法】\n"
-		"このメール、または先にお送りした確認依頼のメールにそのまま返信してください。\n"
-		"件名の [#%s#] の部分は消さないでください。\n"
-		"所管課から区民の方へ直接ご連絡いただく場合は、件名の先頭に【直接連絡】と付けて\n"
-		"返信してください。\n"
-		"行き違いですでにご回答いただいている場合は、ご容赦ください。\n\n"
-		"このメールには区民の方の氏名・連絡先を記載していません。\n",
-		j->dept, centre[0] ? "こちらは" : "", centre, centre[0] ? "です。" : "", when,
-		token, token, remind_val(j, RC_TICKET), when, days,
-		remind_business_days(j->cal, sent, j->now), j->n, token);
+static const char *const remind_var_names[] = {
+	"department", "centre.name", "escalation.token", "escalation.sent", "ticket.id",
+	"reminder.number", "reminder.days", "reminder.business_days", NULL
+};
+#define REMIND_NVARS 8
+
+/* the index of the variable named by [s, s+n), or -1 */
+static int remind_var(const char *s, size_t n)
+{
+	while (n > 0 && *s == ' ') {
+		s++;
+		n--;
+	}
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	for (int i = 0; remind_var_names[i] != NULL; i++)
+		if (strlen(remind_var_names[i]) == n && memcmp(remind_var_names[i], s, n) == 0)
+			return i;
+	return -1;
+}
+
+const char *remind_template_check(const char *text, char *buf, size_t len)
+{
+	for (const char *p = strstr(text, "{{"), *e; p != NULL; p = strstr(e + 2, "{{")) {
+		if ((e = strstr(p + 2, "}}")) == NULL)
+			return "a {{ without its }}";
+		if (remind_var(p + 2, (size_t)(e - p - 2)) < 0) {
+			snprintf(buf, len, "unknown variable {{%.*s}}", (int)(e - p - 2 > 60 ? 60 : e - p - 2),
+				 p + 2);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/* text with its variables replaced by vals (checked at load: all known) */
+static const char *remind_fill(struct pool *p, const char *text, const char *const *vals)
+{
+	struct buf b;
+	const char *out, *s = text;
+	int bad = 0;
+
+	buf_init(&b, REMIND_RAW_MAX);
+	for (const char *v, *e; (v = strstr(s, "{{")) != NULL && (e = strstr(v + 2, "}}")) != NULL;
+	     s = e + 2) {
+		int i = remind_var(v + 2, (size_t)(e - v - 2));
+
+		bad |= buf_append(&b, s, (size_t)(v - s)) < 0;
+		bad |= buf_append_str(&b, i >= 0 ? vals[i] : "") < 0;
+	}
+	bad |= buf_append_str(&b, s) < 0;
+	out = !bad && b.data != NULL ? pool_strdup(p, b.data) : NULL;
+	buf_free(&b);
+	return out;
+}
+
+/* the body: what was asked, how long ago, how to answer; no contact detail */
+static const char *remind_body(struct pool *p, const struct remind_job *j, const char *text)
+{
+	int64_t sent = db_res_ll(j->res, j->i, RC_CREATED);
+	const char *vals[REMIND_NVARS] = {
+		j->dept, remind_val(j, RC_FROM_NAME), remind_val(j, RC_TOKEN), remind_jst(p, sent),
+		remind_val(j, RC_TICKET), pool_printf(p, "%d", j->n),
+		pool_printf(p, "%ld", (long)(bizcal_day_of(j->now) - bizcal_day_of(sent))),
+		pool_printf(p, "%d", remind_business_days(j->cal, sent, j->now))
+	};
+
+	for (int i = 0; i < REMIND_NVARS; i++)
+		if (vals[i] == NULL)
+			return NULL;
+	return remind_fill(p, text, vals);
 }
 
 /* To (", ") and the envelope recipients ("\n") */
@@ -378,14 +439,14 @@ static const char *remind_msgid_domain(const struct remind_job *j)
 }
 
 /* 0, or -1 with *err */
-static int remind_build(struct pool *p, struct remind_job *j, const char **err)
+static int remind_build(struct pool *p, struct remind_job *j, const char *text, const char **err)
 {
 	struct mailout m;
 	const char *msgid = remind_val(j, RC_MSGID);
 
 	memset(&m, 0, sizeof(m));
 	if (remind_rcpt(p, j) < 0 || (j->subject = remind_subject(p, j)) == NULL ||
-	    (j->body = remind_body(p, j)) == NULL) {
+	    (j->body = remind_body(p, j, text)) == NULL) {
 		*err = "out of memory";
 		return -1;
 	}
@@ -471,7 +532,7 @@ static int remind_one(struct remind *r, struct pool *p, struct remind_job *j,
 	j->detail = pool_printf(p, "%s reminder %d%s", remind_val(j, RC_TOKEN), j->n,
 				j->head ? " cc head" : "");
 	buf_init(&j->raw, REMIND_RAW_MAX);
-	if (remind_build(p, j, &err) < 0) {
+	if (remind_build(p, j, r->conf.body, &err) < 0) {
 		buf_free(&j->raw);
 		log_error("escalation=%s: the reminder cannot be built (%s); tried again at the next "
 			  "reminder time", id, err);

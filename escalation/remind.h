@@ -28,6 +28,7 @@
  * holds no contact detail and no attachment.  Sending is the outbox's. */
 #ifndef MDG_ESC_REMIND_H
 #define MDG_ESC_REMIND_H
+#include <stddef.h>
 #include <stdint.h>
 
 struct bizcal;
@@ -41,7 +42,13 @@ struct remind_conf {
 	int head_after; /* the head of section in Cc from this reminder on (0: never) */
 	int max;        /* reminders at most; then stop (0: none) */
 	int batch;      /* escalations per transaction */
+	char *body;     /* the text with {{variables}} (templates/reminder/reminder.txt);
+			 * the settings own theirs, remind_new/configure copy it */
 };
+
+/* NULL when every {{variable}} of a reminder text is known, else why not
+ * (a static string, or the unknown name written into buf) */
+const char *remind_template_check(const char *text, char *buf, size_t len);
 
 /* "10:00" to seconds after midnight; -1 if not HH:MM */
 int remind_parse_tod(const char *s);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "settings.h"
+#include "utf8.h"
 
 const struct config_key settings_keys[] = {
 	{ "escalation.db_user", CFG_STR, "madoguchi_escalation", 0, 0,
@@ -65,6 +66,9 @@ const struct config_key settings_keys[] = {
 	  "Cc; 0: never" },
 	{ "escalation.reminder_max", CFG_INT, "10", 0, 1000,
 	  "reminders at most for one escalation, then they stop (logged); 0: no reminders" },
+	{ "escalation.reminder_template", CFG_PATH, "templates/reminder/reminder.txt", 0, 0,
+	  "the text of a reminder, UTF-8 with {{variables}} (read at start and on SIGHUP; the "
+	  "variables are listed in templates/reminder/README)" },
 	{ "escalation.reminder_batch", CFG_INT, "200", 1, 10000,
 	  "escalations planned or reminded in one transaction" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL },
@@ -90,6 +94,42 @@ static char *settings_read_password(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	return strdup(line);
+}
+
+#define SETTINGS_TEMPLATE_MAX 65536
+
+/* the reminder text, checked; NULL with err */
+static char *settings_read_template(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text = malloc(SETTINGS_TEMPLATE_MAX + 1), why[100];
+	const char *bad = NULL;
+	size_t n = 0;
+
+	if (f == NULL || text == NULL) {
+		snprintf(err, errlen, "escalation.reminder_template: cannot open %s: %s", path,
+			 f == NULL ? strerror(errno) : "out of memory");
+		if (f != NULL)
+			fclose(f);
+		free(text);
+		return NULL;
+	}
+	n = fread(text, 1, SETTINGS_TEMPLATE_MAX + 1, f);
+	fclose(f);
+	text[n > SETTINGS_TEMPLATE_MAX ? SETTINGS_TEMPLATE_MAX : n] = '\0';
+	if (n > SETTINGS_TEMPLATE_MAX)
+		bad = "longer than 64 KiB";
+	else if (strlen(text) != n || !utf8_valid(text, n))
+		bad = "not UTF-8 text";
+	else if (strspn(text, " \t\r\n") == n)
+		bad = "empty";
+	else
+		bad = remind_template_check(text, why, sizeof(why));
+	if (bad == NULL)
+		return text;
+	snprintf(err, errlen, "escalation.reminder_template: %s: %s", path, bad);
+	free(text);
+	return NULL;
 }
 
 static int settings_security(const char *v, enum smtp_security *out)
@@ -161,6 +201,9 @@ static int settings_check(const struct config *cfg, struct settings *s, char *er
 			 s->helo_name);
 	else if ((s->has_pin = pin[0] != '\0') && tls_parse_hex(pin, s->pin, sizeof(s->pin)) < 0)
 		snprintf(err, errlen, "escalation.smtp_pin_sha256: expected 64 hex digits");
+	else if ((s->remind.body = settings_read_template(
+			  config_path(cfg, "escalation.reminder_template"), err, errlen)) == NULL)
+		return -1;
 	else if (s->remind.at_tod < 0)
 		snprintf(err, errlen, "escalation.reminder_at: \"%s\" is not a time of day HH:MM",
 			 config_str(cfg, "escalation.reminder_at"));
@@ -210,6 +253,7 @@ void settings_free(struct settings *s)
 		free(s->password);
 	}
 	free(s->ca_file);
+	free(s->remind.body);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -7,7 +7,7 @@
 #include "remind.h"
 #include "testlib.h"
 
-static struct remind_conf conf = { 36000, 1, 1, 3, 10, 100 };
+static struct remind_conf conf = { 36000, 1, 1, 3, 10, 100, NULL };
 
 /* the ward: Mon-Fri 8:30-17:15; 勤労感謝の日 2026-11-23, 元日 2027-01-01, 年末年始 */
 static struct bizcal *ward(int opens)
@@ -117,6 +117,25 @@ static void test_remind_never(void)
 	bizcal_free(cal);
 }
 
+static void test_remind_template_check(void)
+{
+	char buf[100], text[70000];
+	FILE *f = fopen(MDG_SRCDIR "/templates/reminder/reminder.txt", "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+
+	if (f != NULL)
+		fclose(f);
+	text[n] = '\0';
+	CHECK(n > 100);
+	CHECK(remind_template_check(text, buf, sizeof(buf)) == NULL);
+	CHECK(remind_template_check("{{ ticket.id }} {{reminder.business_days}}", buf, sizeof(buf)) ==
+	      NULL);
+	CHECK_STR(remind_template_check("{{ticket.id}} {{citizen.phone}}", buf, sizeof(buf)),
+		  "unknown variable {{citizen.phone}}");
+	CHECK_STR(remind_template_check("{{ticket.id", buf, sizeof(buf)), "a {{ without its }}");
+	CHECK(remind_template_check("no variables } { at all", buf, sizeof(buf)) == NULL);
+}
+
 int main(void)
 {
 	RUN(test_remind_parse_tod);
@@ -126,5 +145,6 @@ int main(void)
 	RUN(test_remind_next);
 	RUN(test_remind_at_or_after);
 	RUN(test_remind_never);
+	RUN(test_remind_template_check);
 	return TEST_END();
 }

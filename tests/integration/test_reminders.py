@@ -251,6 +251,21 @@ def answer(w, dove, tid):
     t.equal('its next: Friday 10:30', next_of(w, TOKEN2, jst(2026, 11, 27, 10, 30)), [['t']])
 
 
+def bad_template(w):
+    """a reminder text with a variable escalationd does not know: it refuses to start"""
+    path = os.path.join(w.env.root, 'etc', 'bad-reminder.txt')
+    with open(path, 'w') as f:
+        f.write('{{department}} ご担当者様\n連絡先 {{citizen.phone}}\n')
+    w.esc.stop()
+    w.env.write_config(**{'escalation.reminder_template': path})
+    d = w.env.start('escalationd')
+    rc = d.proc.wait(10)
+    d.stop()
+    t.check('a reminder text with an unknown variable: escalationd does not start, and says why',
+            rc != 0 and f'escalation.reminder_template: {path}: unknown variable {{{{citizen.phone}}}}' in d.log_text(),
+            (rc, d.log_text()[-300:]))
+
+
 def main():
     friday = jst(2026, 11, 20, 15, 0)
     pin = {'MADOGUCHI_PINNED_NOW': str(friday)}
@@ -290,6 +305,7 @@ def main():
             first_reminder(w, esc_mail, subject)
             second_reminder(w)
             answer(w, dove, tid)
+            bad_template(w)
             t.check('ticketd still running', tick.alive())
         except Exception as ex:  # a crash is a failure with its reason, then the summary
             t.fail('scenario ran to the end', f'{type(ex).__name__}: {ex}')
