@@ -82,8 +82,8 @@ static const struct db_stmt remind_stmts[] = {
 	  "   not_before, created_by, created_at)"
 	  "  SELECT m.id, $2::bigint, 'reminder', $12::text, string_to_array($13::text, E'\\n'),"
 	  "   $14::bytea, $8::timestamptz, 'escalationd', $8::timestamptz FROM m RETURNING id),"
-	  " v AS (INSERT INTO ticket_event (ticket_id, at, actor, kind, detail)"
-	  "  SELECT $2::bigint, $8::timestamptz, 'escalationd', 'reminder_queued', $18::text FROM e),"
+	  " v AS (INSERT INTO ticket_event (ticket_id, at, kind, detail)"
+	  "  SELECT $2::bigint, $8::timestamptz, 'reminder_queued', $18::text FROM e),"
 	  " t AS (UPDATE ticket SET updated_at = $8::timestamptz"
 	  "  WHERE id = $2::bigint AND EXISTS (SELECT 1 FROM e))"
 	  " SELECT (SELECT id FROM o), pg_notify('ticket_change', json_build_object('id',"
@@ -529,8 +529,9 @@ static int remind_one(struct remind *r, struct pool *p, struct remind_job *j,
 	j->head = r->conf.head_after > 0 && j->n >= r->conf.head_after &&
 		  remind_val(j, RC_HEAD)[0] != '\0';
 	next = j->n >= r->conf.max ? BIZCAL_NEVER : remind_next(j->cal, j->now, &r->conf);
-	j->detail = pool_printf(p, "%s reminder %d%s", remind_val(j, RC_TOKEN), j->n,
-				j->head ? " cc head" : "");
+	/* shown on the timeline after 所管課へ催促 */
+	j->detail = pool_printf(p, "%s %d回目%s", remind_val(j, RC_TOKEN), j->n,
+				j->head ? "（責任者にCc）" : "");
 	buf_init(&j->raw, REMIND_RAW_MAX);
 	if (remind_build(p, j, r->conf.body, &err) < 0) {
 		buf_free(&j->raw);

@@ -204,7 +204,7 @@ def first_reminder(w, esc_mail, subject):
                   f" FROM escalation WHERE token = '{TOKEN}'"), [['1', 't', 't', 't']])
     t.equal('the timeline: reminder_queued',
             w.sql("SELECT e.actor, e.detail FROM ticket_event e WHERE kind = 'reminder_queued'"),
-            [['escalationd', f'{TOKEN} reminder 1']])
+            [['system', f'{TOKEN} 1回目']])
     t.equal('the message row: out, on the ticket, subject and In-Reply-To',
             w.sql("SELECT m.direction, m.subject, m.in_reply_to = x.message_id_hdr, m.delivery_state"
                   " FROM outbound_mail o JOIN message m ON m.id = o.message_id JOIN escalation e"
@@ -225,6 +225,9 @@ def second_reminder(w):
             w.sql(f"SELECT reminders, head_copied_at = '{iso_utc(jst(2026, 11, 25, 10, 0))}',"
                   f" next_reminder_at = '{iso_utc(jst(2026, 11, 26, 10, 0))}' FROM escalation WHERE token = '{TOKEN}'"),
             [['2', 't', 't']])
+    t.equal('the timeline says the head was copied',
+            w.sql("SELECT detail FROM ticket_event WHERE kind = 'reminder_queued' ORDER BY id DESC LIMIT 1"),
+            [[f'{TOKEN} 2回目（責任者にCc）']])
     t.equal('its envelope: the liaison addresses and the head',
             w.sql("SELECT rcpt FROM outbound_mail WHERE kind = 'reminder' ORDER BY id DESC LIMIT 1"),
             [['{' + ','.join(JUMIN + [HEAD]) + '}']])
