@@ -86,7 +86,7 @@ def run(env, n, rnd):
         d = env.start('escalationd', extra_env={'MADOGUCHI_PINNED_NOW': str(now)})
         if kills >= 150 or done():
             break
-        time.sleep(rnd.uniform(0.005, 0.25))
+        time.sleep(rnd.uniform(0.01, 0.08))
         if not d.alive():
             break
         d.kill9()
@@ -108,8 +108,8 @@ def main():
         sink = mdg.SmtpSink(env).start()
         env.write_config(**{'escalation.smtp_host': '127.0.0.1', 'escalation.smtp_port': str(sink.port),
                             'escalation.smtp_timeout_seconds': '2', 'escalation.smtp_lease_seconds': '10',
-                            'escalation.smtp_retry_min_seconds': '1', 'escalation.reminder_batch': '10',
-                            'escalation.smtp_batch': '10', 'log.level': 'warning'})
+                            'escalation.smtp_retry_min_seconds': '1', 'escalation.reminder_batch': '5',
+                            'escalation.smtp_batch': '5', 'log.level': 'warning'})
         fill(env, n)
         ok, kills, secs = run(env, n, rnd)
         t.check(f'all {n - 1} reminders sent after {kills} kills ({secs:.1f} s)', ok,
