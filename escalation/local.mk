@@ -6,6 +6,7 @@ escalation_libescalation_a_SOURCES = \
 	escalation/outbox.c escalation/outbox.h \
 	escalation/settings.c escalation/settings.h \
 	escalation/retry.c escalation/retry.h \
+	escalation/remind.c escalation/remind.h \
 	escalation/smtp.c escalation/smtp.h
 escalation_libescalation_a_CFLAGS = $(AM_CFLAGS) $(ETPAN_CFLAGS)
 ESCALATION_LIBS = escalation/libescalation.a $(MDG_LIBS) $(ETPAN_LIBS)
@@ -19,3 +20,9 @@ check_PROGRAMS += escalation/test_retry
 escalation_test_retry_SOURCES = escalation/test_retry.c
 escalation_test_retry_LDADD = $(ESCALATION_LIBS)
 TESTS += escalation/test_retry
+
+# the reminders' schedule on business calendars (remind.c)
+check_PROGRAMS += escalation/test_remind
+escalation_test_remind_SOURCES = escalation/test_remind.c
+escalation_test_remind_LDADD = $(ESCALATION_LIBS)
+TESTS += escalation/test_remind

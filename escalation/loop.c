@@ -12,6 +12,7 @@
 #include "log.h"
 #include "loop.h"
 #include "outbox.h"
+#include "remind.h"
 #include "settings.h"
 
 struct loop {
@@ -19,11 +20,14 @@ struct loop {
 	const struct config_key *const *tables;
 	struct db *db;
 	struct outbox *outbox;
+	struct remind *remind;
 	sigset_t waitmask; /* the mask inside ppoll: our signals let through */
 	int64_t next_rescan;
 	int64_t next_due; /* monotonic ms when the earliest queued row comes due; -1 none */
 	int due;          /* run a batch this turn */
 	int was_connected;
+	int remind_due;      /* run the reminder sweep this turn */
+	int64_t next_remind; /* monotonic ms when the earliest reminder comes due; -1 none */
 };
 
 static void loop_log_level(const struct config *cfg)
@@ -69,7 +73,8 @@ struct loop *loop_new(struct config *cfg, const struct config_key *const *tables
 		loop_free(l);
 		return NULL;
 	}
-	if ((l->outbox = outbox_new(db, &s)) == NULL) {
+	if ((l->remind = remind_new(db, &s.remind)) == NULL ||
+	    (l->outbox = outbox_new(db, &s)) == NULL) {
 		settings_free(&s);
 		loop_free(l);
 		return NULL;
@@ -79,6 +84,8 @@ struct loop *loop_new(struct config *cfg, const struct config_key *const *tables
 	l->next_rescan = clock_mono_ms();
 	l->next_due = -1;
 	l->due = 1;
+	l->remind_due = 1;
+	l->next_remind = -1;
 	return l;
 }
 
@@ -87,6 +94,7 @@ void loop_free(struct loop *l)
 	if (l == NULL)
 		return;
 	outbox_free(l->outbox);
+	remind_free(l->remind);
 	db_free(l->db);
 	config_free(l->cfg);
 	free(l);
@@ -106,10 +114,12 @@ static void loop_reload(struct loop *l)
 	if (strcmp(config_str(n, "escalation.db_user"), config_str(l->cfg, "escalation.db_user")))
 		log_warn("escalation.db_user takes effect at the next start");
 	loop_log_level(n);
+	remind_configure(l->remind, &s.remind);
 	outbox_configure(l->outbox, &s);
 	config_free(l->cfg);
 	l->cfg = n;
 	l->due = 1;
+	l->remind_due = 1;
 	log_info("configuration reloaded from %s", config_file(n));
 }
 
@@ -118,8 +128,9 @@ static void loop_on_notify(void *arg, const char *channel, const char *payload)
 	struct loop *l = arg;
 
 	(void)payload;
+	/* a new escalation wakes the outbox; its first reminder is planned too */
 	if (strcmp(channel, "outbound") == 0)
-		l->due = 1;
+		l->due = l->remind_due = 1;
 }
 
 static void loop_db(struct loop *l)
@@ -127,7 +138,7 @@ static void loop_db(struct loop *l)
 	int up = db_ensure(l->db) == 0;
 
 	if (up && !l->was_connected)
-		l->due = 1; /* NOTIFYs sent while we were away are lost: rescan */
+		l->due = l->remind_due = 1; /* NOTIFYs sent while we were away are lost: rescan */
 	l->was_connected = up;
 }
 
@@ -142,7 +153,9 @@ static void loop_wait(struct loop *l)
 		t = l->next_due > now ? l->next_due - now : 0;
 	if (!db_connected(l->db) && db_retry_in_ms(l->db) < t)
 		t = db_retry_in_ms(l->db);
-	if (l->due && db_connected(l->db))
+	if (l->next_remind >= 0 && l->next_remind - now < t)
+		t = l->next_remind > now ? l->next_remind - now : 0;
+	if ((l->due || l->remind_due) && db_connected(l->db))
 		t = 0;
 	ts.tv_sec = (time_t)(t / 1000);
 	ts.tv_nsec = (long)(t % 1000) * 1000000;
@@ -157,8 +170,10 @@ static void loop_timers(struct loop *l)
 
 	if (now >= l->next_rescan) {
 		l->next_rescan = now + rescan;
-		l->due = 1; /* a lost NOTIFY costs at most a rescan */
+		l->due = l->remind_due = 1; /* a lost NOTIFY costs at most a rescan */
 	}
+	if (l->next_remind >= 0 && now >= l->next_remind)
+		l->remind_due = 1;
 	if (l->next_due >= 0 && now >= l->next_due)
 		l->due = 1;
 }
@@ -182,6 +197,28 @@ static void loop_outbox(struct loop *l)
 	l->next_due = ms >= 0 ? clock_mono_ms() + ms : -1;
 }
 
+/* one batch of the reminder sweep; what it queues wakes the outbox */
+static void loop_remind(struct loop *l)
+{
+	int64_t ms;
+	int more, n;
+
+	if (!l->remind_due || !db_connected(l->db))
+		return;
+	n = remind_run(l->remind, &more);
+	if (n > 0)
+		l->due = 1;
+	l->remind_due = more;
+	if (n < 0) {
+		l->next_remind = -1; /* the database, or a calendar: the next rescan tries again */
+		return;
+	}
+	ms = more ? -1 : remind_next_due_ms(l->remind);
+	if (ms == 0)
+		ms = 1000; /* due but not claimable: locked by another instance, or closed */
+	l->next_remind = ms >= 0 ? clock_mono_ms() + ms : -1;
+}
+
 int loop_run(struct loop *l)
 {
 	while (!daemon_stop) {
@@ -194,6 +231,7 @@ int loop_run(struct loop *l)
 		if (db_connected(l->db))
 			db_notifications(l->db, loop_on_notify, l);
 		loop_timers(l);
+		loop_remind(l);
 		loop_outbox(l);
 	}
 	log_info("stopping");

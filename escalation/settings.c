@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "settings.h"
+#include "utf8.h"
 
 const struct config_key settings_keys[] = {
 	{ "escalation.db_user", CFG_STR, "madoguchi_escalation", 0, 0,
@@ -52,6 +53,24 @@ const struct config_key settings_keys[] = {
 	  "after that; must leave room for five smtp_timeout_seconds" },
 	{ "escalation.rescan_seconds", CFG_INT, "30", 1, 3600,
 	  "look for due mail at least this often even without NOTIFY outbound" },
+	{ "escalation.reminder_at", CFG_STR, "10:00", 0, 0,
+	  "time of day (HH:MM, Tokyo) reminders (催促) to departments that have not answered an "
+	  "escalation are sent at; moved to the department's next opening when it is closed then" },
+	{ "escalation.reminder_first_days", CFG_INT, "1", 1, 365,
+	  "the first reminder on this business day after the escalation was sent (on the "
+	  "department's calendar, else the ward's)" },
+	{ "escalation.reminder_every_days", CFG_INT, "1", 1, 365,
+	  "then a reminder every this many business days until the department answers" },
+	{ "escalation.reminder_head_after", CFG_INT, "3", 0, 1000,
+	  "from this reminder on, the department's head of section (head_mail) gets a copy in "
+	  "Cc; 0: never" },
+	{ "escalation.reminder_max", CFG_INT, "10", 0, 1000,
+	  "reminders at most for one escalation, then they stop (logged); 0: no reminders" },
+	{ "escalation.reminder_template", CFG_PATH, "templates/reminder/reminder.txt", 0, 0,
+	  "the text of a reminder, UTF-8 with {{variables}} (read at start and on SIGHUP; the "
+	  "variables are listed in templates/reminder/README)" },
+	{ "escalation.reminder_batch", CFG_INT, "200", 1, 10000,
+	  "escalations planned or reminded in one transaction" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL },
 };
 
@@ -75,6 +94,42 @@ static char *settings_read_password(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	return strdup(line);
+}
+
+#define SETTINGS_TEMPLATE_MAX 65536
+
+/* the reminder text, checked; NULL with err */
+static char *settings_read_template(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text = malloc(SETTINGS_TEMPLATE_MAX + 1), why[100];
+	const char *bad = NULL;
+	size_t n = 0;
+
+	if (f == NULL || text == NULL) {
+		snprintf(err, errlen, "escalation.reminder_template: cannot open %s: %s", path,
+			 f == NULL ? strerror(errno) : "out of memory");
+		if (f != NULL)
+			fclose(f);
+		free(text);
+		return NULL;
+	}
+	n = fread(text, 1, SETTINGS_TEMPLATE_MAX + 1, f);
+	fclose(f);
+	text[n > SETTINGS_TEMPLATE_MAX ? SETTINGS_TEMPLATE_MAX : n] = '\0';
+	if (n > SETTINGS_TEMPLATE_MAX)
+		bad = "longer than 64 KiB";
+	else if (strlen(text) != n || !utf8_valid(text, n))
+		bad = "not UTF-8 text";
+	else if (strspn(text, " \t\r\n") == n)
+		bad = "empty";
+	else
+		bad = remind_template_check(text, why, sizeof(why));
+	if (bad == NULL)
+		return text;
+	snprintf(err, errlen, "escalation.reminder_template: %s: %s", path, bad);
+	free(text);
+	return NULL;
 }
 
 static int settings_security(const char *v, enum smtp_security *out)
@@ -122,6 +177,12 @@ static void settings_numbers(const struct config *cfg, struct settings *s)
 	s->batch = (int)config_int(cfg, "escalation.smtp_batch");
 	s->lease_s = config_int(cfg, "escalation.smtp_lease_seconds");
 	s->rescan_s = config_int(cfg, "escalation.rescan_seconds");
+	s->remind.at_tod = remind_parse_tod(config_str(cfg, "escalation.reminder_at"));
+	s->remind.first_days = (int)config_int(cfg, "escalation.reminder_first_days");
+	s->remind.every_days = (int)config_int(cfg, "escalation.reminder_every_days");
+	s->remind.head_after = (int)config_int(cfg, "escalation.reminder_head_after");
+	s->remind.max = (int)config_int(cfg, "escalation.reminder_max");
+	s->remind.batch = (int)config_int(cfg, "escalation.reminder_batch");
 }
 
 /* the checks across keys; 0 or -1 with err */
@@ -140,6 +201,12 @@ static int settings_check(const struct config *cfg, struct settings *s, char *er
 			 s->helo_name);
 	else if ((s->has_pin = pin[0] != '\0') && tls_parse_hex(pin, s->pin, sizeof(s->pin)) < 0)
 		snprintf(err, errlen, "escalation.smtp_pin_sha256: expected 64 hex digits");
+	else if ((s->remind.body = settings_read_template(
+			  config_path(cfg, "escalation.reminder_template"), err, errlen)) == NULL)
+		return -1;
+	else if (s->remind.at_tod < 0)
+		snprintf(err, errlen, "escalation.reminder_at: \"%s\" is not a time of day HH:MM",
+			 config_str(cfg, "escalation.reminder_at"));
 	else if (s->retry.min_s > s->retry.max_s)
 		snprintf(err, errlen, "escalation.smtp_retry_min_seconds (%ld) is more than "
 			 "smtp_retry_max_seconds (%ld)", s->retry.min_s, s->retry.max_s);
@@ -186,6 +253,7 @@ void settings_free(struct settings *s)
 		free(s->password);
 	}
 	free(s->ca_file);
+	free(s->remind.body);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -4,6 +4,7 @@
 #ifndef MDG_ESC_SETTINGS_H
 #define MDG_ESC_SETTINGS_H
 #include "config.h"
+#include "remind.h"
 #include "retry.h"
 #include "smtp.h"
 #include "tls.h"
@@ -26,6 +27,7 @@ struct settings {
 	int batch;
 	long lease_s;
 	long rescan_s;
+	struct remind_conf remind; /* the reminders' schedule (remind.h) */
 };
 
 /* 0, or -1 with the reason in err (naming the key) */

@@ -232,6 +232,7 @@ class Env:
              'ticketd.web_root': os.path.join(REPO, 'templates', 'web'),
              'ticketd.reply_templates': os.path.join(REPO, 'templates', 'reply'),
              'ticketd.escalation_templates': os.path.join(REPO, 'templates', 'escalation'),
+             'escalation.reminder_template': os.path.join(REPO, 'templates', 'reminder', 'reminder.txt'),
              'ingest_mail.maildir': 'var/mail/inbox'}
         s.update(self.settings)
         self.conf = os.path.join(self.root, 'etc', 'madoguchi.conf')
