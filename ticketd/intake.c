@@ -138,9 +138,12 @@ static const struct db_stmt intake_stmts[] = {
 	  "   JOIN department dp ON dp.id = e.department_id WHERE $19::text IS NULL AND"
 	  "   ((e.token = $35 AND EXISTS (SELECT 1 FROM unnest(dp.mail || dp.head_mail) a"
 	  "     WHERE lower(split_part(a, '@', 2)) = lower(split_part($6, '@', 2))))"
-	  "    OR e.message_id = (SELECT m.id FROM message m WHERE cardinality($17::text[]) > 0"
-	  "     AND m.message_id_hdr = ANY($17::text[]) AND m.direction = 'out'"
-	  "     ORDER BY m.id DESC LIMIT 1)) ORDER BY e.id DESC LIMIT 1),"
+	  /* the escalation mail, or a reminder (whose In-Reply-To is that mail) */
+	  "    OR e.message_id IN (SELECT coalesce(em.id, m.id) FROM message m LEFT JOIN message em"
+	  "     ON em.message_id_hdr = m.in_reply_to AND em.direction = 'out'"
+	  "     AND em.ticket_id = m.ticket_id WHERE cardinality($17::text[]) > 0"
+	  "     AND m.message_id_hdr = ANY($17::text[]) AND m.direction = 'out'))"
+	  "   ORDER BY e.id DESC LIMIT 1),"
 	  " found AS MATERIALIZED (SELECT coalesce((SELECT ticket_id FROM dsn),"
 	  "   (SELECT ticket_id FROM esc), (SELECT id FROM thr), (SELECT id FROM tag)) AS id),"
 	  /* the sender's count matters only when no ticket was found */

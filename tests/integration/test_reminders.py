@@ -234,8 +234,13 @@ def second_reminder(w):
 
 
 def answer(w, dove, tid):
-    dove.append(mail(f'住民記録係 <{JUMIN[0]}>', f'RE: [#{TOKEN}#] 【催促】確認依頼', '回答します。\nmarker-answer\n'))
-    t.equal('the answer lands on the ticket', ticket_of(w.env, 'marker-answer'), tid)
+    # a reply to the last reminder whose subject lost the token: In-Reply-To alone finds the escalation
+    mid = w.sql("SELECT m.message_id_hdr FROM message m JOIN outbound_mail o ON o.message_id = m.id"
+                " WHERE o.kind = 'reminder' ORDER BY m.id DESC LIMIT 1")[0][0]
+    dove.append(mail(f'住民記録係 <{JUMIN[0]}>', 'RE: 【催促】確認依頼', '回答します。\nmarker-answer\n',
+                     headers={'In-Reply-To': f'<{mid}>', 'References': f'<{mid}>'}))
+    t.equal('the answer (a reply to the reminder, token lost) lands on the ticket',
+            ticket_of(w.env, 'marker-answer'), tid)
     t.equal('the escalation answered, no next reminder',
             w.sql(f"SELECT state, next_reminder_at IS NULL FROM escalation WHERE token = '{TOKEN}'"),
             [['answered', 't']])
