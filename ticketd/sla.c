@@ -97,7 +97,7 @@ static const struct db_stmt sla_stmts[] = {
 	/* tickets received in [$1, $2) (Tokyo days); an escalated ticket leaves
 	 * the centre's count unless it was answered before it was escalated */
 	{ "sla_stats",
-	  "WITH x AS (SELECT t.status, t.sla_policy_id, t.responded_at, t.due_at, e.esc"
+	  "WITH x AS (SELECT t.status, t.sla_policy_id, t.received_at, t.responded_at, t.due_at, e.esc"
 	  "  FROM ticket t LEFT JOIN (SELECT ticket_id, min(created_at) AS esc FROM escalation"
 	  "  GROUP BY ticket_id) e ON e.ticket_id = t.id"
 	  "  WHERE t.received_at >= ($1::date::timestamp AT TIME ZONE 'Asia/Tokyo')"
@@ -114,7 +114,10 @@ static const struct db_stmt sla_stmts[] = {
 	  " count(*) FILTER (WHERE centre AND responded_at IS NULL"
 	  "  AND status IN ('new', 'open', 'waiting_citizen')"
 	  "  AND (due_at IS NULL OR due_at >= $3::timestamptz)),"
-	  " count(*) FILTER (WHERE esc IS NOT NULL AND NOT centre) FROM c" },
+	  " count(*) FILTER (WHERE esc IS NOT NULL AND NOT centre),"
+	  /* 平均処理時間: receipt to the first reply, the tenders' "6 h" note */
+	  " round(avg(extract(epoch FROM responded_at - received_at))"
+	  "  FILTER (WHERE centre AND responded_at IS NOT NULL))::bigint FROM c" },
 	{ "sla_crisis_now",
 	  "SELECT id, " US("started_at") ", reason, started_by FROM crisis_pause"
 	  " WHERE ended_at IS NULL" },
@@ -610,6 +613,7 @@ static json_t *sla_figures(struct api_call *c, const char *from, const char *to,
 		      "unanswered_overdue", api_col_int(r, 0, 4), "open_on_time",
 		      api_col_int(r, 0, 5), "escalated", api_col_int(r, 0, 6));
 	/* 納期率 to a tenth of a percent; null with no reply yet */
+	json_object_set_new(d, "avg_response_seconds", api_col_int(r, 0, 7));
 	json_object_set_new(d, "rate", responded > 0 ? json_real((double)(within * 1000 / responded) /
 								   10.0)
 						     : json_null());

@@ -135,7 +135,7 @@ def mdg_parse(raws):
     return [email.message_from_bytes(r, policy=email.policy.default) for r in raws]
 
 
-def check_reply(env):
+def check_reply(env, sv):
     env.pg.psql("INSERT INTO message (id, ticket_id, direction, subject, parse_state, created_at)"
                 " VALUES (70, 1, 'out', 'Re', 'ok', '2026-12-26 12:00+09');"
                 " INSERT INTO outbound_mail (id, message_id, ticket_id, kind, env_from, rcpt, raw, not_before,"
@@ -144,6 +144,10 @@ def check_reply(env):
     t.equal('a queued reply stops T1\'s clock', env.sql(
         "SELECT to_char(responded_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') FROM ticket WHERE id = 1"),
         [['2026-12-26 12:00']])
+    st = sv.get('/api/sla/stats?from=2026-12-25&to=2026-12-25').json()
+    t.equal('stats of 12-25: T1 answered within its 24 h after 18 h 40 min, T2 still open on time',
+            (st['received'], st['with_sla'], st['responded'], st['within'], st['rate'], st['avg_response_seconds'],
+             st['open_on_time'], st['unanswered_overdue']), (2, 2, 1, 1, 100.0, 67200, 1, 0))
     env.pg.psql("UPDATE outbound_mail SET state = 'cancelled' WHERE id = 70", user=OWNER)
     t.equal('taken back, the clock runs again', env.sql('SELECT responded_at IS NULL FROM ticket WHERE id = 1'),
             [['t']])
@@ -183,7 +187,7 @@ def main():
             sv.login('sv1', 'supervisor-pass-1')
             check_board(env, sv)
             check_warnings(env, sink)
-            check_reply(env)
+            check_reply(env, sv)
             check_waiting(env, op)
             r = sv.request('POST', '/api/sla/crisis', json_body={'reason': '大雨特別警報のため受付業務を一時停止'})
             t.equal('crisis switch on: 200, who and why', (r.status, (r.json()['crisis'] or {}).get('reason'),
@@ -206,7 +210,8 @@ def main():
             st = sv.get('/api/sla/stats?from=2026-12-20&to=2026-12-26').json()
             t.equal('stats as of 13:00', st, {
                 'from': '2026-12-20', 'to': '2026-12-26', 'received': 5, 'with_sla': 3, 'responded': 0,
-                'within': 0, 'rate': None, 'unanswered_overdue': 1, 'open_on_time': 2, 'escalated': 1})
+                'within': 0, 'rate': None, 'unanswered_overdue': 1, 'open_on_time': 2, 'escalated': 1,
+                'avg_response_seconds': None})
             t.equal('stats: bad dates 400', sv.get('/api/sla/stats?from=2026-02-30').status, 400)
             t.check('ticketd still running', d.alive())
         except Exception as ex:  # a crash is a failure with its reason, then the summary
