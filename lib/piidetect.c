@@ -656,6 +656,41 @@ static size_t pii_u16(const char *text, size_t byte)
 	return n;
 }
 
+/* The spans mapped back to the caller's bytes.  Two findings apart in the
+ * normalised text can meet in one typed character that NFKC expanded (㏷
+ * is "pc"): such findings become one, so that they never overlap (found
+ * by tests/fuzz/fuzz_piidetect). */
+static int pii_output(const char *text, const struct pii_text *t, const struct pii_found *f,
+		      struct piidetect_finding *out, size_t max)
+{
+	size_t k = 0, last_end = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		size_t start = t->from[f->v[i].a], end = t->to[f->v[i].b - 1];
+
+		if (k > 0 && start < last_end) {
+			if (end > last_end) {
+				last_end = end;
+				if (k <= max) {
+					out[k - 1].end = end;
+					out[k - 1].u16_end = pii_u16(text, end);
+				}
+			}
+			continue;
+		}
+		if (k < max) {
+			out[k].kind = f->v[i].kind;
+			out[k].start = start;
+			out[k].end = end;
+			out[k].u16_start = pii_u16(text, start);
+			out[k].u16_end = pii_u16(text, end);
+		}
+		last_end = end;
+		k++;
+	}
+	return k > (size_t)INT32_MAX ? INT32_MAX : (int)k;
+}
+
 int piidetect_scan(struct pool *p, const char *text, size_t len, struct piidetect_finding *out,
 		   size_t max)
 {
@@ -669,14 +704,7 @@ int piidetect_scan(struct pool *p, const char *text, size_t len, struct piidetec
 		return -1;
 	if (f.n > 1)
 		qsort(f.v, f.n, sizeof(f.v[0]), pii_cmp);
-	for (size_t i = 0; i < f.n && i < max; i++) {
-		out[i].kind = f.v[i].kind;
-		out[i].start = t.from[f.v[i].a];
-		out[i].end = t.to[f.v[i].b - 1];
-		out[i].u16_start = pii_u16(text, out[i].start);
-		out[i].u16_end = pii_u16(text, out[i].end);
-	}
-	return f.n > (size_t)INT32_MAX ? INT32_MAX : (int)f.n;
+	return pii_output(text, &t, &f, out, max);
 }
 
 const char *piidetect_kind_name(enum piidetect_kind k)

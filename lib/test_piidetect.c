@@ -166,6 +166,10 @@ static void test_mixed(void)
 		  "address[東京都千代田区霞が関2-1-1]");
 	CHECK_STR(scan("住民票の写しの郵送請求について手数料300円と返信用封筒を案内。"), "");
 	CHECK_STR(scan(""), "");
+	/* two addresses meeting inside one character NFKC expands (㏷ -> "pc"):
+	 * one finding, never two overlapping ones (tests/fuzz/fuzz_piidetect) */
+	CHECK_STR(scan("霞が関0-1-1 霞が関一丁目2番3㏷ 6番3号"),
+		  "address[霞が関0-1-1] address[霞が関一丁目2番3㏷ 6番3号]");
 }
 
 /* offsets: bytes of the input and UTF-16 units (what a textarea counts) */
