@@ -16,6 +16,12 @@ lib_libmadoguchi_a_SOURCES = \
 	lib/mime_dsn.c lib/mime_dsn.h lib/forward.c lib/forward.h \
 	lib/testlib.h
 lib_libmadoguchi_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS) $(ARGON2_CFLAGS) $(CRYPTO_CFLAGS) $(ETPAN_CFLAGS) $(ICU_CFLAGS)
+# The fax modules link spandsp, libtiff, poppler and pango: only the programs
+# that handle fax pages take this second library.
+noinst_LIBRARIES += lib/libmdgfax.a
+lib_libmdgfax_a_SOURCES = lib/faxdsp.h lib/faxtiff.h lib/udptl.h
+lib_libmdgfax_a_CFLAGS = $(AM_CFLAGS) $(SPANDSP_CFLAGS) $(TIFF_CFLAGS) $(POPPLER_CFLAGS) $(PANGO_CFLAGS)
+MDG_FAX_LIBS = lib/libmdgfax.a $(SPANDSP_LIBS) $(TIFF_LIBS) $(POPPLER_LIBS) $(PANGO_LIBS) -lm
 MDG_LIBS = lib/libmadoguchi.a $(PQ_LIBS) $(ARGON2_LIBS) $(CRYPTO_LIBS) $(ETPAN_LIBS) $(ICU_LIBS)
 
 check_PROGRAMS += lib/test_lib
