@@ -54,9 +54,21 @@ static const struct db_stmt sla_stmts[] = {
 	{ "sla_store",
 	  "UPDATE ticket t SET due_at = to_timestamp(u.due), warn_at = to_timestamp(u.warn),"
 	  " sla_policy_id = u.pol, sla_dirty = false, sla_warned_at = CASE WHEN"
-	  " to_timestamp(u.warn) > $6::timestamptz THEN NULL ELSE t.sla_warned_at END"
-	  " FROM unnest($1::bigint[], $2::float8[], $3::float8[], $4::int[], $5::int[])"
-	  "  AS u(id, due, warn, pol, gen) WHERE t.id = u.id AND t.sla_gen = u.gen" },
+	  " to_timestamp(u.warn) > $6::timestamptz THEN NULL ELSE t.sla_warned_at END,"
+	  " processing_due_at = to_timestamp(u.pdue)"
+	  " FROM unnest($1::bigint[], $2::float8[], $3::float8[], $4::int[], $5::int[],"
+	  "  $7::float8[]) AS u(id, due, warn, pol, gen, pdue)"
+	  " WHERE t.id = u.id AND t.sla_gen = u.gen" },
+	/* the department clock of escalations (sql/025) */
+	{ "sla_esc_dirty",
+	  "SELECT e.id, t.queue, t.channel, extract(epoch FROM e.created_at)::bigint, e.sla_gen,"
+	  " coalesce(d.calendar_id, 0) FROM escalation e JOIN ticket t ON t.id = e.ticket_id"
+	  " JOIN department d ON d.id = e.department_id WHERE e.sla_dirty ORDER BY e.id"
+	  " LIMIT $1::int" },
+	{ "sla_esc_store",
+	  "UPDATE escalation e SET due_at = to_timestamp(u.due), warn_at = to_timestamp(u.warn),"
+	  " sla_dirty = false FROM unnest($1::bigint[], $2::float8[], $3::float8[], $4::int[])"
+	  " AS u(id, due, warn, gen) WHERE e.id = u.id AND e.sla_gen = u.gen" },
 	{ "sla_warn_due",
 	  "SELECT t.id, t.queue, t.channel, to_char(t.received_at AT TIME ZONE 'Asia/Tokyo',"
 	  " 'YYYY-MM-DD HH24:MI'), to_char(t.due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'),"
@@ -91,13 +103,38 @@ static const struct db_stmt sla_stmts[] = {
 	{ "sla_escalations",
 	  "SELECT e.id, e.token, e.ticket_id, d.name, d.section, " US("e.created_at") ", e.reminders,"
 	  " " US("e.last_reminder_at") ", " US("e.next_reminder_at") ","
-	  " extract(epoch FROM $1::timestamptz - e.created_at)::bigint"
-	  " FROM escalation e JOIN department d ON d.id = e.department_id WHERE e.state = 'open'"
-	  " ORDER BY e.created_at, e.id LIMIT 200" },
+	  " extract(epoch FROM $1::timestamptz - e.created_at)::bigint, " US("e.due_at") ","
+	  " " US("e.warn_at") ", extract(epoch FROM $1::timestamptz - e.due_at)::bigint,"
+	  " e.created_by, u.login, coalesce(nullif(u.display_name, ''), u.login)"
+	  " FROM escalation e JOIN department d ON d.id = e.department_id"
+	  " JOIN ticket t ON t.id = e.ticket_id LEFT JOIN app_user u ON u.id = t.assignee"
+	  " WHERE e.state = 'open' ORDER BY e.due_at NULLS LAST, e.created_at, e.id LIMIT 200" },
+	/* open escalations per department: waiting, at risk, overdue */
+	{ "sla_esc_departments",
+	  "SELECT d.id, d.name, d.section, count(*), count(*) FILTER (WHERE e.warn_at <= $1::timestamptz"
+	  "  AND e.due_at >= $1::timestamptz), count(*) FILTER (WHERE e.due_at < $1::timestamptz),"
+	  " " US("min(e.due_at)") " FROM escalation e JOIN department d ON d.id = e.department_id"
+	  " WHERE e.state = 'open' GROUP BY d.id, d.name, d.section"
+	  " ORDER BY count(*) FILTER (WHERE e.due_at < $1::timestamptz) DESC, min(e.due_at), d.id" },
+	/* escalations sent in [$1, $2] (Tokyo days), per department and in all
+	 * (the department is NULL on the total row) */
+	{ "sla_esc_stats",
+	  "SELECT d.name, d.section, count(*), count(*) FILTER (WHERE e.state IN ('answered',"
+	  "  'department_contacts')), count(*) FILTER (WHERE e.state IN ('answered',"
+	  "  'department_contacts') AND e.due_at IS NOT NULL AND e.closed_at <= e.due_at),"
+	  " count(*) FILTER (WHERE e.state = 'open' AND e.due_at < $3::timestamptz),"
+	  " round(avg(extract(epoch FROM e.closed_at - e.created_at)) FILTER (WHERE e.state IN"
+	  "  ('answered', 'department_contacts')))::bigint, coalesce(sum(e.reminders), 0),"
+	  " grouping(d.id) FROM escalation e JOIN department d ON d.id = e.department_id"
+	  " WHERE e.created_at >= ($1::date::timestamp AT TIME ZONE 'Asia/Tokyo')"
+	  " AND e.created_at < (($2::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')"
+	  " GROUP BY GROUPING SETS ((d.id, d.name, d.section), ())"
+	  " ORDER BY grouping(d.id), count(*) DESC, d.id" },
 	/* tickets received in [$1, $2) (Tokyo days); an escalated ticket leaves
 	 * the centre's count unless it was answered before it was escalated */
 	{ "sla_stats",
-	  "WITH x AS (SELECT t.status, t.sla_policy_id, t.received_at, t.responded_at, t.due_at, e.esc"
+	  "WITH x AS (SELECT t.status, t.sla_policy_id, t.received_at, t.responded_at, t.due_at, e.esc,"
+	  "  t.resolved_at, t.processing_due_at"
 	  "  FROM ticket t LEFT JOIN (SELECT ticket_id, min(created_at) AS esc FROM escalation"
 	  "  GROUP BY ticket_id) e ON e.ticket_id = t.id"
 	  "  WHERE t.received_at >= ($1::date::timestamp AT TIME ZONE 'Asia/Tokyo')"
@@ -117,7 +154,13 @@ static const struct db_stmt sla_stmts[] = {
 	  " count(*) FILTER (WHERE esc IS NOT NULL AND NOT centre),"
 	  /* 平均処理時間: receipt to the first reply, the tenders' "6 h" note */
 	  " round(avg(extract(epoch FROM responded_at - received_at))"
-	  "  FILTER (WHERE centre AND responded_at IS NOT NULL))::bigint FROM c" },
+	  "  FILTER (WHERE centre AND responded_at IS NOT NULL))::bigint,"
+	  /* the processing clock: receipt to resolution */
+	  " count(*) FILTER (WHERE centre AND resolved_at IS NOT NULL),"
+	  " count(*) FILTER (WHERE centre AND resolved_at IS NOT NULL"
+	  "  AND processing_due_at IS NOT NULL AND resolved_at <= processing_due_at),"
+	  " round(avg(extract(epoch FROM resolved_at - received_at))"
+	  "  FILTER (WHERE centre AND resolved_at IS NOT NULL))::bigint FROM c" },
 	{ "sla_crisis_now",
 	  "SELECT id, " US("started_at") ", reason, started_by FROM crisis_pause"
 	  " WHERE ended_at IS NULL" },
@@ -131,6 +174,7 @@ static const struct db_stmt sla_stmts[] = {
 
 struct sla_pol {
 	char *queue, *channel;
+	const char *clock; /* "response", "processing", "department" (static) */
 	int found;
 	struct bizcal_db_policy p;
 };
@@ -221,29 +265,30 @@ static int sla_reload(struct sla *s, int64_t now)
 	return 0;
 }
 
-/* the response policy of queue and channel, or NULL (no SLA); *err on a
- * database error */
+/* the policy of clock for queue and channel, or NULL (no such clock);
+ * *err on a database error */
 static const struct bizcal_db_policy *sla_policy(struct sla *s, const char *queue,
-						  const char *channel, int *err)
+						  const char *channel, const char *clock, int *err)
 {
 	struct sla_pol *p;
 	int r;
 
 	for (int i = 0; i < s->npols; i++)
-		if (strcmp(s->pols[i].queue, queue) == 0 && strcmp(s->pols[i].channel, channel) == 0)
+		if (strcmp(s->pols[i].queue, queue) == 0 && strcmp(s->pols[i].channel, channel) == 0 &&
+		    strcmp(s->pols[i].clock, clock) == 0)
 			return s->pols[i].found ? &s->pols[i].p : NULL;
 	if (s->npols == SLA_MAX_POLS) { /* many queues: start over (the crisis list too) */
 		sla_drop_cache(s);
 		s->stale = 1;
 	}
-	if ((r = bizcal_db_policy(s->db, queue, channel, "response",
-				  &s->pols[s->npols].p)) < 0) {
+	if ((r = bizcal_db_policy(s->db, queue, channel, clock, &s->pols[s->npols].p)) < 0) {
 		*err = 1;
 		return NULL;
 	}
 	p = &s->pols[s->npols];
 	p->queue = strdup(queue);
 	p->channel = strdup(channel);
+	p->clock = clock;
 	p->found = r == 1;
 	if (p->queue == NULL || p->channel == NULL) {
 		free(p->queue);
@@ -299,12 +344,33 @@ static void sla_waits(const char *events, const char *status, struct bizcal_rang
 }
 
 struct sla_out {
-	struct buf ids, due, warn, pol, gen;
+	struct buf ids, due, warn, pol, gen, pdue;
 	int n;
 };
 
+static void sla_out_init(struct sla_out *o, size_t max)
+{
+	memset(o, 0, sizeof(*o));
+	buf_init(&o->ids, max);
+	buf_init(&o->due, max);
+	buf_init(&o->warn, max);
+	buf_init(&o->pol, max);
+	buf_init(&o->gen, max);
+	buf_init(&o->pdue, max);
+}
+
+static void sla_out_free(struct sla_out *o)
+{
+	buf_free(&o->ids);
+	buf_free(&o->due);
+	buf_free(&o->warn);
+	buf_free(&o->pol);
+	buf_free(&o->gen);
+	buf_free(&o->pdue);
+}
+
 static void sla_out_add(struct sla_out *o, const char *id, const struct bizcal_due *d, int pol,
-			const char *gen)
+			const char *gen, const struct bizcal_due *pd)
 {
 	const char *sep = o->n++ ? "," : "{";
 
@@ -317,53 +383,79 @@ static void sla_out_add(struct sla_out *o, const char *id, const struct bizcal_d
 		buf_printf(&o->due, "%s%lld", sep, (long long)d->due);
 		buf_printf(&o->warn, "%s%lld", sep, (long long)d->warning);
 	}
+	if (pd == NULL || pd->due == BIZCAL_NEVER)
+		buf_printf(&o->pdue, "%sNULL", sep);
+	else
+		buf_printf(&o->pdue, "%s%lld", sep, (long long)pd->due);
 	if (pol > 0)
 		buf_printf(&o->pol, "%s%d", sep, pol);
 	else
 		buf_printf(&o->pol, "%sNULL", sep);
 }
 
-/* one ticket's due time; 0, or -1 when the database failed */
+/* the due time of pol for something that started at start; calendar_id
+ * overrides the policy's (a department's own hours).  1 computed, 0 none
+ * (logged with what), -1 when the database failed */
+static int sla_due(struct sla *s, const struct bizcal_db_policy *pol, int calendar_id,
+		   int64_t start, const struct bizcal_range *pauses, size_t np, int64_t now,
+		   const char *what, struct bizcal_due *d)
+{
+	const struct bizcal *cal = NULL;
+	int cid = calendar_id > 0 ? calendar_id : pol->calendar_id;
+
+	if (cid > 0 && (cal = sla_calendar(s, cid, now)) == NULL) {
+		log_error("%s: calendar=%d cannot be loaded: no due time", what, cid);
+		return 0;
+	}
+	if (bizcal_due(&pol->policy, cal, start, pauses, np, d) < 0) {
+		log_error("%s: policy=%d is not usable: no due time", what, pol->id);
+		return 0;
+	}
+	return 1;
+}
+
+/* the crisis pauses, and the waits for the citizen when pol says so */
+static size_t sla_pauses(const struct sla *s, const struct bizcal_db_policy *pol,
+			 const struct db_res *r, int i, struct bizcal_range *pauses)
+{
+	size_t np = (size_t)s->ncrisis;
+
+	memcpy(pauses, s->crisis, np * sizeof(pauses[0]));
+	if (pol->pause_when_waiting_citizen)
+		sla_waits(db_res_val(r, i, 6), db_res_val(r, i, 5), pauses + np, &np);
+	return np;
+}
+
+/* one ticket's due times (response and processing clocks); 0, or -1 when
+ * the database failed */
 static int sla_one(struct sla *s, const struct db_res *r, int i, int64_t now, struct sla_out *o)
 {
 	struct bizcal_range pauses[SLA_MAX_CRISIS + SLA_MAX_PAUSES];
-	size_t np = 0;
-	int err = 0;
-	const struct bizcal_db_policy *pol = sla_policy(s, db_res_val(r, i, 1), db_res_val(r, i, 2),
-							 &err);
-	const struct bizcal *cal = NULL;
-	struct bizcal_due d;
+	const char *id = db_res_val(r, i, 0), *q = db_res_val(r, i, 1), *ch = db_res_val(r, i, 2);
+	int err = 0, have = 0, phave = 0;
+	const struct bizcal_db_policy *pol = sla_policy(s, q, ch, "response", &err);
+	const struct bizcal_db_policy *ppol = sla_policy(s, q, ch, "processing", &err);
+	char what[48];
+	struct bizcal_due d, pd;
 
 	if (err)
 		return -1;
-	if (pol == NULL) { /* no policy for the queue and channel: no SLA */
-		sla_out_add(o, db_res_val(r, i, 0), NULL, 0, db_res_val(r, i, 4));
-		return 0;
-	}
-	if (pol->calendar_id > 0 && (cal = sla_calendar(s, pol->calendar_id, now)) == NULL) {
-		log_error("ticket=%s: calendar=%d cannot be loaded: no due time",
-			  db_res_val(r, i, 0), pol->calendar_id);
-		sla_out_add(o, db_res_val(r, i, 0), NULL, pol->id, db_res_val(r, i, 4));
-		return 0;
-	}
-	memcpy(pauses, s->crisis, (size_t)s->ncrisis * sizeof(pauses[0]));
-	np = (size_t)s->ncrisis;
-	if (pol->pause_when_waiting_citizen)
-		sla_waits(db_res_val(r, i, 6), db_res_val(r, i, 5), pauses + np, &np);
-	if (bizcal_due(&pol->policy, cal, db_res_ll(r, i, 3), pauses, np, &d) < 0) {
-		log_error("ticket=%s: policy=%d is not usable: no due time", db_res_val(r, i, 0),
-			  pol->id);
-		sla_out_add(o, db_res_val(r, i, 0), NULL, pol->id, db_res_val(r, i, 4));
-		return 0;
-	}
-	sla_out_add(o, db_res_val(r, i, 0), &d, pol->id, db_res_val(r, i, 4));
+	snprintf(what, sizeof(what), "ticket=%s", id);
+	if (pol != NULL)
+		have = sla_due(s, pol, 0, db_res_ll(r, i, 3), pauses, sla_pauses(s, pol, r, i, pauses),
+			       now, what, &d);
+	if (ppol != NULL)
+		phave = sla_due(s, ppol, 0, db_res_ll(r, i, 3), pauses,
+				sla_pauses(s, ppol, r, i, pauses), now, what, &pd);
+	sla_out_add(o, id, have ? &d : NULL, pol ? pol->id : 0, db_res_val(r, i, 4),
+		    phave ? &pd : NULL);
 	return 0;
 }
 
 static int sla_store(struct sla *s, struct sla_out *o, int64_t now)
 {
 	char nowiso[40];
-	const char *v[6];
+	const char *v[7];
 	struct buf *b[5] = { &o->ids, &o->due, &o->warn, &o->pol, &o->gen };
 
 	for (int k = 0; k < 5; k++) {
@@ -372,7 +464,9 @@ static int sla_store(struct sla *s, struct sla_out *o, int64_t now)
 	}
 	clock_format_iso(now * 1000000, nowiso, sizeof(nowiso));
 	v[5] = nowiso;
-	return db_cmd(s->db, "sla_store", 6, v, NULL, NULL) < 0 ? -1 : 0;
+	buf_append_str(&o->pdue, "}");
+	v[6] = o->pdue.data;
+	return db_cmd(s->db, "sla_store", 7, v, NULL, NULL) < 0 ? -1 : 0;
 }
 
 static int sla_recompute(struct sla *s, int64_t now)
@@ -387,22 +481,64 @@ static int sla_recompute(struct sla *s, int64_t now)
 	if ((r = db_query(s->db, "sla_dirty", 1, v, NULL, NULL, 0)) == NULL)
 		return -1;
 	n = db_res_rows(r);
-	memset(&o, 0, sizeof(o));
-	buf_init(&o.ids, 1u << 24);
-	buf_init(&o.due, 1u << 24);
-	buf_init(&o.warn, 1u << 24);
-	buf_init(&o.pol, 1u << 24);
-	buf_init(&o.gen, 1u << 24);
+	sla_out_init(&o, 1u << 24);
 	for (int i = 0; i < n && rc == 0; i++)
 		rc = sla_one(s, r, i, now, &o);
 	db_res_free(r);
 	if (rc == 0 && n > 0)
 		rc = sla_store(s, &o, now);
-	buf_free(&o.ids);
-	buf_free(&o.due);
-	buf_free(&o.warn);
-	buf_free(&o.pol);
-	buf_free(&o.gen);
+	sla_out_free(&o);
+	return rc < 0 ? -1 : n;
+}
+
+/* one escalation's department due time: the department's calendar, else
+ * the policy's; crisis pauses only (the citizen is not who is waited for) */
+static int sla_esc_one(struct sla *s, const struct db_res *r, int i, int64_t now,
+		       struct sla_out *o)
+{
+	const char *id = db_res_val(r, i, 0);
+	int err = 0, have = 0;
+	const struct bizcal_db_policy *pol =
+		sla_policy(s, db_res_val(r, i, 1), db_res_val(r, i, 2), "department", &err);
+	char what[48];
+	struct bizcal_due d;
+
+	if (err)
+		return -1;
+	snprintf(what, sizeof(what), "escalation=%s", id);
+	if (pol != NULL)
+		have = sla_due(s, pol, (int)db_res_ll(r, i, 5), db_res_ll(r, i, 3), s->crisis,
+			       (size_t)s->ncrisis, now, what, &d);
+	sla_out_add(o, id, have ? &d : NULL, 0, db_res_val(r, i, 4), NULL);
+	return 0;
+}
+
+static int sla_esc_recompute(struct sla *s, int64_t now)
+{
+	char lim[24];
+	const char *v[4] = { lim };
+	struct db_res *r;
+	struct sla_out o;
+	int n, rc = 0;
+
+	snprintf(lim, sizeof(lim), "%ld", s->batch);
+	if ((r = db_query(s->db, "sla_esc_dirty", 1, v, NULL, NULL, 0)) == NULL)
+		return -1;
+	n = db_res_rows(r);
+	sla_out_init(&o, 1u << 22);
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = sla_esc_one(s, r, i, now, &o);
+	db_res_free(r);
+	if (rc == 0 && n > 0) {
+		struct buf *b[4] = { &o.ids, &o.due, &o.warn, &o.gen };
+
+		for (int k = 0; k < 4; k++) {
+			buf_append_str(b[k], "}");
+			v[k] = b[k]->data;
+		}
+		rc = db_cmd(s->db, "sla_esc_store", 4, v, NULL, NULL) < 0 ? -1 : 0;
+	}
+	sla_out_free(&o);
 	return rc < 0 ? -1 : n;
 }
 
@@ -532,6 +668,8 @@ int sla_run(struct sla *s)
 		return -1;
 	if (a > 0)
 		return a; /* warnings once the due times are in */
+	if ((a = sla_esc_recompute(s, now)) != 0)
+		return a;
 	b = sla_warn(s, now);
 	return b;
 }
@@ -568,6 +706,75 @@ static json_t *sla_rows(struct api_call *c, const char *now, int overdue)
 	return a;
 }
 
+/* the department clock and who is behind an open escalation */
+static void sla_esc_clock(json_t *row, const struct db_res *r, int i)
+{
+	json_object_set_new(row, "due_at", api_col_time(r, i, 10));
+	json_object_set_new(row, "warn_at", api_col_time(r, i, 11));
+	json_object_set_new(row, "late_seconds", api_col_int(r, i, 12));
+	json_object_set_new(row, "escalated_by", api_col_str(r, i, 13));
+	json_object_set_new(row, "assignee",
+			    db_res_null(r, i, 14) ? json_null()
+						  : json_pack("{s:o, s:o}", "login",
+							      api_col_str(r, i, 14), "display_name",
+							      api_col_str(r, i, 15)));
+}
+
+/* open escalations per department */
+static json_t *sla_department_rows(struct api_call *c, const char *now)
+{
+	const char *v[1] = { now };
+	struct db_res *r = db_query(c->db, "sla_esc_departments", 1, v, NULL, NULL, 0);
+	json_t *a;
+
+	if (r == NULL)
+		return NULL;
+	a = json_array();
+	for (int i = 0; i < db_res_rows(r); i++)
+		json_array_append_new(
+			a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "department_id",
+				     api_col_int(r, i, 0), "name", api_col_str(r, i, 1), "section",
+				     api_col_str(r, i, 2), "open", api_col_int(r, i, 3), "at_risk",
+				     api_col_int(r, i, 4), "overdue", api_col_int(r, i, 5),
+				     "next_due_at", api_col_time(r, i, 6)));
+	db_res_free(r);
+	return a;
+}
+
+/* escalations sent from..to: per department, and the total */
+static json_t *sla_esc_figures(struct api_call *c, const char *from, const char *to,
+			       const char *now)
+{
+	const char *v[3] = { from, to, now };
+	struct db_res *r = db_query(c->db, "sla_esc_stats", 3, v, NULL, NULL, 0);
+	json_t *d, *per;
+
+	if (r == NULL)
+		return NULL;
+	d = json_pack("{s:i, s:i, s:i, s:i, s:n, s:i, s:o}", "sent", 0, "answered", 0, "within", 0,
+		      "open_overdue", 0, "avg_answer_seconds", "reminders", 0, "departments",
+		      json_array());
+	per = json_object_get(d, "departments");
+	for (int i = 0; i < db_res_rows(r); i++) {
+		json_t *row = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "sent",
+					api_col_int(r, i, 2), "answered", api_col_int(r, i, 3),
+					"within", api_col_int(r, i, 4), "open_overdue",
+					api_col_int(r, i, 5), "avg_answer_seconds",
+					api_col_int(r, i, 6), "reminders", api_col_int(r, i, 7));
+
+		if (db_res_ll(r, i, 8) == 1) { /* the total */
+			json_object_update(d, row);
+			json_decref(row);
+			continue;
+		}
+		json_object_set_new(row, "name", api_col_str(r, i, 0));
+		json_object_set_new(row, "section", api_col_str(r, i, 1));
+		json_array_append_new(per, row);
+	}
+	db_res_free(r);
+	return d;
+}
+
 static json_t *sla_escalation_rows(struct api_call *c, const char *now)
 {
 	const char *v[1] = { now };
@@ -588,6 +795,7 @@ static json_t *sla_escalation_rows(struct api_call *c, const char *now)
 			"created_at", api_col_time(r, i, 5), "reminders", api_col_int(r, i, 6),
 			"last_reminder_at", api_col_time(r, i, 7), "next_reminder_at",
 			api_col_time(r, i, 8), "age_seconds", api_col_int(r, i, 9)));
+		sla_esc_clock(json_array_get(a, json_array_size(a) - 1), r, i);
 	}
 	db_res_free(r);
 	return a;
@@ -614,10 +822,14 @@ static json_t *sla_figures(struct api_call *c, const char *from, const char *to,
 		      api_col_int(r, 0, 5), "escalated", api_col_int(r, 0, 6));
 	/* 納期率 to a tenth of a percent; null with no reply yet */
 	json_object_set_new(d, "avg_response_seconds", api_col_int(r, 0, 7));
+	json_object_set_new(d, "processed", api_col_int(r, 0, 8));
+	json_object_set_new(d, "processed_within", api_col_int(r, 0, 9));
+	json_object_set_new(d, "avg_processing_seconds", api_col_int(r, 0, 10));
 	json_object_set_new(d, "rate", responded > 0 ? json_real((double)(within * 1000 / responded) /
 								   10.0)
 						     : json_null());
 	db_res_free(r);
+	json_object_set_new(d, "escalation", sla_esc_figures(c, from, to, now));
 	return d;
 }
 
@@ -657,12 +869,13 @@ void sla_board(struct api_call *c)
 	json_t *crisis = sla_crisis_doc(c, &err), *doc;
 
 	sla_days(today, month1);
-	doc = json_pack("{s:s, s:o, s:o*, s:o*, s:o*, s:o*, s:o*}", "now", now, "crisis",
+	doc = json_pack("{s:s, s:o, s:o*, s:o*, s:o*, s:o*, s:o*, s:o*}", "now", now, "crisis",
 			err ? json_null() : crisis, "overdue", sla_rows(c, now, 1), "at_risk",
-			sla_rows(c, now, 0), "escalations", sla_escalation_rows(c, now), "today",
+			sla_rows(c, now, 0), "escalations", sla_escalation_rows(c, now),
+			"departments", sla_department_rows(c, now), "today",
 			sla_figures(c, today, today, now), "month",
 			sla_figures(c, month1, today, now));
-	if (err || doc == NULL || json_object_size(doc) != 7) {
+	if (err || doc == NULL || json_object_size(doc) != 8) {
 		json_decref(doc);
 		api_error(c, 503, "database unavailable");
 		return;

@@ -211,7 +211,12 @@ def main():
             t.equal('stats as of 13:00', st, {
                 'from': '2026-12-20', 'to': '2026-12-26', 'received': 5, 'with_sla': 3, 'responded': 0,
                 'within': 0, 'rate': None, 'unanswered_overdue': 1, 'open_on_time': 2, 'escalated': 1,
-                'avg_response_seconds': None})
+                'avg_response_seconds': None, 'processed': 0, 'processed_within': 0,
+                'avg_processing_seconds': None, 'escalation': {
+                    'sent': 1, 'answered': 0, 'within': 0, 'open_overdue': 0, 'avg_answer_seconds': None,
+                    'reminders': 0, 'departments': [{'name': '環境課', 'section': '', 'sent': 1, 'answered': 0,
+                                                     'within': 0, 'open_overdue': 0,
+                                                     'avg_answer_seconds': None, 'reminders': 0}]}})
             t.equal('stats: bad dates 400', sv.get('/api/sla/stats?from=2026-02-30').status, 400)
             t.check('ticketd still running', d.alive())
         except Exception as ex:  # a crash is a failure with its reason, then the summary
