@@ -77,14 +77,20 @@ def check_board(t, b):
             b.js("return [...document.querySelectorAll('#sla-content .sla-shape')]"
                  ".map(s => s.getAttribute('aria-hidden'))"), ['true', 'true'])
     t.equal('所管課の回答待ち: the escalation, its age and reminders', table_rows(b, '#sla-esc-table'),
-            [[6, ['E-2026-00001', '受付 6', '環境課', '2026-12-26 09:00', '3時間', '0回']]])
+            [[6, ['E-2026-00001', '受付 6', '環境課', '（未担当）', '2026-12-26 09:00', '3時間',
+                  '2027-01-04 17:15', '残り9日5時間', '0回']]])
+    t.equal('per department: waiting, at risk, overdue, next due',
+            texts(b, '#sla-dept-table tbody tr > *'), ['環境課', '1', '0', '0', '2027-01-04 17:15'])
+    t.equal('this month\'s escalations per department and in all',
+            [texts(b, f'#sla-esc-month-table tbody tr:nth-child({i}) > *') for i in (1, 2)],
+            [['環境課', '1', '0', '0', '0', '—', '0'], ['合計', '1', '0', '0', '0', '—', '0']])
     t.check('the ticket numbers link to the tickets',
             [a.get_attribute('href').rsplit('#', 1)[1] for a in b.finds('#sla-overdue-table a')] == ['/tickets/4'])
     t.equal('as of the server\'s now', b.find('#sla-asof').text, '2026-12-26 12:00 現在')
     t.equal('today (12-26: T5 without policy, T6 escalated)', row_cells(b, '#sla-today'),
-            ['本日', '2', '0', '0', '0', '—（回答なし）', '0', '0', '1'])
+            ['本日', '2', '0', '0', '0', '—（回答なし）', '0', '0', '1', '—', '0', '0', '—'])
     t.equal('this month (T1, T2, T4 on the clock; T4 unanswered past due)', row_cells(b, '#sla-month'),
-            ['今月', '5', '3', '0', '0', '—（回答なし）', '1', '2', '1'])
+            ['今月', '5', '3', '0', '0', '—（回答なし）', '1', '2', '1', '—', '0', '0', '—'])
     t.check('納期率 explained', '回答件数のうち期限内' in b.find('#sla-rate-hint').text, b.find('#sla-rate-hint').text)
 
 
@@ -99,10 +105,10 @@ def check_period(t, b):
     b.find('#sla-period-form button[type="submit"]').click()
     got = b.wait(lambda: row_cells(b, '#sla-period-row'), 10)
     t.equal('period 2026-12-20..26 exactly as test_sla counts it', got,
-            ['2026-12-20〜2026-12-26', '5', '3', '0', '0', '—（回答なし）', '1', '2', '1'])
+            ['2026-12-20〜2026-12-26', '5', '3', '0', '0', '—（回答なし）', '1', '2', '1', '—', '0', '0', '—'])
     t.equal('period: column heads', texts(b, '#sla-period-table thead th'),
             ['受付', 'SLA対象', '回答済み', '期限内回答', '納期率', '未処理（期限超過・未回答）', '対応中（期限内）',
-             'エスカレーション'])
+             'エスカレーション', '平均回答時間', '処理完了', '処理目標内', '平均処理時間'])
     t.equal('period done, said', b.find('#sla-period-status').text, '2026-12-20〜2026-12-26 を集計しました。')
 
 

@@ -6,9 +6,13 @@
 //   期限超過 / まもなく期限   tickets past their due time or their warning
 //                            time, most late first, with how late or how
 //                            long left in words
-//   所管課の回答待ち          open escalations with their age and reminders
+//   所管課の回答待ち          open escalations by their department due time
+//                            (the department's calendar), late or left in
+//                            words, age and reminders; then per department
 //   納期率・未処理            today and this month from the board, and any
-//                            period through GET /api/sla/stats
+//                            period through GET /api/sla/stats; the
+//                            processing clock (平均処理時間) and the
+//                            escalations per department of the period
 //   危機管理モード            the crisis switch: who, since, why; on with a
 //                            reason, off after a confirmation
 //
@@ -211,7 +215,7 @@ function build() {
     section('sla-crisis', 'sla_crisis_title', el('div', { id: 'sla-crisis-state' }), crisisControls()),
     section('sla-overdue', 'sla_overdue_title', el('div', { id: 'sla-overdue-body' })),
     section('sla-atrisk', 'sla_atrisk_title', el('div', { id: 'sla-atrisk-body' })),
-    section('sla-esc', 'sla_esc_title', el('div', { id: 'sla-esc-body' })),
+    section('sla-esc', 'sla_esc_title', el('div', { id: 'sla-esc-body' }), el('div', { id: 'sla-dept-body' })),
     section('sla-figures', 'sla_figures_title',
       el('p', { class: 'hint', id: 'sla-rate-hint' }, t('sla_rate_hint')),
       el('div', { id: 'sla-figures-body' }),
@@ -231,6 +235,7 @@ function draw() {
   replace('sla-overdue-body', board ? ticketTable('overdue') : null);
   replace('sla-atrisk-body', board ? ticketTable('at_risk') : null);
   replace('sla-esc-body', board ? escalationTable() : null);
+  replace('sla-dept-body', board ? departmentTable() : null);
   replace('sla-figures-body', board ? figuresTable() : null);
   drawPeriod();
 }
@@ -317,19 +322,57 @@ function escalationTable() {
       el('th', { scope: 'row' }, String(e.token || '')),
       el('td', null, ticketLink(e.ticket_id)),
       el('td', null, String(e.department || '')),
+      el('td', null, holder(e.assignee)),
       timeCell(e.created_at),
       el('td', null, duration(e.age_seconds)),
+      timeCell(e.due_at),
+      escalationState(e),
       el('td', null, t('sla_reminders_n', { n: Number(e.reminders) || 0 }))));
   }
   return scrollBox(el('table', { class: 'queue sla-table', id: 'sla-esc-table' },
     el('caption', null, t('sla_esc_caption', { n: rows.length })),
-    headRow(['sla_col_token', 'col_id', 'sla_col_department', 'sla_col_sent', 'sla_col_age', 'sla_col_reminders']),
+    headRow(['sla_col_token', 'col_id', 'sla_col_department', 'col_holder', 'sla_col_sent', 'sla_col_age',
+      'sla_col_dept_due', 'sla_col_state', 'sla_col_reminders']),
+    body));
+}
+
+// the department clock of one escalation, in a shape and in words
+function escalationState(e) {
+  if (!e.due_at) return el('td', { class: 'c-sla' }, t('sla_no_due'));
+  const late = Number(e.late_seconds);
+  if (late > 0) {
+    return el('td', { class: 'c-sla' }, stateBadge('overdue', t('sla_state_overdue')), el('br'),
+      el('span', { class: 'sla-words' }, t('sla_late', { d: duration(late) })));
+  }
+  const risk = e.warn_at && secondsBetween(e.warn_at, board.now) >= 0;
+  return el('td', { class: 'c-sla' }, risk ? stateBadge('atrisk', t('sla_state_atrisk')) : '',
+    risk ? el('br') : '', el('span', { class: 'sla-words' }, t('sla_left', { d: duration(-late) })));
+}
+
+// 所管課ごと: open escalations per department, the overdue first
+function departmentTable() {
+  const rows = list('departments');
+  if (!rows.length) return null;
+  const body = el('tbody');
+  for (const d of rows) {
+    body.append(el('tr', { 'data-department': Number(d.department_id) },
+      el('th', { scope: 'row' }, d.section ? `${d.name} > ${d.section}` : String(d.name || '')),
+      el('td', null, String(Number(d.open) || 0)),
+      el('td', null, String(Number(d.at_risk) || 0)),
+      el('td', null, Number(d.overdue) > 0 ? stateBadge('overdue', String(Number(d.overdue))) : '0'),
+      timeCell(d.next_due_at)));
+  }
+  return scrollBox(el('table', { class: 'queue sla-table', id: 'sla-dept-table' },
+    el('caption', null, t('sla_dept_caption')),
+    headRow(['sla_col_department', 'sla_col_waiting', 'sla_state_atrisk', 'sla_state_overdue', 'sla_col_next_due']),
     body));
 }
 
 // ---- figures ----
 
-const FIGURES = ['received', 'with_sla', 'responded', 'within', 'rate', 'unanswered_overdue', 'open_on_time', 'escalated'];
+const FIGURES = ['received', 'with_sla', 'responded', 'within', 'rate', 'unanswered_overdue', 'open_on_time', 'escalated',
+  'avg_response_seconds', 'processed', 'processed_within', 'avg_processing_seconds'];
+const DURATIONS = new Set(['avg_response_seconds', 'avg_processing_seconds']);
 
 export function rateText(rate) {
   return typeof rate === 'number' && Number.isFinite(rate) ? `${rate.toFixed(1)}%` : t('sla_rate_none');
@@ -337,7 +380,34 @@ export function rateText(rate) {
 
 function figureCells(f) {
   return FIGURES.map((k) => el('td', { 'data-k': k },
-    k === 'rate' ? rateText(f && f.rate) : (f && Number.isSafeInteger(f[k]) ? String(f[k]) : t('none'))));
+    k === 'rate' ? rateText(f && f.rate)
+      : !(f && Number.isSafeInteger(f[k])) ? t('none')
+        : DURATIONS.has(k) ? duration(f[k]) : String(f[k])));
+}
+
+// the escalations sent in a period, per department and in all
+const ESC_FIGURES = ['sent', 'answered', 'within', 'open_overdue', 'avg_answer_seconds', 'reminders'];
+
+function escFigureCells(f) {
+  return ESC_FIGURES.map((k) => el('td', { 'data-k': k },
+    !(f && Number.isSafeInteger(f[k])) ? t('none')
+      : k === 'avg_answer_seconds' ? duration(f[k]) : String(f[k])));
+}
+
+function escFiguresTable(f, id, caption) {
+  const e = f && f.escalation;
+  if (!e) return null;
+  const body = el('tbody');
+  for (const d of e.departments || []) {
+    body.append(el('tr', null,
+      el('th', { scope: 'row' }, d.section ? `${d.name} > ${d.section}` : String(d.name || '')), ...escFigureCells(d)));
+  }
+  body.append(el('tr', { class: 'sla-total' }, el('th', { scope: 'row' }, t('sla_esc_total')), ...escFigureCells(e)));
+  return scrollBox(el('table', { class: 'queue sla-figures', id },
+    el('caption', null, caption),
+    el('thead', null, el('tr', null, el('th', { scope: 'col' }, t('sla_col_department')),
+      ...ESC_FIGURES.map((k) => el('th', { scope: 'col' }, t(`sla_e_${k}`))))),
+    body));
 }
 
 function figureHead() {
@@ -348,10 +418,12 @@ function figureHead() {
 function figuresTable() {
   const row = (key, f, id) => el('tr', { id }, el('th', { scope: 'row' }, t(key, { from: f && f.from, to: f && f.to })),
     ...figureCells(f));
-  return scrollBox(el('table', { class: 'queue sla-figures', id: 'sla-figures-table' },
+  const figures = scrollBox(el('table', { class: 'queue sla-figures', id: 'sla-figures-table' },
     el('caption', null, t('sla_figures_caption')),
     figureHead(),
     el('tbody', null, row('sla_today', board.today, 'sla-today'), row('sla_month', board.month, 'sla-month'))));
+  const esc = escFiguresTable(board.month, 'sla-esc-month-table', t('sla_esc_month_caption'));
+  return esc ? el('div', null, figures, esc) : figures;
 }
 
 function periodForm() {
@@ -401,13 +473,16 @@ function drawPeriod() {
     replace('sla-period-body', null);
     return;
   }
-  replace('sla-period-body', scrollBox(
+  const figures = scrollBox(
     el('table', { class: 'queue sla-figures', id: 'sla-period-table' },
       el('caption', null, t('sla_period_caption', { from: period.from, to: period.to })),
       figureHead(),
       el('tbody', null, el('tr', { id: 'sla-period-row' },
         el('th', { scope: 'row' }, t('sla_period_row', { from: period.from, to: period.to })),
-        ...figureCells(period))))));
+        ...figureCells(period)))));
+  const esc = escFiguresTable(period, 'sla-esc-period-table',
+    t('sla_esc_period_caption', { from: period.from, to: period.to }));
+  replace('sla-period-body', esc ? el('div', null, figures, esc) : figures);
 }
 
 // ---- the crisis switch ----
