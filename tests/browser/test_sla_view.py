@@ -140,6 +140,27 @@ def check_live(t, b, op):
         and '期限超過が1件になりました。' in texts(b, '#announcer p'), 10)), texts(b, '#announcer p'))
 
 
+def check_alert(t, b, env):
+    """T7 arrives past its warning time: the supervisor gets SLA警告 on whatever page, until dismissed"""
+    b.get(b.driver.current_url.split('#')[0] + '#/')
+    b.wait(lambda: b.visible('#view-queue'), 10)
+    env.pg.psql("INSERT INTO ticket (id, channel, queue, subject, status, created_at, updated_at, received_at)"
+                " VALUES (7, 'mail', 'general', '件 7', 'new', '2026-12-25 13:00+09', now(), '2026-12-25 13:00+09')",
+                user='madoguchi_owner')
+    note = b.wait(lambda: b.visible('#sla-alerts .sla-alert[data-id="7"]'), 15)
+    t.equal('SLA警告 on the queue page, with a link to T7', (note.text if note else None,
+            b.find('#sla-alerts .sla-alert a').get_attribute('href').rsplit('#', 1)[1] if note else None),
+            ('● SLA警告 受付 7 の回答期限が近づいています 閉じる', '/tickets/7'))
+    t.check('announced politely', '受付 7 の回答期限が近づいています' in ' '.join(texts(b, '#announcer p')))
+    b.get(b.driver.current_url.split('#')[0] + '#/sla')
+    b.wait(lambda: b.visible('#sla-overdue-table'), 10)
+    t.equal('it stays when the page changes', len(b.finds('#sla-alerts .sla-alert')), 1)
+    b.find('#sla-alerts .sla-alert button').click()
+    t.equal('dismissed: gone, focus back on the page', (len(b.finds('#sla-alerts .sla-alert')),
+            b.js("return document.activeElement.id")), (0, 'main'))
+    env.pg.psql("UPDATE ticket SET status = 'resolved' WHERE id = 7", user='madoguchi_owner')
+
+
 def check_crisis_on(t, b, env, axe_src):
     b.find('#sla-crisis-start').click()
     t.equal('no reason: refused in words, the field marked and focused',
@@ -227,6 +248,8 @@ def run(t, b, base, env, axe_src, restart):
     op = ticketd_http.Client(int(base.rsplit(':', 1)[1]))
     op.login('op1', 'operator-pass-1')
     check_live(t, b, op)
+    check_alert(t, b, env)
+    b.wait(lambda: b.visible('#sla-overdue-table') and not b.finds('#sla-atrisk-table tr[data-id="7"]'), 10)
     check_crisis_on(t, b, env, axe_src)
     restart('2026-12-26 13:00')
     check_crisis_off(t, b, env)

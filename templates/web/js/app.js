@@ -22,6 +22,7 @@ import * as search from './search.js'; // 検索
 import './password.js'; // パスワード変更: wires its header button by itself
 import * as admin from './admin_menu.js'; // 管理メニュー: templates, approval, categories, access log
 import * as sla from './sla.js'; // SLA状況
+import * as slaalert from './slaalert.js'; // SLA警告 on every page
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
 
@@ -130,6 +131,7 @@ function startSession(data) {
   approvals.start(u.role); // its nav links
   admin.start(u.role); // the admin menu's entries for the role
   sla.start(u.role); // its nav link
+  slaalert.start(u.role); // SLA警告 notices on every page
   search.showForm(u.role !== 'viewer'); // search reads correspondence
   document.body.dataset.role = u.role || ''; // which panels the ticket page offers (case.js, contact.js)
   document.body.dataset.login = u.login || ''; // whose tickets are "mine" (queue.js, workflow.js)
@@ -143,6 +145,7 @@ function startSession(data) {
       if (ticket.currentId() === ev.id) ticket.changed(ev);
       approvals.changed(ev);
       sla.changed(ev);
+      slaalert.changed(ev);
     },
     onOpen: () => { refreshQueue(); sla.changed(); },
     onState: setLiveState,
@@ -161,6 +164,7 @@ function endSession(message) {
   approvals.stop();
   admin.stop();
   sla.stop();
+  slaalert.stop();
   search.showForm(false);
   delete document.body.dataset.role;
   delete document.body.dataset.login;
