@@ -33,6 +33,8 @@ PROGRAMS = {
     'ticketd': 'ticketd/ticketd',
     'madoguchi-admin': 'admin/madoguchi-admin',
     'escalationd': 'escalation/escalationd',
+    'ingest-ocr': 'ingest/ocr/ingest-ocr',
+    'madoguchi-ocr-page': 'ingest/ocr/madoguchi-ocr-page',
 }
 
 
