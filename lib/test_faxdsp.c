@@ -445,6 +445,23 @@ static void test_audio_all8_ecm(void)
 	printf("  8 standard pages with ECM: %.1f s of line\n", c.frames / 50.0);
 }
 
+/* A page spandsp 0.0.6 cannot send (1240 pixels wide, test1 of the
+ * corpus): the call ends in phase B, and the receiver reports that no fax
+ * machine trained with it, so ingest makes no empty ticket. */
+static void test_audio_never_trains(void)
+{
+	struct call c = {.tx_name = "test1_fine_g3-1d", .ecm = 1};
+
+	CHECK(call_audio(&c) == 0);
+	CHECK_STR(c.tres.text, "Far end cannot receive at the size of image");
+	CHECK(c.rres.code != 0);
+	CHECK_INT(c.rres.trained, 0);
+	CHECK_INT(c.rres.pages, 0);
+	CHECK_STR(c.rres.remote_ident, "");     /* it never sent TSI */
+	CHECK_STR(c.tres.remote_ident, "MADOGUCHI");
+	unlink(c.rx_path);
+}
+
 /* The line hangs up after the receiver confirmed page 2 of 8. */
 static void test_audio_cut_after_page_2(void)
 {
@@ -593,6 +610,7 @@ int main(void)
 	RUN(test_audio_v17);
 	RUN(test_audio_all8_ecm);
 	RUN(test_audio_cut_after_page_2);
+	RUN(test_audio_never_trains);
 	RUN(test_audio_line_model);
 	RUN(test_t38_fine_t6_ecm);
 	RUN(test_t38_standard_t4_1d);
