@@ -105,3 +105,7 @@ check_PROGRAMS += lib/test_udptl
 lib_test_udptl_SOURCES = lib/test_udptl.c
 lib_test_udptl_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
 TESTS += lib/test_udptl
+# the fax benchmark: built on demand (make tests/bench/fax_bench), never run by make check
+EXTRA_PROGRAMS += tests/bench/fax_bench
+tests_bench_fax_bench_SOURCES = tests/bench/fax_bench.c
+tests_bench_fax_bench_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
