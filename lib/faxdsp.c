@@ -48,9 +48,8 @@ static void faxdsp_copy_ident(char *dst, size_t dstsz, const char *src)
 	dst[n] = '\0';
 }
 
-static int faxdsp_pages(const struct faxdsp *f, const t30_stats_t *st)
+static int faxdsp_pages(const t30_stats_t *st)
 {
-	(void)f;
 	return st->pages_rx > st->pages_tx ? st->pages_rx : st->pages_tx;
 }
 
@@ -64,7 +63,7 @@ static int faxdsp_phase_d(t30_state_t *s, void *user_data, int result)
 	(void)result;
 	t30_get_transfer_statistics(s, &st);
 	rx = st.pages_rx > st.pages_tx;
-	while (f->pages_reported < faxdsp_pages(f, &st)) {
+	while (f->pages_reported < faxdsp_pages(&st)) {
 		f->pages_reported++;
 		if (f->page)
 			f->page(f->arg, f->pages_reported, rx);
@@ -201,6 +200,8 @@ static int faxdsp_init_t38(struct faxdsp *f, const struct faxdsp_opts *o, const 
 {
 	if (o->t38_tx == NULL)
 		return *err = "faxdsp: T.38 needs t38_tx", -1;
+	if (o->t38_version < 0 || o->t38_version > 3)
+		return *err = "faxdsp: T.38 version is 0 to 3", -1;
 	f->t38 = t38_terminal_init(NULL, o->calling ? TRUE : FALSE, faxdsp_t38_packet, f);
 	if (f->t38 == NULL)
 		return *err = "faxdsp: t38_terminal_init failed", -1;
@@ -208,6 +209,7 @@ static int faxdsp_init_t38(struct faxdsp *f, const struct faxdsp_opts *o, const 
 	t38_terminal_set_config(f->t38, 0);
 	t38_terminal_set_tep_mode(f->t38, FALSE);
 	t38_terminal_set_fill_bit_removal(f->t38, FALSE);
+	t38_set_t38_version(t38_terminal_get_t38_core_state(f->t38), o->t38_version);
 	f->t30 = t38_terminal_get_t30_state(f->t38);
 	return 0;
 }
@@ -336,7 +338,7 @@ void faxdsp_result(const struct faxdsp *f, struct faxdsp_result *r)
 	r->code = f->code;
 	r->text = t30_completion_code_to_str(f->code);
 	r->trained = f->trained;
-	r->pages = faxdsp_pages(f, &st);
+	r->pages = faxdsp_pages(&st);
 	r->ecm = st.error_correcting_mode ? 1 : 0;
 	r->bit_rate = st.bit_rate;
 	r->x_dpi = faxdsp_dpi(st.x_resolution);

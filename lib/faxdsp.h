@@ -39,6 +39,7 @@ struct faxdsp_opts {
 	int compressions;          /* FAXDSP_T4_1D|FAXDSP_T4_2D|FAXDSP_T6 to offer; 0: all three */
 	const char *subaddress;    /* SUB to send with the pages (tx), or NULL */
 	int max_bit_rate;          /* 4800, 9600 or 14400 (V.17); 0: 9600 over audio, 14400 over T.38 */
+	int t38_version;           /* T38FaxVersion agreed in SDP, 0-3 (IFP encoding differs) */
 };
 
 #define FAXDSP_T4_1D 1

@@ -158,6 +158,7 @@ struct call {
 	int compressions;       /* what the receiver offers */
 	int t38;
 	int max_bit_rate;       /* both ends */
+	int t38_version;        /* both ends */
 	struct faxdsp_line *ab, *ba;
 	int cut_after_page;     /* stop passing samples after the receiver's page n */
 	struct side tx, rx;
@@ -183,6 +184,7 @@ static int call_open(struct call *c, faxdsp_t38_tx_fn fn_tx, faxdsp_t38_tx_fn fn
 	o.t38 = c->t38;
 	o.t38_tx = fn_tx;
 	o.max_bit_rate = c->max_bit_rate;
+	o.t38_version = c->t38_version;
 	o.page = test_page_cb;
 	o.arg = arg_tx ? arg_tx : &c->tx;
 	c->tx.f = faxdsp_new(&o, &err);
@@ -194,6 +196,7 @@ static int call_open(struct call *c, faxdsp_t38_tx_fn fn_tx, faxdsp_t38_tx_fn fn
 	o.t38 = c->t38;
 	o.t38_tx = fn_rx;
 	o.max_bit_rate = c->max_bit_rate;
+	o.t38_version = c->t38_version;
 	o.page = test_page_cb;
 	o.arg = arg_rx ? arg_rx : &c->rx;
 	c->rx.f = faxdsp_new(&o, &err);
@@ -402,9 +405,9 @@ static void test_audio_v17(void)
 	CHECK_INT(c.rres.bit_rate, 14400);
 }
 
-static void t38_one(const char *tx_name, const char *pbm, int ecm, int comp, int want_comp, int standard)
+static void t38_one(const char *tx_name, const char *pbm, int ecm, int comp, int want_comp, int standard, int version)
 {
-	struct call c = {.tx_name = tx_name, .ecm = ecm, .compressions = comp};
+	struct call c = {.tx_name = tx_name, .ecm = ecm, .compressions = comp, .t38_version = version};
 	const char *names[1] = {pbm};
 
 	CHECK(call_t38(&c) == 0);
@@ -422,17 +425,17 @@ static void t38_one(const char *tx_name, const char *pbm, int ecm, int comp, int
 
 static void test_t38_fine_t6_ecm(void)
 {
-	t38_one("itu7_fine_g4", "itu7", 1, 0, FAXDSP_T6, 0);
+	t38_one("itu7_fine_g4", "itu7", 1, 0, FAXDSP_T6, 0, 0);
 }
 
 static void test_t38_standard_t4_1d(void)
 {
-	t38_one("itu8_standard_g3-1d", "itu8", 0, FAXDSP_T4_1D, FAXDSP_T4_1D, 1);
+	t38_one("itu8_standard_g3-1d", "itu8", 0, FAXDSP_T4_1D, FAXDSP_T4_1D, 1, 0);
 }
 
 static void test_t38_fine_t4_2d_ecm(void)
 {
-	t38_one("itu1_fine_g3-2d", "itu1", 1, FAXDSP_T4_1D | FAXDSP_T4_2D, FAXDSP_T4_2D, 0);
+	t38_one("itu1_fine_g3-2d", "itu1", 1, FAXDSP_T4_1D | FAXDSP_T4_2D, FAXDSP_T4_2D, 0, 2);
 }
 
 static void test_audio_all8_ecm(void)
@@ -548,6 +551,15 @@ static void test_g711(void)
 	CHECK(abs(out[1] - 1000) < 40 && abs(out[2] + 1000) < 40);
 }
 
+static int test_tx_none(void *arg, const uint8_t *ifp, size_t len, int count)
+{
+	(void)arg;
+	(void)ifp;
+	(void)len;
+	(void)count;
+	return 0;
+}
+
 static void test_bad_opts(void)
 {
 	struct faxdsp_opts o = {0};
@@ -556,6 +568,10 @@ static void test_bad_opts(void)
 	o.t38 = 1;
 	CHECK(faxdsp_new(&o, &err) == NULL);
 	CHECK_STR(err, "faxdsp: T.38 needs t38_tx");
+	o.t38_tx = test_tx_none;
+	o.t38_version = 4;
+	CHECK(faxdsp_new(&o, &err) == NULL);
+	CHECK_STR(err, "faxdsp: T.38 version is 0 to 3");
 	memset(&o, 0, sizeof(o));
 	o.ident = "123456789012345678901";
 	CHECK(faxdsp_new(&o, &err) == NULL);
