@@ -35,7 +35,7 @@ struct faxdsp_opts {
 	faxdsp_t38_tx_fn t38_tx;   /* required when t38 */
 	faxdsp_page_fn page;       /* optional */
 	void *arg;
-	/* Added after the first contract (both optional, zero = default): */
+	/* Added after the first contract (all optional, zero = default): */
 	int compressions;          /* FAXDSP_T4_1D|FAXDSP_T4_2D|FAXDSP_T6 to offer; 0: all three */
 	const char *subaddress;    /* SUB to send with the pages (tx), or NULL */
 	int max_bit_rate;          /* 4800, 9600 or 14400 (V.17); 0: 9600 over audio, 14400 over T.38 */
