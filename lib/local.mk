@@ -93,3 +93,19 @@ TESTS += lib/test_bizcal
 EXTRA_PROGRAMS += tests/bench/bizcal_bench
 tests_bench_bizcal_bench_SOURCES = tests/bench/bizcal_bench.c
 tests_bench_bizcal_bench_LDADD = $(MDG_LIBS)
+# faxdsp: the spandsp adapter (audio and T.38 fax sessions, G.711, line model); udptl: T.38 UDPTL framing
+lib_libmdgfax_a_SOURCES += lib/faxdsp.c
+check_PROGRAMS += lib/test_faxdsp
+lib_test_faxdsp_SOURCES = lib/test_faxdsp.c
+lib_test_faxdsp_CFLAGS = $(AM_CFLAGS) $(SPANDSP_CFLAGS) $(TIFF_CFLAGS)
+lib_test_faxdsp_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS) -ltiff
+TESTS += lib/test_faxdsp
+lib_libmdgfax_a_SOURCES += lib/udptl.c
+check_PROGRAMS += lib/test_udptl
+lib_test_udptl_SOURCES = lib/test_udptl.c
+lib_test_udptl_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+TESTS += lib/test_udptl
+# the fax benchmark: built on demand (make tests/bench/fax_bench), never run by make check
+EXTRA_PROGRAMS += tests/bench/fax_bench
+tests_bench_fax_bench_SOURCES = tests/bench/fax_bench.c
+tests_bench_fax_bench_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
