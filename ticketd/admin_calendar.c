@@ -99,6 +99,7 @@ static const struct db_stmt ac_stmts[] = {
 void admin_calendar_prepare(struct db *db)
 {
 	db_prepare_all(db, ac_stmts);
+	db_prepare_all(db, holidays_stmts);
 }
 
 /* ---- answering ---- */
@@ -846,7 +847,8 @@ static const char *ac_policy_fields(struct api_call *c, json_t *body, struct ac_
 		return why;
 	if (o->mode != BIZCAL_NEXT_DAY_END && o->target == 0)
 		return "target_seconds: must be more than 0 for this mode";
-	if ((why = ac_seconds(json_object_get(body, "warning_seconds"), &o->warning,
+	if (json_object_get(body, "warning_seconds") != NULL &&
+	    (why = ac_seconds(json_object_get(body, "warning_seconds"), &o->warning,
 			      "warning_seconds: whole seconds up to a year")) != NULL)
 		return why;
 	if (o->target > 0 && o->warning >= o->target)
@@ -998,7 +1000,7 @@ void admin_calendar_preview(struct api_call *c)
 
 	if (body == NULL)
 		return;
-	if (ac_when(json_string_value(json_object_get(body, "received")), &t, &whole) < 0)
+	if (ac_when(json_string_value(json_object_get(body, "received")), &t, &whole) < 0 || whole)
 		why = "received: not a real date and time YYYY-MM-DD HH:MM";
 	if (why == NULL)
 		why = ac_preview_policy(c, body, &pol, &cal);
