@@ -14,17 +14,28 @@ CREATE TABLE calendar_audit (
     id        bigserial PRIMARY KEY,
     at        timestamptz NOT NULL,
     actor     text NOT NULL,
-    -- hours, opening: a calendar's whole list (entity_id the calendar);
-    -- annual_closure, closure, sla_policy: one row (its id); holiday: a
-    -- date; holiday_import: a Cabinet Office list (the counts in after)
-    entity    text NOT NULL CHECK (entity IN ('hours', 'opening', 'annual_closure', 'closure',
-                                               'holiday', 'holiday_import', 'sla_policy')),
+    -- calendar: a calendar's name; hours, opening, calendar_departments:
+    -- a calendar's whole list (entity_id the calendar); annual_closure,
+    -- closure, sla_policy: one row (its id); holiday: a date;
+    -- holiday_import: a Cabinet Office list (the counts in after)
+    entity    text NOT NULL CHECK (entity IN ('calendar', 'hours', 'opening', 'calendar_departments',
+                                               'annual_closure', 'closure', 'holiday',
+                                               'holiday_import', 'sla_policy')),
     entity_id text NOT NULL,
     action    text NOT NULL CHECK (action IN ('create', 'update', 'delete', 'replace', 'import')),
     before    jsonb NULL,
     after     jsonb NULL
 );
 CREATE INDEX calendar_audit_at ON calendar_audit (at DESC, id DESC);
+
+-- one audit row: a create (p_new), an update, or a delete (a NULL)
+CREATE FUNCTION calendar_audit_row(p_actor text, p_at timestamptz, p_entity text, p_id int,
+                                   p_new boolean, b jsonb, a jsonb) RETURNS void
+LANGUAGE sql SET search_path = public, pg_temp AS $$
+    INSERT INTO calendar_audit (at, actor, entity, entity_id, action, before, after)
+    VALUES (p_at, p_actor, p_entity, p_id::text,
+            CASE WHEN p_new THEN 'create' WHEN a IS NULL THEN 'delete' ELSE 'update' END, b, a);
+$$;
 
 -- a calendar's weekly hours and extra openings as the API shows them
 CREATE FUNCTION calendar_hours_json(p_calendar int) RETURNS jsonb
@@ -41,6 +52,71 @@ LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
                 'opens', to_char(opens, 'HH24:MI'), 'closes', to_char(closes, 'HH24:MI'),
                 'reason', reason) ORDER BY day, opens), '[]')
       FROM calendar_opening WHERE calendar_id = p_calendar;
+$$;
+
+-- A department's calendar: p_id NULL creates one named p_name (kind
+-- 'department', no hours yet); p_name NULL removes one (a department's
+-- only, and none an SLA policy counts on; its departments fall back to the
+-- ward's); else renames.  The id, or 'none', 'not_department', 'in_use',
+-- 'deleted'.
+CREATE FUNCTION calendar_admin_calendar(p_actor text, p_at timestamptz, p_id int, p_name text)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE b jsonb; v_id int := p_id;
+BEGIN
+    IF p_id IS NOT NULL THEN
+        SELECT to_jsonb(c) INTO b FROM calendar c WHERE id = p_id FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN 'none';
+        END IF;
+    END IF;
+    IF p_id IS NULL THEN
+        INSERT INTO calendar (name, kind) VALUES (p_name, 'department') RETURNING id INTO v_id;
+    ELSIF p_name IS NOT NULL THEN
+        UPDATE calendar SET name = p_name WHERE id = p_id;
+    ELSIF b->>'kind' <> 'department' THEN
+        RETURN 'not_department';
+    ELSIF EXISTS (SELECT 1 FROM sla_policy WHERE calendar_id = p_id) THEN
+        RETURN 'in_use';
+    ELSE
+        UPDATE department SET calendar_id = NULL WHERE calendar_id = p_id;
+        DELETE FROM calendar WHERE id = p_id;
+    END IF;
+    PERFORM calendar_audit_row(p_actor, p_at, 'calendar', v_id, p_id IS NULL, b,
+                               (SELECT to_jsonb(c) FROM calendar c WHERE id = v_id));
+    RETURN CASE WHEN p_id IS NOT NULL AND p_name IS NULL THEN 'deleted' ELSE v_id::text END;
+END;
+$$;
+
+CREATE FUNCTION calendar_departments_json(p_calendar int) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'name', name, 'section', section)
+                              ORDER BY position, name, section, id), '[]')
+      FROM department WHERE calendar_id = p_calendar;
+$$;
+
+-- the departments whose hours are this calendar: exactly p_ids (the others
+-- that had it fall back to the ward's).  false: no such calendar, or an id
+-- that is no department
+CREATE FUNCTION calendar_admin_departments(p_actor text, p_at timestamptz, p_calendar int,
+                                           p_ids int[]) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE b jsonb;
+BEGIN
+    PERFORM 1 FROM calendar WHERE id = p_calendar FOR UPDATE;
+    IF NOT FOUND OR (SELECT count(*) FROM department WHERE id = ANY (p_ids))
+                    <> cardinality(ARRAY(SELECT DISTINCT unnest(p_ids))) THEN
+        RETURN false;
+    END IF;
+    b := calendar_departments_json(p_calendar);
+    UPDATE department SET calendar_id = NULL WHERE calendar_id = p_calendar AND id <> ALL (p_ids);
+    UPDATE department SET calendar_id = p_calendar WHERE id = ANY (p_ids)
+       AND calendar_id IS DISTINCT FROM p_calendar;
+    INSERT INTO calendar_audit (at, actor, entity, entity_id, action, before, after)
+    VALUES (p_at, p_actor, 'calendar_departments', p_calendar::text, 'replace', b,
+            calendar_departments_json(p_calendar));
+    RETURN true;
+END;
 $$;
 
 -- p_hours: [{"weekday","opens","closes"}] replaces the calendar's hours.
@@ -86,14 +162,6 @@ BEGIN
             calendar_openings_json(p_calendar));
     RETURN true;
 END;
-$$;
-
-CREATE FUNCTION calendar_audit_row(p_actor text, p_at timestamptz, p_entity text, p_id int,
-                                   p_new boolean, b jsonb, a jsonb) RETURNS void
-LANGUAGE sql SET search_path = public, pg_temp AS $$
-    INSERT INTO calendar_audit (at, actor, entity, entity_id, action, before, after)
-    VALUES (p_at, p_actor, p_entity, p_id::text,
-            CASE WHEN p_new THEN 'create' WHEN a IS NULL THEN 'delete' ELSE 'update' END, b, a);
 $$;
 
 -- One annual closure: p_id NULL creates, p_row NULL deletes, else updates.
@@ -252,14 +320,18 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT count(*) FROM d;
 $$;
 
-REVOKE ALL ON FUNCTION calendar_admin_hours(text, timestamptz, int, jsonb),
+REVOKE ALL ON FUNCTION calendar_admin_calendar(text, timestamptz, int, text),
+    calendar_admin_departments(text, timestamptz, int, int[]),
+    calendar_admin_hours(text, timestamptz, int, jsonb),
     calendar_admin_openings(text, timestamptz, int, jsonb),
     calendar_admin_annual(text, timestamptz, int, jsonb),
     calendar_admin_closure(text, timestamptz, int, jsonb),
     calendar_admin_policy(text, timestamptz, int, jsonb),
     calendar_admin_holiday(text, timestamptz, date, text),
     holiday_load_row(date, text), holiday_load_prune(int, int, date[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION calendar_admin_hours(text, timestamptz, int, jsonb),
+GRANT EXECUTE ON FUNCTION calendar_admin_calendar(text, timestamptz, int, text),
+    calendar_admin_departments(text, timestamptz, int, int[]),
+    calendar_admin_hours(text, timestamptz, int, jsonb),
     calendar_admin_openings(text, timestamptz, int, jsonb),
     calendar_admin_annual(text, timestamptz, int, jsonb),
     calendar_admin_closure(text, timestamptz, int, jsonb),

@@ -17,6 +17,7 @@
 #include "api.h"
 #include "bizcal.h"
 #include "bizcal_db.h"
+#include "buf.h"
 #include "clock.h"
 #include "db.h"
 #include "holidays.h"
@@ -35,7 +36,8 @@
 #define AC_TOKYO(x) "to_char((" x ") AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI')"
 #define AC_CAL_DOC                                                                        \
 	"json_build_object('id', c.id, 'name', c.name, 'kind', c.kind, 'hours',             \
-	 calendar_hours_json(c.id), 'openings', calendar_openings_json(c.id))"
+	 calendar_hours_json(c.id), 'openings', calendar_openings_json(c.id), 'departments',     \
+	 calendar_departments_json(c.id))"
 #define AC_ANNUAL_DOC                                                                     \
 	"json_build_object('id', a.id, 'calendar_id', a.calendar_id, 'from',                 \
 	 to_char(a.from_month, 'FM00') || '-' || to_char(a.from_day, 'FM00'), 'to',          \
@@ -79,6 +81,9 @@ static const struct db_stmt ac_stmts[] = {
 	  "SELECT coalesce(json_agg(json_build_object('day', to_char(day, 'YYYY-MM-DD'), 'name', name,"
 	  " 'source', source) ORDER BY day), '[]')::text FROM holiday"
 	  " WHERE day BETWEEN make_date($1::int, 1, 1) AND make_date($1::int, 12, 31)" },
+	{ "ac_calendar_taken", "SELECT 1 FROM calendar WHERE name = $1 AND id IS DISTINCT FROM $2::int" },
+	{ "ac_w_calendar", "SELECT calendar_admin_calendar($1, $2, $3::int, $4)" },
+	{ "ac_w_departments", "SELECT calendar_admin_departments($1, $2, $3::int, $4::int[])" },
 	{ "ac_w_hours", "SELECT calendar_admin_hours($1, $2, $3::int, $4::jsonb)" },
 	{ "ac_w_openings", "SELECT calendar_admin_openings($1, $2, $3::int, $4::jsonb)" },
 	{ "ac_w_annual", "SELECT calendar_admin_annual($1, $2, $3::int, $4::jsonb)" },
@@ -257,6 +262,23 @@ static const char *ac_text(const json_t *x, size_t max, int empty_ok)
 		chars += (*p & 0xc0) != 0x80;
 	}
 	return chars > max ? "is too long" : NULL;
+}
+
+/* only these keys (and "id", ignored: a row as read may be sent back) */
+static const char *ac_keys(struct pool *p, json_t *body, const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(body, k, v) {
+		int known = strcmp(k, "id") == 0;
+
+		for (const char *const *q = keys; *q != NULL && !known; q++)
+			known = strcmp(k, *q) == 0;
+		if (!known)
+			return pool_printf(p, "%.40s: unknown field", k);
+	}
+	return NULL;
 }
 
 /* ---- writing ---- */
@@ -446,6 +468,113 @@ void admin_calendar_openings(struct api_call *c)
 	ac_replace(c, "openings", 1, "ac_w_openings");
 }
 
+/* ---- the calendars themselves: a department's added, renamed, removed ---- */
+
+/* body {"name"}: the name in the pool, or NULL after answering 400/409/503 */
+static const char *ac_calendar_name(struct api_call *c, const char *id)
+{
+	static const char *const keys[] = { "name", NULL };
+	json_t *body = api_body_object(c);
+	const char *why = NULL, *name = NULL, *v[2];
+	struct db_res *r;
+
+	if (body == NULL)
+		return NULL;
+	if ((why = ac_keys(c->req->pool, body, keys)) == NULL &&
+	    (why = ac_text(json_object_get(body, "name"), 60, 0)) != NULL)
+		why = pool_printf(c->req->pool, "name: %s", why);
+	if (why == NULL)
+		name = pool_strdup(c->req->pool, json_string_value(json_object_get(body, "name")));
+	json_decref(body);
+	if (why != NULL) {
+		api_error(c, 400, why);
+		return NULL;
+	}
+	v[0] = name;
+	v[1] = id;
+	if ((r = db_query(c->db, "ac_calendar_taken", 2, v, NULL, NULL, 0)) == NULL ||
+	    db_res_rows(r) > 0) {
+		api_error(c, r ? 409 : 503, r ? "name: a calendar of that name exists"
+					      : "database unavailable");
+		name = NULL;
+	}
+	db_res_free(r);
+	return name;
+}
+
+void admin_calendar_create(struct api_call *c)
+{
+	const char *v[4] = { NULL, NULL, NULL, ac_calendar_name(c, NULL) }, *res;
+
+	if (v[3] != NULL && (res = ac_write(c, "ac_w_calendar", v, NULL, 0)) != NULL)
+		ac_answer_doc(c, "ac_calendar", 1, &res, 201, NULL);
+}
+
+void admin_calendar_rename(struct api_call *c)
+{
+	const char *v[4] = { NULL, NULL, ac_id(c, 0), NULL }, *res;
+
+	if ((v[3] = ac_calendar_name(c, v[2])) == NULL ||
+	    (res = ac_write(c, "ac_w_calendar", v, NULL, 0)) == NULL)
+		return;
+	if (strcmp(res, "none") == 0)
+		api_error(c, 404, "no such calendar");
+	else
+		ac_answer_doc(c, "ac_calendar", 1, &res, 200, NULL);
+}
+
+void admin_calendar_delete(struct api_call *c)
+{
+	const char *v[4] = { NULL, NULL, ac_id(c, 0), NULL }, *res;
+
+	if ((res = ac_write(c, "ac_w_calendar", v, NULL, 0)) == NULL)
+		return;
+	if (strcmp(res, "deleted") == 0)
+		http_reply(c->req, 204, NULL, "", 0);
+	else if (strcmp(res, "not_department") == 0)
+		api_error(c, 409, "only a department's calendar can be removed");
+	else if (strcmp(res, "in_use") == 0)
+		api_error(c, 409, "an SLA policy counts on this calendar");
+	else
+		api_error(c, 404, "no such calendar");
+}
+
+/* {"department_ids":[...]}: the departments whose hours this calendar is */
+void admin_calendar_departments(struct api_call *c)
+{
+	json_t *body = api_body_object(c), *ids, *x;
+	const char *v[4] = { NULL, NULL, ac_id(c, 0), NULL }, *res;
+	struct buf b;
+	size_t i;
+
+	if (body == NULL)
+		return;
+	ids = json_object_get(body, "department_ids");
+	buf_init(&b, 16 * 1024);
+	buf_append_str(&b, "{");
+	json_array_foreach(ids, i, x) {
+		if (!json_is_integer(x) || json_integer_value(x) <= 0 ||
+		    json_integer_value(x) > 2147483647 || i >= 1000)
+			break;
+		buf_printf(&b, "%s%lld", i ? "," : "", (long long)json_integer_value(x));
+	}
+	if (buf_append_str(&b, "}") == 0 && json_is_array(ids) && i == json_array_size(ids) &&
+	    json_object_size(body) == 1)
+		v[3] = pool_strdup(c->req->pool, b.data);
+	buf_free(&b);
+	json_decref(body);
+	if (v[3] == NULL) {
+		api_error(c, 400, "department_ids: a list of departments' ids, and nothing else");
+		return;
+	}
+	if ((res = ac_write(c, "ac_w_departments", v, NULL, 0)) == NULL)
+		return;
+	if (strcmp(res, "t") != 0)
+		api_error(c, 404, "no such calendar, or no such department");
+	else
+		ac_answer_doc(c, "ac_calendar", 1, v + 2, 200, NULL);
+}
+
 /* ---- annual and one-off closures ---- */
 
 /* calendar_id: null (every calendar) or an existing one; *cal its id
@@ -466,23 +595,6 @@ static const char *ac_calendar_field(struct api_call *c, const json_t *x, const 
 	rows = db_res_rows(r);
 	db_res_free(r);
 	return rows == 1 ? NULL : "calendar_id: no such calendar";
-}
-
-/* only these keys (and "id", ignored: a row as read may be sent back) */
-static const char *ac_keys(struct pool *p, json_t *body, const char *const *keys)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(body, k, v) {
-		int known = strcmp(k, "id") == 0;
-
-		for (const char *const *q = keys; *q != NULL && !known; q++)
-			known = strcmp(k, *q) == 0;
-		if (!known)
-			return pool_printf(p, "%.40s: unknown field", k);
-	}
-	return NULL;
 }
 
 /* "MM-DD", a real month and day (2/29 allowed) */

@@ -5,7 +5,8 @@
  *
  * Reading (supervisor, admin):
  *   GET  /api/admin/calendars        {"calendars":[{id,name,kind,hours:[{weekday,
- *        opens,closes}],openings:[{day,opens,closes,reason}]}],"annual_closures":
+ *        opens,closes}],openings:[{day,opens,closes,reason}],departments:[{id,name,
+ *        section}]}],"annual_closures":
  *        [{id,calendar_id,from:"MM-DD",to:"MM-DD",reason}],"closures":[{id,calendar_id,
  *        starts_at,ends_at ("YYYY-MM-DD HH:MM" Tokyo; ends_at exclusive),from_day,to_day
  *        (inclusive),whole_days,reason}]}; calendar_id null: every calendar
@@ -20,6 +21,11 @@
  *   GET  /api/admin/calendar-audit   {"audit":[{id,at,actor,entity,entity_id,action,
  *        before,after}]}, the latest 200
  * Changing (admin):
+ *   POST   /api/admin/calendars             {"name"} a department's calendar: 201; 409 name
+ *   PUT    /api/admin/calendars/#           {"name"}: 200; DELETE (a department's, no
+ *          policy on it; its departments fall back to the ward's): 204; 409
+ *   PUT    /api/admin/calendars/#/departments {"department_ids":[...]} exactly the
+ *          departments whose hours it is: 200 calendar; 404 an unknown id
  *   PUT    /api/admin/calendars/#/hours     {"hours":[...]} the whole week: 200 calendar
  *   PUT    /api/admin/calendars/#/openings  {"openings":[...]} all of them: 200 calendar
  *   POST   /api/admin/annual-closures       {calendar_id,from,to,reason}: 201
@@ -45,6 +51,10 @@ struct db;
 
 void admin_calendar_prepare(struct db *db);
 void admin_calendar_list(struct api_call *c);
+void admin_calendar_create(struct api_call *c);
+void admin_calendar_rename(struct api_call *c);
+void admin_calendar_delete(struct api_call *c);
+void admin_calendar_departments(struct api_call *c);
 void admin_calendar_hours(struct api_call *c);
 void admin_calendar_openings(struct api_call *c);
 void admin_calendar_annual_create(struct api_call *c);

@@ -140,6 +140,10 @@ static const struct api_route api_routes[] = {
 	{ "DELETE", "/api/admin/rules/#", API_ADMIN, admin_api_rules_delete },
 	/* business calendars and SLA policies (admin_calendar.h): admins edit, supervisors read */
 	{ "GET", "/api/admin/calendars", API_ADMIN | API_SUPERVISOR, admin_calendar_list },
+	{ "POST", "/api/admin/calendars", API_ADMIN, admin_calendar_create },
+	{ "PUT", "/api/admin/calendars/#", API_ADMIN, admin_calendar_rename },
+	{ "DELETE", "/api/admin/calendars/#", API_ADMIN, admin_calendar_delete },
+	{ "PUT", "/api/admin/calendars/#/departments", API_ADMIN, admin_calendar_departments },
 	{ "PUT", "/api/admin/calendars/#/hours", API_ADMIN, admin_calendar_hours },
 	{ "PUT", "/api/admin/calendars/#/openings", API_ADMIN, admin_calendar_openings },
 	{ "POST", "/api/admin/annual-closures", API_ADMIN, admin_calendar_annual_create },

@@ -11,7 +11,9 @@ refused beside the field (aria-invalid, focus kept there, nothing stored);
 Saturday's hours cut to 08:30-12:00 from the keyboard (Enter) are stored
 and the preview moves by itself to Mon 12-28 13:00; a one-off closure of
 Mon 12-28 moves it past 年末年始 to 2027-01-04 13:00, and the closure is
-listed.  A closure on 2026-02-30 is refused beside the date.  On
+listed.  A closure on 2026-02-30 is refused beside the date.  A
+department's calendar is added, given a Saturday morning and the
+department.  On
 SLAポリシー a warning as long as the target is refused beside the field;
 the target cut to 4 hours is stored.  A supervisor sees the same pages read
 only (no save button, read-only fields) and can use the preview.  axe-core
@@ -143,6 +145,24 @@ def step_calendar(b, env, axe_src):
     no_axe_violation(b, axe_src, 'calendar-page')
 
 
+def step_department(b, env):
+    retype(b, '#cal-new-name', '環境課 土曜窓口')
+    t.check('a department\'s calendar added and chosen', bool(b.wait(
+        lambda: b.find('#cal-select').get_attribute('value') == '3' and b.visible('#cal-dep-1'), 5)))
+    retype(b, '#cal-h-6', '09:00-12:00')
+    got = mdg.wait_for(lambda: sql(env, "SELECT weekday, to_char(opens, 'HH24:MI') FROM calendar_hours"
+                                        " WHERE calendar_id = 3") == [['6', '09:00']], 5)
+    t.check('its Saturday opening stored', bool(got), sql(env, 'SELECT * FROM calendar_hours WHERE calendar_id = 3'))
+    b.find('#cal-dep-1').click()
+    b.find('#cal-dep-save').click()
+    t.check('the department on it', bool(mdg.wait_for(
+        lambda: sql(env, 'SELECT calendar_id FROM department') == [['3']], 5)))
+    b.js("const s = document.getElementById('cal-select'); s.value = '1';"
+         " s.dispatchEvent(new Event('change', {bubbles: true}));")
+    t.equal('back on the centre\'s calendar', b.wait(lambda: b.find('#cal-h-6').get_attribute('value'), 5),
+            '08:30-12:00')
+
+
 def step_sla(b, env, axe_src):
     ok = open_from_menu(b, 'nav-sla-policies', 'SLAポリシー')
     t.check('admin: SLAポリシー from the menu', bool(ok))
@@ -200,7 +220,9 @@ def main():
         for who, role in ((ADMIN, 'admin'), (SUPER, 'supervisor')):
             env.add_user(who[0], role, who[1], who[2])
         sql(env, "INSERT INTO sla_policy (queue, channel, mode, target_seconds, warning_seconds, calendar_id)"
-                 " VALUES ('biz', 'mail', 'business_hours', 28800, 7200, 1)")
+                 " VALUES ('biz', 'mail', 'business_hours', 28800, 7200, 1);"
+                 " INSERT INTO department (name, mail, updated_by, updated_at)"
+                 " VALUES ('環境課', '{k@w.example.lg.jp}', 't', now())")
         d = env.start('ticketd')
         if not mdg.wait_for(lambda: _listening(port), 10):
             t.fail('ticketd listening', d.log_text()[-2000:])
@@ -212,6 +234,7 @@ def main():
                 if not t.check('admin logs in', bool(login(b, base, ADMIN))):
                     t.done()
                 step_calendar(b, env, axe_src)
+                step_department(b, env)
                 step_sla(b, env, axe_src)
                 logout(b)
                 step_supervisor(b, base)

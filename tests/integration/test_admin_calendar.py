@@ -21,8 +21,10 @@ and by the ticket's due time that ticketd recomputes (sql/020's triggers):
 
 Validation refusals (400 with the message naming the field, nothing
 written), roles (operator and viewer 403 everywhere, supervisor reads and
-previews only), the preview against the same instants, and the holiday list
-upload (UTF-8 and CP932, a bad list refused whole with its lines).
+previews only), the preview against the same instants, the holiday list
+upload (UTF-8 and CP932, a bad list refused whole with its lines), and a
+department's calendar added, given hours and a department, renamed and
+removed (refused while a policy counts on it).
 
 Run: /usr/bin/python3 tests/integration/test_admin_calendar.py
 """
@@ -90,7 +92,8 @@ def setup():
         env.add_user(login, role, pw, disp)
     sql(env, "INSERT INTO ticket (id, channel, queue, subject, status, created_at, updated_at, received_at)"
              " VALUES (1, 'mail', 'biz', '山田様の件', 'new', '2026-12-25 17:20+09', '2026-12-25 17:20+09',"
-             " '2026-12-25 17:20+09')")
+             " '2026-12-25 17:20+09');"
+             " INSERT INTO department (name, mail, updated_by, updated_at) VALUES ('環境課', '{k@w.example.lg.jp}', 't', now())")
     d = env.start('ticketd', extra_env={'MADOGUCHI_PINNED_NOW': str(jst(NOW))})
     if not mdg.wait_for(lambda: ticketd_http._listening(port), 10):
         raise RuntimeError('ticketd did not start:\n' + d.log_text()[-2000:])
@@ -115,8 +118,9 @@ def check_list(env, users):
     t.equal('GET calendars: 200', r.status, 200)
     t.equal('GET calendars: the seeds exactly', r.json(), {
         'calendars': [
-            {'id': 1, 'name': 'センター', 'kind': 'centre', 'hours': SEEDED_HOURS, 'openings': []},
-            {'id': 2, 'name': '区役所 開庁日', 'kind': 'ward', 'hours': SEEDED_HOURS[:5], 'openings': []}],
+            {'id': 1, 'name': 'センター', 'kind': 'centre', 'hours': SEEDED_HOURS, 'openings': [], 'departments': []},
+            {'id': 2, 'name': '区役所 開庁日', 'kind': 'ward', 'hours': SEEDED_HOURS[:5], 'openings': [],
+             'departments': []}],
         'annual_closures': [{'id': 1, 'calendar_id': None, 'from': '12-29', 'to': '01-03', 'reason': '年末年始'}],
         'closures': []})
     t.equal('GET sla-policies: the seeds', ad.get('/api/admin/sla-policies').json(), {'policies': [
@@ -255,7 +259,8 @@ def preview(ad, body):
 def check_hours(env, ad):
     r = ad.request('PUT', '/api/admin/calendars/1/hours', json_body={'hours': NEW_HOURS})
     t.equal('PUT hours: 200 with the calendar', (r.status, r.json()),
-            (200, {'id': 1, 'name': 'センター', 'kind': 'centre', 'hours': NEW_HOURS, 'openings': []}))
+            (200, {'id': 1, 'name': 'センター', 'kind': 'centre', 'hours': NEW_HOURS, 'openings': [],
+                   'departments': []}))
     t.equal('PUT hours: the rows', hours_rows(env),
             [['1', str(h['weekday']), h['opens'], h['closes']] for h in NEW_HOURS]
             + [['2', str(w), '08:30', '17:15'] for w in range(1, 6)])
@@ -389,6 +394,53 @@ def check_policy_edits(env, ad):
                                                  a[0]['after']), (13, 'sla_policy', 'delete', 'business_hours', None))
 
 
+def check_department_calendar(env, ad):
+    n0 = audit_count(env)
+    r = ad.request('POST', '/api/admin/calendars', json_body={'name': '環境課'})
+    t.equal('POST a department\'s calendar: 201, empty', (r.status, r.json()), (201, {
+        'id': 3, 'name': '環境課', 'kind': 'department', 'hours': [], 'openings': [], 'departments': []}))
+    r = ad.request('POST', '/api/admin/calendars', json_body={'name': '環境課'})
+    t.equal('the same name again: 409', (r.status, r.json()), (409, {'error': 'name: a calendar of that name exists'}))
+    r = ad.request('POST', '/api/admin/calendars', json_body={'name': ''})
+    t.equal('an empty name: 400', (r.status, r.json()), (400, {'error': 'name: must not be empty'}))
+    sat = [{'weekday': w, 'opens': '08:30', 'closes': '17:15'} for w in range(1, 6)] + [
+        {'weekday': 6, 'opens': '09:00', 'closes': '12:00'}]
+    t.equal('its hours with a Saturday morning', ad.request('PUT', '/api/admin/calendars/3/hours',
+                                                            json_body={'hours': sat}).json()['hours'], sat)
+    r = ad.request('PUT', '/api/admin/calendars/3/departments', json_body={'department_ids': [1]})
+    t.equal('the department on it: 200', (r.status, r.json()['departments']),
+            (200, [{'id': 1, 'name': '環境課', 'section': ''}]))
+    t.equal('department.calendar_id', sql(env, 'SELECT calendar_id FROM department'), [['3']])
+    t.equal('an unknown department: 404', ad.request('PUT', '/api/admin/calendars/3/departments',
+                                                     json_body={'department_ids': [1, 99]}).status, 404)
+    t.equal('department_ids not a list: 400', ad.request('PUT', '/api/admin/calendars/3/departments',
+                                                         json_body={'department_ids': 1}).status, 400)
+    r = ad.request('PUT', '/api/admin/calendars/3', json_body={'name': '環境課 窓口'})
+    t.equal('renamed: 200', (r.status, r.json()['name']), (200, '環境課 窓口'))
+    r = ad.request('DELETE', '/api/admin/calendars/1')
+    t.equal('the centre\'s calendar cannot go: 409', (r.status, r.json()),
+            (409, {'error': 'only a department\'s calendar can be removed'}))
+    r = ad.request('POST', '/api/admin/sla-policies', json_body={
+        'queue': 'kankyo', 'mode': 'business_hours', 'target_seconds': 3600, 'calendar_id': 3})
+    t.equal('a policy on it', r.status, 201)
+    r = ad.request('DELETE', '/api/admin/calendars/3')
+    t.equal('a calendar a policy counts on: 409', (r.status, r.json()),
+            (409, {'error': 'an SLA policy counts on this calendar'}))
+    ad.request('DELETE', '/api/admin/sla-policies/4')
+    t.equal('removed: 204; its hours gone, the department back on the ward\'s',
+            (ad.request('DELETE', '/api/admin/calendars/3').status,
+             sql(env, 'SELECT count(*) FROM calendar_hours WHERE calendar_id = 3'),
+             sql(env, 'SELECT coalesce(calendar_id, 0) FROM department')), (204, [['0']], [['0']]))
+    t.equal('its audit rows', sql(env, f"SELECT entity, entity_id, action FROM calendar_audit WHERE id > {n0}"
+                                       " ORDER BY id"),
+            [['calendar', '3', 'create'], ['hours', '3', 'replace'], ['calendar_departments', '3', 'replace'],
+             ['calendar', '3', 'update'], ['sla_policy', '4', 'create'], ['sla_policy', '4', 'delete'],
+             ['calendar', '3', 'delete']])
+    t.equal('the removal\'s audit row keeps the name', sql(
+        env, "SELECT before->>'name', after FROM calendar_audit WHERE entity = 'calendar' AND action = 'delete'"),
+        [['環境課 窓口', '']])
+
+
 def main():
     env, d, users = setup()
     with env:
@@ -404,6 +456,7 @@ def main():
         check_import(env, ad)
         check_preview_fields(ad)
         check_policy_edits(env, ad)
+        check_department_calendar(env, ad)
         t.check('ticketd still running', d.alive())
         t.equal('SIGTERM: clean exit', d.stop(), 0)
     t.done()

@@ -152,6 +152,10 @@ TABLE = [
     # business calendars and SLA policies (ticketd/admin_calendar.h): admins edit, supervisors read and
     # preview; bodies refused at validation, deletes of ids that do not exist
     ('GET', '/api/admin/calendars', True, [403, 200, 403, 200, 401]),
+    ('POST', '/api/admin/calendars', True, [403, 403, 403, 400, 401], {}),
+    ('PUT', '/api/admin/calendars/1', True, [403, 403, 403, 400, 401], {}),
+    ('DELETE', '/api/admin/calendars/1', True, [403, 403, 403, 409, 401]),
+    ('PUT', '/api/admin/calendars/1/departments', True, [403, 403, 403, 400, 401], {}),
     ('PUT', '/api/admin/calendars/1/hours', True, [403, 403, 403, 400, 401], {}),
     ('PUT', '/api/admin/calendars/1/hours', False, [403, 403, 403, 403, 401], {}),
     ('PUT', '/api/admin/calendars/1/openings', True, [403, 403, 403, 400, 401], {}),

@@ -25,7 +25,7 @@ import { previewBlock, runPreview } from './admin_sla.js';
 const WEEK = [1, 2, 3, 4, 5, 6, 0]; // 月 .. 日
 
 const state = {
-  gen: 0, role: '', loaded: false, doc: null, policies: [], calId: null,
+  gen: 0, role: '', loaded: false, doc: null, policies: [], departments: [], calId: null,
   year: null, holidays: null, holError: '', importResult: null,
   annualEditing: null, // null or an annual closure's id
 };
@@ -49,9 +49,11 @@ export function clear() {
 async function load(gen) {
   try {
     if (state.year === null) state.year = new Date().getFullYear();
-    const [doc, pol, hol] = await Promise.all([api.adminCalendars(), api.slaPolicies(), api.adminHolidays(state.year)]);
+    const [doc, pol, hol, dep] = await Promise.all([api.adminCalendars(), api.slaPolicies(), api.adminHolidays(state.year),
+      api.departments()]);
     if (gen !== state.gen) return false;
     state.doc = doc;
+    state.departments = Array.isArray(dep && dep.departments) ? dep.departments : [];
     state.policies = Array.isArray(pol && pol.policies) ? pol.policies : [];
     state.holidays = Array.isArray(hol && hol.holidays) ? hol.holidays : [];
     const cals = state.doc.calendars || [];
@@ -75,7 +77,8 @@ export function render() {
   const focusId = document.activeElement && b.contains(document.activeElement) ? document.activeElement.id : null;
   const c = cal();
   b.replaceChildren(title('cal_title'), el('p', { class: 'adm-intro' }, t(isAdmin() ? 'cal_intro' : 'cal_intro_read')),
-    chooser(), c ? hoursBlock(c) : '', c ? openingsBlock(c) : '', annualBlock(), closuresBlock(), holidaysBlock(),
+    chooser(), isAdmin() ? manageBlock(c) : '', c && c.kind === 'department' ? departmentsBlock(c) : '',
+    c ? hoursBlock(c) : '', c ? openingsBlock(c) : '', annualBlock(), closuresBlock(), holidaysBlock(),
     previewBlock('cal', state.policies, null));
   const again = focusId && document.getElementById(focusId);
   if (again) again.focus();
@@ -192,6 +195,80 @@ function check(form, rules) {
     }
   }
   return true;
+}
+
+// ---- the calendars: a department's added, renamed, removed; its departments ----
+
+function manageBlock(c) {
+  const parts = [];
+  if (c) {
+    const f = el('form', { id: 'cal-name-form', class: 'rule-form', novalidate: true, 'aria-label': t('cal_rename') },
+      field('cal-name', 'cal_f_cal_name', input('cal-name', c.name)),
+      el('p', null, el('button', { type: 'submit', class: 'btn', id: 'cal-rename' }, t('cal_rename')), ' ',
+        c.kind === 'department' ? button('cal-remove', 'cal_remove', () => removeCalendar(c)) : ''));
+    f.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      nameCalendar(f, c, 'cal-name', 'cal-rename');
+    });
+    parts.push(f);
+  }
+  const g = el('form', { id: 'cal-new-form', class: 'rule-form', novalidate: true, 'aria-label': t('cal_new') },
+    field('cal-new-name', 'cal_f_new_name', input('cal-new-name', ''), 'cal_h_new'),
+    el('p', null, el('button', { type: 'submit', class: 'btn', id: 'cal-new-add' }, t('cal_new'))));
+  g.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    nameCalendar(g, null, 'cal-new-name', 'cal-select');
+  });
+  parts.push(g);
+  return section('cal-manage-title', 'cal_manage_title', ...parts);
+}
+
+async function nameCalendar(f, c, inputId, focusId) {
+  const name = value(inputId);
+  if (!check(f, [[inputId, name !== '' && name.length <= 60, 'cal_e_cal_name']])) return;
+  try {
+    const saved = await api.saveCalendar(c ? c.id : null, name);
+    state.calId = saved.id;
+    await reloaded(t(c ? 'cal_renamed' : 'cal_added', { name }), focusId);
+  } catch (e) {
+    failed(e, document.getElementById(inputId), inputId);
+  }
+}
+
+async function removeCalendar(c) {
+  if (!window.confirm(t('cal_confirm_remove', { name: c.name }))) return;
+  try {
+    await api.deleteCalendar(c.id);
+    state.calId = null;
+    await reloaded(t('cal_removed', { name: c.name }), 'cal-select');
+  } catch (e) {
+    failed(e, document.getElementById('cal-name'), 'cal-name');
+  }
+}
+
+function departmentsBlock(c) {
+  const mine = new Set((c.departments || []).map((d) => d.id));
+  const list = state.departments || [];
+  const boxes = list.map((d) => {
+    const x = el('input', { type: 'checkbox', id: `cal-dep-${d.id}`, value: String(d.id) });
+    x.checked = mine.has(d.id);
+    if (!isAdmin()) x.disabled = true;
+    return el('li', { class: 'field-check' }, x, ' ', el('label', { for: `cal-dep-${d.id}` }, String(d.path || d.name)));
+  });
+  const parts = [el('p', { class: 'hint' }, t('cal_dep_hint')),
+    boxes.length ? el('ul', { class: 'cal-dep-list' }, ...boxes) : el('p', { class: 'empty' }, t('cal_dep_none'))];
+  if (isAdmin() && boxes.length) {
+    parts.push(el('p', null, button('cal-dep-save', 'cal_dep_save', async () => {
+      const ids = list.filter((d) => document.getElementById(`cal-dep-${d.id}`).checked).map((d) => d.id);
+      try {
+        await api.setCalendarDepartments(c.id, ids);
+        await reloaded(t('cal_dep_saved', { name: c.name }), 'cal-dep-save');
+      } catch (e) {
+        failed(e, null, 'cal-dep-save');
+      }
+    })));
+  }
+  return section('cal-dep-title', 'cal_dep_title', ...parts);
 }
 
 // ---- weekly hours ----

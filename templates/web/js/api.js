@@ -366,6 +366,20 @@ export function adminCalendars() {
   return call('GET', '/api/admin/calendars');
 }
 
+// a department's calendar: id null creates it
+export function saveCalendar(id, name) {
+  return id == null ? call('POST', '/api/admin/calendars', { name })
+    : call('PUT', `/api/admin/calendars/${encodeURIComponent(id)}`, { name });
+}
+
+export function deleteCalendar(id) {
+  return call('DELETE', `/api/admin/calendars/${encodeURIComponent(id)}`);
+}
+
+export function setCalendarDepartments(calendarId, ids) {
+  return call('PUT', `/api/admin/calendars/${encodeURIComponent(calendarId)}/departments`, { department_ids: ids });
+}
+
 export function setCalendarHours(calendarId, hours) {
   return call('PUT', `/api/admin/calendars/${encodeURIComponent(calendarId)}/hours`, { hours });
 }
