@@ -13,7 +13,8 @@ and the preview moves by itself to Mon 12-28 13:00; a one-off closure of
 Mon 12-28 moves it past 年末年始 to 2027-01-04 13:00, and the closure is
 listed.  A closure on 2026-02-30 is refused beside the date.  A
 department's calendar is added, given a Saturday morning and the
-department.  On
+department.  A bad Cabinet Office CSV is refused with its lines; a good one
+(CP932) is loaded and its counts shown.  On
 SLAポリシー a warning as long as the target is refused beside the field;
 the target cut to 4 hours is stored.  A supervisor sees the same pages read
 only (no save button, read-only fields) and can use the preview.  axe-core
@@ -104,8 +105,14 @@ def hours_of(env, weekday):
 
 
 def step_calendar(b, env, axe_src):
-    ok = open_from_menu(b, 'nav-calendars', '営業日カレンダー')
-    t.check('admin: 営業日カレンダー from the menu', bool(ok))
+    b.find('#admin-menu-button').send_keys(Keys.ENTER)
+    b.wait(lambda: b.visible('#nav-calendars'), 5)
+    b.js("document.getElementById('nav-calendars').focus()")
+    b.find('#nav-calendars').send_keys(Keys.ENTER)
+    ok = b.wait(lambda: b.visible('#admin-title') and b.find('#admin-title').text == '営業日カレンダー'
+                and b.visible('#cal-h-1'), 10)
+    t.equal('admin: 営業日カレンダー from the menu by the keyboard, the heading focused',
+            (bool(ok), active_id(b)), (True, 'admin-title'))
     t.equal('the centre\'s Monday and Sunday as stored', (b.find('#cal-h-1').get_attribute('value'),
                                                           b.find('#cal-h-0').get_attribute('value')), ('08:30-17:15', ''))
     b.js("const s = document.getElementById('cal-pv-policy'); s.value = '3';")
@@ -161,6 +168,35 @@ def step_department(b, env):
          " s.dispatchEvent(new Event('change', {bubbles: true}));")
     t.equal('back on the centre\'s calendar', b.wait(lambda: b.find('#cal-h-6').get_attribute('value'), 5),
             '08:30-12:00')
+
+
+def step_upload(b, env):
+    rows = ['2028/1/1,元日', '2028/1/10,成人の日', '2028/2/11,建国記念の日', '2028/2/23,天皇誕生日',
+            '2028/3/21,春分の日', '2028/4/29,昭和の日', '2028/5/3,憲法記念日', '2028/5/4,みどりの日',
+            '2028/5/5,こどもの日', '2028/7/17,海の日', '2028/8/11,山の日', '2028/9/18,敬老の日',
+            '2028/9/22,秋分の日', '2028/10/9,スポーツの日', '2028/11/3,文化の日', '2028/11/23,勤労感謝の日']
+    header = '国民の祝日・休日月日,国民の祝日・休日名称'
+    bad = os.path.join(env.root, 'bad.csv')
+    with open(bad, 'wb') as f:
+        f.write('\r\n'.join([header, '2028/2/30,架空の日', 'abc,名前']).encode('cp932'))
+    b.find('#cal-hol-file').send_keys(bad)
+    b.find('#cal-hol-import').click()
+    got = b.wait(lambda: b.visible('#cal-hol-result li') and b.find('#cal-hol-result').text, 10)
+    t.equal('a bad list: refused with its lines, the focus on the result',
+            (got, active_id(b)), ('読み込めませんでした: 2 errors in the list; nothing was loaded\n'
+                                  '2 行目: no such date (or before 1948, when the Holidays Act began)\n'
+                                  '3 行目: the date is not YYYY/M/D', 'cal-hol-result'))
+    good = os.path.join(env.root, 'syukujitsu.csv')
+    with open(good, 'wb') as f:
+        f.write(('\r\n'.join([header] + rows) + '\r\n').encode('cp932'))
+    b.find('#cal-hol-file').send_keys(good)
+    b.find('#cal-hol-import').click()
+    want = '読み込みました: 16 件（2028-01-01〜2028-11-23）、追加 1 件、変更 15 件、変更なし 0 件、削除 1 件。'
+    got = b.wait(lambda: b.find('#cal-hol-result').text == want, 10)
+    t.equal('the Cabinet Office list (CP932) loaded', b.find('#cal-hol-result').text if not got else want, want)
+    t.equal('2028 official in the table', sql(env, "SELECT count(*), min(source) FROM holiday"
+                                                   " WHERE day BETWEEN '2028-01-01' AND '2028-12-31'"),
+            [['16', 'cabinet-office']])
 
 
 def step_sla(b, env, axe_src):
@@ -235,6 +271,7 @@ def main():
                     t.done()
                 step_calendar(b, env, axe_src)
                 step_department(b, env)
+                step_upload(b, env)
                 step_sla(b, env, axe_src)
                 logout(b)
                 step_supervisor(b, base)
