@@ -329,7 +329,8 @@ static const char *ac_write(struct api_call *c, const char *stmt, const char **v
 		api_error(c, 503, "database unavailable");
 		return NULL;
 	}
-	log_info("%s: %s by %s", stmt + 5, v[2] ? v[2] : "new", c->session->login);
+	/* "hours=1: changed by ad1", "policy=new: changed by ad1" */
+	log_info("%s=%s: changed by %s", stmt + 5, v[2] ? v[2] : "new", c->session->login);
 	return out;
 }
 

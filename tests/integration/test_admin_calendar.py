@@ -404,8 +404,8 @@ def check_department_calendar(env, ad):
     r = ad.request('POST', '/api/admin/calendars', json_body={'name': ''})
     t.equal('an empty name: 400', (r.status, r.json()), (400, {'error': 'name: must not be empty'}))
     sat = [{'weekday': w, 'opens': '08:30', 'closes': '17:15'} for w in range(1, 6)] + [
-        {'weekday': 6, 'opens': '09:00', 'closes': '12:00'}]
-    t.equal('its hours with a Saturday morning', ad.request('PUT', '/api/admin/calendars/3/hours',
+        {'weekday': 6, 'opens': '09:00', 'closes': '12:00'}, {'weekday': 6, 'opens': '20:00', 'closes': '24:00'}]
+    t.equal('its hours with a Saturday morning and evening to midnight (24:00)', ad.request('PUT', '/api/admin/calendars/3/hours',
                                                             json_body={'hours': sat}).json()['hours'], sat)
     r = ad.request('PUT', '/api/admin/calendars/3/departments', json_body={'department_ids': [1]})
     t.equal('the department on it: 200', (r.status, r.json()['departments']),
