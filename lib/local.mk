@@ -85,6 +85,12 @@ lib_test_piidetect_LDADD = $(MDG_LIBS)
 TESTS += lib/test_piidetect
 # bizcal: business calendars and SLA due times (Tokyo); bizcal_db fills one from sql/016
 lib_libmadoguchi_a_SOURCES += lib/bizcal.c lib/bizcal.h lib/bizcal_db.c lib/bizcal_db.h
+# holidays: the Cabinet Office list's parser (madoguchi-admin holidays-load, the admin page)
+lib_libmadoguchi_a_SOURCES += lib/holidays.c lib/holidays.h
+check_PROGRAMS += lib/test_holidays
+lib_test_holidays_SOURCES = lib/test_holidays.c
+lib_test_holidays_LDADD = $(MDG_LIBS)
+TESTS += lib/test_holidays
 check_PROGRAMS += lib/test_bizcal
 lib_test_bizcal_SOURCES = lib/test_bizcal.c
 lib_test_bizcal_LDADD = $(MDG_LIBS)

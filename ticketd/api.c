@@ -6,6 +6,7 @@
 
 #include "admin_api.h"
 #include "admin_queues.h" /* admin_queues: the known queues (admin_queues.h) */
+#include "admin_calendar.h" /* business calendars and SLA policies (admin_calendar.h) */
 #include "api.h"
 #include "approval.h"
 #include "auth.h"
@@ -137,6 +138,30 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/admin/rules/order", API_ADMIN, admin_api_rules_order },
 	{ "PUT", "/api/admin/rules/#", API_ADMIN, admin_api_rules_update },
 	{ "DELETE", "/api/admin/rules/#", API_ADMIN, admin_api_rules_delete },
+	/* business calendars and SLA policies (admin_calendar.h): admins edit, supervisors read */
+	{ "GET", "/api/admin/calendars", API_ADMIN | API_SUPERVISOR, admin_calendar_list },
+	{ "POST", "/api/admin/calendars", API_ADMIN, admin_calendar_create },
+	{ "PUT", "/api/admin/calendars/#", API_ADMIN, admin_calendar_rename },
+	{ "DELETE", "/api/admin/calendars/#", API_ADMIN, admin_calendar_delete },
+	{ "PUT", "/api/admin/calendars/#/departments", API_ADMIN, admin_calendar_departments },
+	{ "PUT", "/api/admin/calendars/#/hours", API_ADMIN, admin_calendar_hours },
+	{ "PUT", "/api/admin/calendars/#/openings", API_ADMIN, admin_calendar_openings },
+	{ "POST", "/api/admin/annual-closures", API_ADMIN, admin_calendar_annual_create },
+	{ "PUT", "/api/admin/annual-closures/#", API_ADMIN, admin_calendar_annual_update },
+	{ "DELETE", "/api/admin/annual-closures/#", API_ADMIN, admin_calendar_annual_delete },
+	{ "POST", "/api/admin/closures", API_ADMIN, admin_calendar_closure_create },
+	{ "PUT", "/api/admin/closures/#", API_ADMIN, admin_calendar_closure_update },
+	{ "DELETE", "/api/admin/closures/#", API_ADMIN, admin_calendar_closure_delete },
+	{ "GET", "/api/admin/holidays", API_ADMIN | API_SUPERVISOR, admin_calendar_holidays },
+	{ "POST", "/api/admin/holidays", API_ADMIN, admin_calendar_holiday_add },
+	{ "POST", "/api/admin/holidays/import", API_ADMIN, admin_calendar_holiday_import },
+	{ "DELETE", "/api/admin/holidays/*", API_ADMIN, admin_calendar_holiday_remove },
+	{ "GET", "/api/admin/sla-policies", API_ADMIN | API_SUPERVISOR, admin_calendar_policies },
+	{ "POST", "/api/admin/sla-policies", API_ADMIN, admin_calendar_policy_create },
+	{ "POST", "/api/admin/sla-policies/preview", API_ADMIN | API_SUPERVISOR, admin_calendar_preview },
+	{ "PUT", "/api/admin/sla-policies/#", API_ADMIN, admin_calendar_policy_update },
+	{ "DELETE", "/api/admin/sla-policies/#", API_ADMIN, admin_calendar_policy_delete },
+	{ "GET", "/api/admin/calendar-audit", API_ADMIN | API_SUPERVISOR, admin_calendar_audit },
 };
 
 struct api {
@@ -177,6 +202,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	escalate_configure(cfg);
 	admin_queues_prepare(db); /* admin_queues */
 	upload_prepare(db); /* upload */
+	admin_calendar_prepare(db); /* admin_calendar */
 	upload_configure(cfg);
 	return a;
 }

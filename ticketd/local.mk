@@ -75,3 +75,5 @@ check_PROGRAMS += ticketd/test_upload
 ticketd_test_upload_SOURCES = ticketd/test_upload.c
 ticketd_test_upload_LDADD = $(TICKETD_LIBS)
 TESTS += ticketd/test_upload
+# the admin pages of business calendars and SLA policies (admin_calendar.h)
+ticketd_libticketd_a_SOURCES += ticketd/admin_calendar.c ticketd/admin_calendar.h

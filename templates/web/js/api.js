@@ -360,3 +360,76 @@ export function slaCrisisOff() {
   return call('POST', '/api/sla/crisis/end');
 }
 // end SLA
+
+// business calendars and SLA policies (admin_calendar.js, admin_sla.js; ticketd/admin_calendar.h)
+export function adminCalendars() {
+  return call('GET', '/api/admin/calendars');
+}
+
+// a department's calendar: id null creates it
+export function saveCalendar(id, name) {
+  return id == null ? call('POST', '/api/admin/calendars', { name })
+    : call('PUT', `/api/admin/calendars/${encodeURIComponent(id)}`, { name });
+}
+
+export function deleteCalendar(id) {
+  return call('DELETE', `/api/admin/calendars/${encodeURIComponent(id)}`);
+}
+
+export function setCalendarDepartments(calendarId, ids) {
+  return call('PUT', `/api/admin/calendars/${encodeURIComponent(calendarId)}/departments`, { department_ids: ids });
+}
+
+export function setCalendarHours(calendarId, hours) {
+  return call('PUT', `/api/admin/calendars/${encodeURIComponent(calendarId)}/hours`, { hours });
+}
+
+export function setCalendarOpenings(calendarId, openings) {
+  return call('PUT', `/api/admin/calendars/${encodeURIComponent(calendarId)}/openings`, { openings });
+}
+
+// kind: 'annual-closures' or 'closures'; id null creates
+export function saveClosure(kind, id, fields) {
+  return id == null ? call('POST', `/api/admin/${kind}`, fields)
+    : call('PUT', `/api/admin/${kind}/${encodeURIComponent(id)}`, fields);
+}
+
+export function deleteClosure(kind, id) {
+  return call('DELETE', `/api/admin/${kind}/${encodeURIComponent(id)}`);
+}
+
+export function adminHolidays(year) {
+  return call('GET', `/api/admin/holidays?year=${encodeURIComponent(year)}`);
+}
+
+export function addHoliday(day, name) {
+  return call('POST', '/api/admin/holidays', { day, name });
+}
+
+export function removeHoliday(day) {
+  return call('DELETE', `/api/admin/holidays/${encodeURIComponent(day)}`);
+}
+
+// the Cabinet Office CSV as its bytes (CP932 or UTF-8)
+export function importHolidays(file) {
+  return call('POST', '/api/admin/holidays/import', file, false, { 'Content-Type': 'text/csv' });
+}
+
+export function slaPolicies() {
+  return call('GET', '/api/admin/sla-policies');
+}
+
+export function saveSlaPolicy(id, fields) {
+  return id == null ? call('POST', '/api/admin/sla-policies', fields)
+    : call('PUT', `/api/admin/sla-policies/${encodeURIComponent(id)}`, fields);
+}
+
+export function deleteSlaPolicy(id) {
+  return call('DELETE', `/api/admin/sla-policies/${encodeURIComponent(id)}`);
+}
+
+// body: {received: 'YYYY-MM-DD HH:MM', id} or {received, policy: {...}}
+export function slaPreview(body) {
+  return call('POST', '/api/admin/sla-policies/preview', body);
+}
+// end calendars
