@@ -891,7 +891,7 @@ void admin_calendar_holiday_import(struct api_call *c)
 static const char *const ac_modes[] = { "wall_clock_hours", "business_hours",
 					"next_business_day_end", NULL };
 static const char *const ac_channels[] = { "mail", "fax", "call", "form", NULL };
-static const char *const ac_clocks[] = { "response", "processing", NULL };
+static const char *const ac_clocks[] = { "response", "processing", "department", NULL };
 static const char *const ac_policy_keys[] = { "queue", "channel", "clock", "mode",
 					      "target_seconds", "warning_seconds",
 					      "pause_when_waiting_citizen", "calendar_id", NULL };
@@ -937,7 +937,7 @@ static const char *ac_policy_key(struct pool *p, json_t *body, struct ac_policy 
 		return "channel: null (any) or one of mail, fax, call, form";
 	o->channel = ch && !json_is_null(ch) ? json_string_value(ch) : NULL;
 	if (cl != NULL && ac_pick(cl, ac_clocks) < 0)
-		return "clock: response or processing";
+		return "clock: response, processing or department";
 	o->clock = cl ? json_string_value(cl) : "response";
 	return NULL;
 }

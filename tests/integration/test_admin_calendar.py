@@ -126,7 +126,13 @@ def check_list(env, users):
     t.equal('GET sla-policies: the seeds', ad.get('/api/admin/sla-policies').json(), {'policies': [
         {'id': i, 'queue': None, 'channel': ch, 'clock': 'response', 'mode': 'wall_clock_hours',
          'target_seconds': 86400, 'warning_seconds': 21600, 'pause_when_waiting_citizen': True,
-         'calendar_id': 1} for i, ch in ((1, 'mail'), (2, 'fax'))]})
+         'calendar_id': 1} for i, ch in ((1, 'mail'), (2, 'fax'))] + [
+        {'id': i, 'queue': None, 'channel': ch, 'clock': 'processing', 'mode': 'wall_clock_hours',
+         'target_seconds': 21600, 'warning_seconds': 0, 'pause_when_waiting_citizen': True,
+         'calendar_id': 1} for i, ch in ((3, 'mail'), (4, 'fax'))] + [
+        {'id': 5, 'queue': None, 'channel': None, 'clock': 'department', 'mode': 'business_hours',
+         'target_seconds': 63000, 'warning_seconds': 31500, 'pause_when_waiting_citizen': False,
+         'calendar_id': 2}]})
     r = ad.get('/api/admin/holidays?year=2027').json()
     t.equal('GET holidays 2027: 17 rows, the first and last',
             (len(r['holidays']), r['holidays'][0], r['holidays'][-1]),
@@ -239,13 +245,13 @@ def check_policy(env, ad):
     r = ad.request('POST', '/api/admin/sla-policies', json_body={
         'queue': 'biz', 'channel': 'mail', 'mode': 'business_hours', 'target_seconds': 28800,
         'warning_seconds': 7200, 'calendar_id': 1})
-    want = {'id': 3, 'queue': 'biz', 'channel': 'mail', 'clock': 'response', 'mode': 'business_hours',
+    want = {'id': 6, 'queue': 'biz', 'channel': 'mail', 'clock': 'response', 'mode': 'business_hours',
             'target_seconds': 28800, 'warning_seconds': 7200, 'pause_when_waiting_citizen': True,
             'calendar_id': 1}
     t.equal('POST policy biz/mail: 201 with the row', (r.status, r.json()), (201, want))
     t.equal('policy row in the table', sql(env, "SELECT queue, channel, clock, mode, target_seconds,"
                                                 " warning_seconds, pause_when_waiting_citizen, calendar_id"
-                                                " FROM sla_policy WHERE id = 3"),
+                                                " FROM sla_policy WHERE id = 6"),
             [['biz', 'mail', 'response', 'business_hours', '28800', '7200', 't', '1']])
     check_due(env, 'policy biz/mail 8 business hours', '2026-12-26 16:30', '2026-12-26 14:30')
 
@@ -271,7 +277,7 @@ def check_hours(env, ad):
     t.equal('PUT hours: the audit row (who, when, before 6, after 11)', a,
             [['ad1', 'hours', '1', 'replace', '6', '11', 't', 't']])
     check_due(env, 'lunch breaks, Saturday mornings', '2026-12-28 14:00', '2026-12-28 11:00')
-    t.equal('preview of policy 3 agrees', preview(ad, {'id': 3, 'received': '2026-12-25 17:20'}),
+    t.equal('preview of policy 6 agrees', preview(ad, {'id': 6, 'received': '2026-12-25 17:20'}),
             (200, '2026-12-25 17:20:00', '2026-12-28 14:00:00', '2026-12-28 11:00:00', iso('2026-12-28 14:00')))
 
 
@@ -371,24 +377,24 @@ def check_preview_fields(ad):
 
 
 def check_policy_edits(env, ad):
-    r = ad.request('PUT', '/api/admin/sla-policies/3', json_body={
-        'id': 3, 'queue': 'biz', 'channel': 'mail', 'mode': 'business_hours', 'target_seconds': 14400,
+    r = ad.request('PUT', '/api/admin/sla-policies/6', json_body={
+        'id': 6, 'queue': 'biz', 'channel': 'mail', 'mode': 'business_hours', 'target_seconds': 14400,
         'warning_seconds': 3600, 'calendar_id': 1, 'pause_when_waiting_citizen': False})
     t.equal('PUT policy: 4 business hours', (r.status, r.json()['target_seconds'],
                                              r.json()['pause_when_waiting_citizen']), (200, 14400, False))
     check_due(env, 'policy 4 business hours', '2026-12-27 09:30', '2026-12-26 11:30')
-    t.equal('DELETE policy: 204', ad.request('DELETE', '/api/admin/sla-policies/3').status, 204)
+    t.equal('DELETE policy: 204', ad.request('DELETE', '/api/admin/sla-policies/6').status, 204)
     check_due(env, 'policy removed: the seeded 24 hours', '2026-12-26 17:20', '2026-12-26 11:20')
     t.equal('the audit trail, in order', sql(env, "SELECT entity, entity_id, action, actor FROM calendar_audit"
                                                   " ORDER BY id"),
-            [['sla_policy', '3', 'create', 'ad1'], ['hours', '1', 'replace', 'ad1'],
+            [['sla_policy', '6', 'create', 'ad1'], ['hours', '1', 'replace', 'ad1'],
              ['closure', '1', 'create', 'ad1'], ['annual_closure', '1', 'update', 'ad1'],
              ['opening', '1', 'replace', 'ad1'], ['closure', '2', 'create', 'ad1'],
              ['closure', '2', 'delete', 'ad1'], ['holiday', '2026-12-29', 'create', 'ad1'],
              ['holiday', '2026-12-29', 'delete', 'ad1'],
              ['holiday_import', '2028-01-01..2028-11-23', 'import', 'ad1'],
              ['holiday_import', '2028-01-01..2028-11-23', 'import', 'ad1'],
-             ['sla_policy', '3', 'update', 'ad1'], ['sla_policy', '3', 'delete', 'ad1']])
+             ['sla_policy', '6', 'update', 'ad1'], ['sla_policy', '6', 'delete', 'ad1']])
     a = ad.get('/api/admin/calendar-audit').json()['audit']
     t.equal('GET calendar-audit: newest first', (len(a), a[0]['entity'], a[0]['action'], a[0]['before']['mode'],
                                                  a[0]['after']), (13, 'sla_policy', 'delete', 'business_hours', None))
@@ -426,7 +432,7 @@ def check_department_calendar(env, ad):
     r = ad.request('DELETE', '/api/admin/calendars/3')
     t.equal('a calendar a policy counts on: 409', (r.status, r.json()),
             (409, {'error': 'an SLA policy counts on this calendar'}))
-    ad.request('DELETE', '/api/admin/sla-policies/4')
+    ad.request('DELETE', '/api/admin/sla-policies/7')
     t.equal('removed: 204; its hours gone, the department back on the ward\'s',
             (ad.request('DELETE', '/api/admin/calendars/3').status,
              sql(env, 'SELECT count(*) FROM calendar_hours WHERE calendar_id = 3'),
@@ -434,7 +440,7 @@ def check_department_calendar(env, ad):
     t.equal('its audit rows', sql(env, f"SELECT entity, entity_id, action FROM calendar_audit WHERE id > {n0}"
                                        " ORDER BY id"),
             [['calendar', '3', 'create'], ['hours', '3', 'replace'], ['calendar_departments', '3', 'replace'],
-             ['calendar', '3', 'update'], ['sla_policy', '4', 'create'], ['sla_policy', '4', 'delete'],
+             ['calendar', '3', 'update'], ['sla_policy', '7', 'create'], ['sla_policy', '7', 'delete'],
              ['calendar', '3', 'delete']])
     t.equal('the removal\'s audit row keeps the name', sql(
         env, "SELECT before->>'name', after FROM calendar_audit WHERE entity = 'calendar' AND action = 'delete'"),

@@ -21,7 +21,7 @@ import { box, title, focusTitle, refused, fieldError, clearFieldErrors } from '.
 
 const MODES = ['wall_clock_hours', 'business_hours', 'next_business_day_end'];
 const CHANNELS = ['', 'mail', 'fax', 'call', 'form'];
-const CLOCKS = ['response', 'processing'];
+const CLOCKS = ['response', 'processing', 'department'];
 
 const state = {
   gen: 0, role: '', loaded: false, policies: [], calendars: [],

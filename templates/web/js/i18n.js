@@ -1092,6 +1092,7 @@ const STRINGS = {
     slp_ch_form: 'フォーム',
     slp_clock_response: '初回回答',
     slp_clock_processing: '処理完了',
+    slp_clock_department: '所管課の回答',
     slp_mode_wall_clock_hours: '経過時間で数える（夜間・休日も含む）',
     slp_mode_business_hours: '営業時間だけで数える',
     slp_mode_next_business_day_end: '受信日の翌営業日の終業時刻まで',
