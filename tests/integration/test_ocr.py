@@ -148,6 +148,10 @@ def check_search(env, port):
     r = c.get('/api/search?q=' + urllib.parse.quote('概要'))
     hits = [(h['ticket_id'], h['found_in']) for h in r.json()['tickets']] if r.status == 200 else r.status
     t.equal('a two-character word of the fax finds its ticket', hits, [(tid, 'ocr')])
+    q = c.get('/api/tickets?view=all').json()['tickets']
+    t.equal('the queue shows each fax read (OCR 1/1)', sorted((x['channel'], x.get('ocr')) for x in q),
+            [('fax', {'read': 1, 'pages': 1})] * 4)
+    return c
 
 
 def check_kill(env, ocr):
@@ -164,8 +168,12 @@ def check_kill(env, ocr):
     t.equal('done on the second attempt', pages(env, item), [['1', 'done', '2', '0', 'false', '']])
 
 
-def check_timeout(env):
+def check_timeout(env, c):
     item = add_fax(env, 'slow', [read(os.path.join(ITU, 'itu7_fine_g4.tif'))])
+    tid = int(env.sql(f"SELECT ticket_id FROM message WHERE inbound_item_id = {item}")[0][0])
+    q = c.get('/api/tickets?view=all').json()['tickets']
+    t.equal('a fax not read yet: OCR 0/1 on the queue', [x.get('ocr') for x in q if x['id'] == tid],
+            [{'read': 0, 'pages': 1}])
     env.write_config(**{'ocr.page_seconds': '5', 'ocr.max_attempts': '2'})
     ocr = env.start('ingest-ocr')
     try:
@@ -201,10 +209,10 @@ def main():
             t0 = time.monotonic()
             check_reading(env, items)
             print(f'# {len(items)} pages read in {time.monotonic() - t0:.1f} s with 2 workers', flush=True)
-            check_search(env, port)
+            c = check_search(env, port)
             check_kill(env, ocr)
             ocr.stop()
-            check_timeout(env)
+            check_timeout(env, c)
             t.check('ticketd still running', d.alive())
         except Exception as ex:
             t.fail('scenario ran to the end', f'{type(ex).__name__}: {ex}')
