@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "config.h"
 #include "contacts.h"
+#include "faxocr.h"
 #include "db.h"
 #include "department.h" /* department directory (issue 6) */
 #include "escalate.h" /* escalation to departments (issue 6) */
@@ -87,6 +88,9 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
 	{ "GET", "/api/messages/#/cid/*", API_CORRESPONDENCE, messages_cid },
+	{ "GET", "/api/messages/#/ocr", API_CORRESPONDENCE, faxocr_get },
+	{ "POST", "/api/messages/#/ocr/#/reread", API_CORRESPONDENCE, faxocr_reread },
+	{ "POST", "/api/fax-candidates/#/accept", API_OPERATOR | API_SUPERVISOR, faxocr_accept },
 	{ "GET", "/api/events", API_ANY, sse_events },
 	/* replies and their templates (reply.h) */
 	{ "GET", "/api/templates", API_CORRESPONDENCE, reply_templates_list },
@@ -191,6 +195,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	admin_api_prepare(db);
 	casebook_prepare(db);
 	contacts_prepare(db);
+	faxocr_prepare(db);
 	reply_prepare(db);
 	reply_configure(cfg);
 	approval_prepare(db);

@@ -50,7 +50,8 @@ TESTS += ticketd/test_reply
 
 # case history (応対履歴) and the contact store
 ticketd_libticketd_a_SOURCES += ticketd/casebook.c ticketd/casebook.h \
-	ticketd/contacts.c ticketd/contacts.h
+	ticketd/contacts.c ticketd/contacts.h \
+	ticketd/faxocr.c ticketd/faxocr.h
 
 # approval before sending, the dead-mail list, queue settings (approval.h)
 ticketd_libticketd_a_SOURCES += ticketd/approval.c ticketd/approval.h
