@@ -100,3 +100,9 @@ lib_test_faxtiff_SOURCES = lib/test_faxtiff.c
 lib_test_faxtiff_CFLAGS = $(AM_CFLAGS) $(TIFF_CFLAGS)
 lib_test_faxtiff_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
 TESTS += lib/test_faxtiff
+# pngout: the one adapter over libpng (fax pages shown in the browser)
+lib_libmdgfax_a_SOURCES += lib/pngout.c lib/pngout.h
+lib_libmdgfax_a_CFLAGS += $(PNG_CFLAGS)
+MDG_FAX_LIBS += $(PNG_LIBS)
+# faxpdf: the one adapter over poppler-glib and cairo (mailed PDFs become fax pages)
+lib_libmdgfax_a_SOURCES += lib/faxpdf.c lib/faxpdf.h

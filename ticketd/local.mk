@@ -11,7 +11,7 @@ ticketd_libticketd_a_SOURCES = \
 	ticketd/messages.c ticketd/messages.h \
 	ticketd/sse.c ticketd/sse.h \
 	ticketd/webroot.c ticketd/webroot.h \
-	ticketd/intake.c ticketd/intake.h \
+	ticketd/intake.c ticketd/intake.h ticketd/intake_fax.c ticketd/intake_fax.h \
 	ticketd/search.c ticketd/search.h \
 	ticketd/route.c ticketd/route.h \
 	ticketd/reply.c ticketd/reply.h ticketd/reply_int.h \
@@ -75,3 +75,8 @@ check_PROGRAMS += ticketd/test_upload
 ticketd_test_upload_SOURCES = ticketd/test_upload.c
 ticketd_test_upload_LDADD = $(TICKETD_LIBS)
 TESTS += ticketd/test_upload
+
+# fax items (issue 7): the intake path and the page viewer's API; fax
+# pages are decoded by lib/faxtiff and sent as PNG by lib/pngout
+ticketd_libticketd_a_SOURCES += ticketd/faxview.c ticketd/faxview.h
+TICKETD_LIBS += $(MDG_FAX_LIBS)
