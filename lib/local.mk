@@ -106,3 +106,11 @@ lib_libmdgfax_a_CFLAGS += $(PNG_CFLAGS)
 MDG_FAX_LIBS += $(PNG_LIBS)
 # faxpdf: the one adapter over poppler-glib and cairo (mailed PDFs become fax pages)
 lib_libmdgfax_a_SOURCES += lib/faxpdf.c lib/faxpdf.h
+check_PROGRAMS += lib/test_faxpdf lib/test_pngout
+lib_test_faxpdf_SOURCES = lib/test_faxpdf.c
+lib_test_faxpdf_CFLAGS = $(AM_CFLAGS) $(POPPLER_CFLAGS)
+lib_test_faxpdf_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+lib_test_pngout_SOURCES = lib/test_pngout.c
+lib_test_pngout_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
+lib_test_pngout_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+TESTS += lib/test_faxpdf lib/test_pngout

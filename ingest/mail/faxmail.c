@@ -271,7 +271,7 @@ static int faxmail_attachment(struct faxmail *fm, const struct mime_attachment *
 		snprintf(err, sizeof(err), "more than %d pages in the mail", fm->max_pages);
 	}
 	if (rc == 0)
-		snprintf(line, sizeof(line), "%s: %d pages", name, n);
+		snprintf(line, sizeof(line), "%s: %d page%s", name, n, n == 1 ? "" : "s");
 	else {
 		snprintf(line, sizeof(line), "%s: %s (%d pages kept)", name, err, n);
 		it->complete = 0;

@@ -29,3 +29,8 @@ ingest_mail_test_uidset_LDADD = $(INGEST_MAIL_LIBS)
 ingest_mail_test_mdir_SOURCES = ingest/mail/test_mdir.c
 ingest_mail_test_mdir_LDADD = $(INGEST_MAIL_LIBS)
 TESTS += ingest/mail/test_settings ingest/mail/test_uidset ingest/mail/test_mdir
+# fax-to-mail (faxmail.c): senders, DID, conversion
+check_PROGRAMS += ingest/mail/test_faxmail
+ingest_mail_test_faxmail_SOURCES = ingest/mail/test_faxmail.c
+ingest_mail_test_faxmail_LDADD = $(INGEST_MAIL_LIBS)
+TESTS += ingest/mail/test_faxmail
