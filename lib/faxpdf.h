@@ -15,8 +15,11 @@ struct faxpdf_limits {
 	int max_pages;        /* pages rendered at most; the rest is refused (err says so) */
 	size_t max_bytes;     /* larger PDFs are not opened */
 	int max_height;       /* pixels per page at most (a very long page is cut) */
+	int max_seconds;      /* > 0: render in a child process killed after this long (the
+			       * pages done by then are kept); 0: in this process */
 };
-void faxpdf_limits_default(struct faxpdf_limits *lim); /* 50 pages, 32 MiB, 6000 rows */
+/* 50 pages, 32 MiB, 6000 rows, 60 s in a child */
+void faxpdf_limits_default(struct faxpdf_limits *lim);
 
 /* 0 with every page in *pages (*n of them); -1 with err filled and the
  * pages done before the failure still there (possibly none). */

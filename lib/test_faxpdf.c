@@ -1,7 +1,8 @@
 /* faxpdf: PDFs made here with cairo (the test may include it; the code
  * under test alone reads PDFs) rendered to fax pages: page count, exact
  * sizes at 204x196 dpi over 1728 pixels, black where the PDF is black and
- * white elsewhere, the limits, and a PDF that is not one. */
+ * white elsewhere, the limits, and a PDF that is not one.  By default
+ * rendering runs in a child process; one case runs it in this one. */
 #include "faxpdf.h"
 #include "faxtiff.h"
 #include "testlib.h"
@@ -105,6 +106,11 @@ static void test_limits(void)
 	CHECK_INT(faxpdf_render(pdf.d, pdf.len, &lim, &pages, &n, err, sizeof(err)), -1);
 	CHECK_INT(n, 0);
 	CHECK(strstr(err, "over the limit") != NULL);
+	faxtiff_pages_free(pages, n);
+	faxpdf_limits_default(&lim);
+	lim.max_seconds = 0; /* in this process */
+	CHECK_INT(faxpdf_render(pdf.d, pdf.len, &lim, &pages, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 4);
 	faxtiff_pages_free(pages, n);
 	faxpdf_limits_default(&lim);
 	CHECK_INT(faxpdf_render(tall.d, tall.len, &lim, &pages, &n, err, sizeof(err)), 0);

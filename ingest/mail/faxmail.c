@@ -97,6 +97,8 @@ struct faxmail *faxmail_new(const struct settings *s)
 	fm->max_pages = s->fax_max_pages;
 	faxpdf_limits_default(&fm->pdf);
 	fm->pdf.max_pages = s->fax_max_pages;
+	if (s->fax_pdf_seconds > 0)
+		fm->pdf.max_seconds = s->fax_pdf_seconds;
 	mime_limits_default(&fm->mime);
 	return fm;
 }

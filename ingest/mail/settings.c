@@ -86,6 +86,9 @@ const struct config_key settings_keys[] = {
 	{ "ingest_mail.fax_max_pages", CFG_INT, "50", 1, 1000,
 	  "fax-to-mail: most pages taken from one mail (TIFF and PDF together); the rest"
 	  " stays in the raw mail and the fax is marked incomplete" },
+	{ "ingest_mail.fax_pdf_seconds", CFG_INT, "60", 1, 3600,
+	  "fax-to-mail: a PDF is rendered in a child process that is stopped after this many"
+	  " seconds (the pages done by then are kept, the fax marked incomplete)" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL },
 };
 
@@ -196,6 +199,7 @@ int settings_from_config(struct settings *s, const struct config *cfg, char *err
 	s->fax_did_header = config_str(cfg, "ingest_mail.fax_did_header");
 	s->fax_did_subject = config_str(cfg, "ingest_mail.fax_did_subject");
 	s->fax_max_pages = (int)config_int(cfg, "ingest_mail.fax_max_pages");
+	s->fax_pdf_seconds = (int)config_int(cfg, "ingest_mail.fax_pdf_seconds");
 	if (faxmail_check_pattern(s->fax_did_subject, err, errlen) < 0)
 		return -1;
 	if (s->account[0] == '\0' || s->mailbox[0] == '\0') {

@@ -42,6 +42,7 @@ struct settings {
 	const char *fax_did_header;
 	const char *fax_did_subject; /* POSIX extended regex with one group, or "" */
 	int fax_max_pages;
+	int fax_pdf_seconds;
 };
 
 extern const struct config_key settings_keys[];
