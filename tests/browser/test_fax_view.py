@@ -11,6 +11,7 @@ on the page area, rotate (button and R, which must not open the reply
 composer), zoom in and back to fit, the original's download link, no script
 errors or CSP violations.  Screenshots: tests/artefacts/browser-fax-*.png.
 """
+import json
 import os
 import sys
 
@@ -23,6 +24,7 @@ from chromium import Browser, Keys  # noqa: E402
 import test_fax_mail as fm  # noqa: E402
 
 LOGIN, PASSWORD = 'op-fax', 'fax view password 1'
+AXE = os.path.join(HERE, 'vendor', 'axe-core', 'axe.min.js')
 SUBJECT = 'FAX 03-1234-5678 (3枚)'
 
 
@@ -100,6 +102,26 @@ def check_viewer(t, b, mid):
     t.check('download link: the original TIFF', href.endswith(f'/api/messages/{mid}/fax/1.tif'), href)
 
 
+def check_a11y(t, b, mid):
+    """axe-core (WCAG 2.1 AA) on the fax block, with the reason form open."""
+    b.find(f'#fax-{mid}-contact-open').click()
+    t.check('sender: a reason field takes the focus',
+            bool(b.wait(lambda: b.js("return document.activeElement.id") == f'fax-{mid}-reason', 5)))
+    b.driver.switch_to.active_element.send_keys('折り返し確認' + Keys.ENTER)
+    t.check('sender shown after a reason (none for fax-to-mail)', bool(b.wait(
+        lambda: b.find(f'#fax-{mid}-contact').text == '発信番号: — / TSI: —', 5)),
+        b.find(f'#fax-{mid}-contact').text)
+    with open(AXE, encoding='utf-8') as f:
+        b.js(f.read())
+    res = b.js_async("""
+        const done = arguments[arguments.length - 1];
+        axe.run(document.getElementById(arguments[0]), {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})
+          .then(r => done(JSON.stringify(r.violations.map(v => [v.id, v.nodes.length]))))
+          .catch(e => done(JSON.stringify([['axe-error', String(e)]])));""", f'fax-{mid}')
+    t.equal('fax block: no WCAG 2.1 AA violation (axe)', json.loads(res), [])
+
+
 def main():
     t = mdg.Checks('browser-fax')
     with mdg.Env('browser-fax') as env:
@@ -129,6 +151,7 @@ def main():
                     t.check('ticket shown', bool(b.wait(
                         lambda: b.visible('#ticket-title') and b.find('#ticket-title').text == SUBJECT, 10)))
                     check_viewer(t, b, tk[5])
+                    check_a11y(t, b, tk[5])
                     errors = [m for m in b.read_console() + b.console
                               if 'Uncaught' in m or 'Content Security Policy' in m]
                     t.equal('no script errors or CSP violations', sorted(set(errors)), [])
