@@ -90,6 +90,12 @@ def png_size(data):
     return struct.unpack('>II', data[16:24])
 
 
+def c_raw(mid):
+    op = Client(PORT)
+    op.login(OPERATOR[0], OPERATOR[1])
+    return op.get(f'/api/messages/{mid}/raw').header('Content-Type')
+
+
 def check_pdf(t, env):
     pdf = faxgen('pdf', 3)
     env.maildir_drop(fax_mail('FAX受信 <fax@fax.example.net>', 'FAX受信のお知らせ',
@@ -110,6 +116,7 @@ def check_pdf(t, env):
     t.equal('PDF mail: 3 pages rendered at 204x196 dpi, 1728 wide, G4',
             pages_of(env, item), [[str(n), '1728', h, '204', '196', 't6', 'scan.pdf']
                                   for n in (1, 2, 3)])
+    t.equal('PDF mail: the raw download is the mail', c_raw(tk[5]), 'message/rfc822')
     t.equal('PDF mail: the item keeps the mail as raw bytes',
             q1(env, f"SELECT channel, position('scan.pdf' in convert_from(raw, 'UTF8')) > 0"
                f" FROM inbound_item WHERE id = {item}"), ['fax', 't'])
@@ -271,6 +278,10 @@ def check_viewer(t, env, port, tid, mid):
     t.equal('TIF: the page as stored', (r.status, r.header('Content-Type'),
                                         hashlib.sha256(r.body).hexdigest()),
             (200, 'image/tiff', want))
+    r = op.get(f'/api/messages/{mid}/raw')
+    t.equal('raw of a line fax: its call record as JSON',
+            (r.status, r.header('Content-Type'), r.header('Content-Disposition'), r.body),
+            (200, 'application/json', f'attachment; filename="fax-call-{mid}.json"', b'{}'))
     t.equal('404 for a page that is not there', op.get(f'/api/messages/{mid}/fax/3.png').status,
             404)
     vw = Client(port)
@@ -298,18 +309,19 @@ def check_grants(t, env):
             r.returncode != 0 and 'permission denied' in r.stderr, r.stderr)
 
 
+PORT = None
 TIFF_TICKET = None  # the id of the TIFF mail's ticket (same subject as the half one)
 
 
 def main():
-    global WORK
+    global WORK, PORT
     if not os.path.exists(FAXGEN):
         subprocess.run(['make', '-C', mdg.BUILD, 'tests/tools/faxgen'], check=True,
                        stdout=subprocess.DEVNULL)
     with mdg.Env('fax_mail') as env:
         WORK = env.root
         env.start_db()
-        port = mdg.free_port()
+        port = PORT = mdg.free_port()
         env.write_config(**{'ticketd.listen': f'127.0.0.1:{port}',
                             'ingest_mail.fax_senders': 'fax.example.net, scanner@city.example.lg.jp',
                             'ingest_mail.fax_did_header': 'X-Fax-DID',
