@@ -358,60 +358,69 @@ static int faxtiff_push(struct faxtiff_page **pages, int *n, int *cap, const str
 	return 0;
 }
 
-int faxtiff_split_mem(const uint8_t *data, size_t len, struct faxtiff_page **pages, int *n,
-		      char *err, size_t errlen)
+/* every directory of in as a page; 0, or -1 with err (pages so far kept) */
+static int faxtiff_split_all(TIFF *in, struct faxtiff_io *io, struct faxtiff_page **pages, int *n,
+			     char *err, size_t errlen)
 {
-	struct faxtiff_io io;
-	char what[200] = "", lt[200] = "";
-	int cap = 0, rc = -1;
-	TIFF *in;
+	char what[200] = "";
+	int cap = 0;
 
-	*pages = NULL;
-	*n = 0;
-	if (errlen > 0)
-		err[0] = '\0';
-	memset(&io, 0, sizeof io);
-	io.data = data;
-	io.len = len;
-	io.err = lt;
-	io.errlen = sizeof lt;
-	if (len > FAXTIFF_MAX_FILE) {
-		snprintf(err, errlen, "TIFF larger than %u bytes", FAXTIFF_MAX_FILE);
-		return -1;
-	}
-	in = faxtiff_open(&io, "rm");
-	if (in == NULL) {
-		snprintf(err, errlen, "not a TIFF file%s%s", lt[0] ? ": " : "", lt);
-		return -1;
-	}
 	for (;;) {
 		struct faxtiff_page p;
 
 		if (*n >= FAXTIFF_MAX_PAGES) {
 			snprintf(err, errlen, "more than %d pages", FAXTIFF_MAX_PAGES);
-			goto out;
+			return -1;
 		}
-		if (faxtiff_split_one(in, len, &p, what, sizeof what) < 0) {
+		if (faxtiff_split_one(in, io->len, &p, what, sizeof what) < 0) {
 			snprintf(err, errlen, "page %d: %s", *n + 1, what);
-			goto out;
+			return -1;
 		}
 		if (faxtiff_push(pages, n, &cap, &p) < 0) {
 			free(p.tiff);
 			snprintf(err, errlen, "out of memory");
-			goto out;
+			return -1;
 		}
-		io.has_err = 0;
+		io->has_err = 0;
 		if (!TIFFReadDirectory(in))
 			break;
 	}
 	/* TIFFReadDirectory returns 0 both at the end of the chain and when the
 	 * next directory is unreadable; the error handler tells them apart. */
-	if (io.has_err) {
-		snprintf(err, errlen, "after page %d: %s", *n, lt);
-		goto out;
+	if (io->has_err) {
+		snprintf(err, errlen, "after page %d: %s", *n, io->err);
+		return -1;
 	}
-	rc = 0;
-out:
+	return 0;
+}
+
+int faxtiff_split_mem(const uint8_t *data, size_t len, struct faxtiff_page **pages, int *n,
+		      char *err, size_t errlen)
+{
+	struct faxtiff_io io;
+	char lt[200] = "";
+	TIFF *in;
+	int rc;
+
+	*pages = NULL;
+	*n = 0;
+	if (errlen > 0)
+		err[0] = '\0';
+	if (len > FAXTIFF_MAX_FILE) {
+		snprintf(err, errlen, "TIFF larger than %u bytes", FAXTIFF_MAX_FILE);
+		return -1;
+	}
+	memset(&io, 0, sizeof io);
+	io.data = data;
+	io.len = len;
+	io.err = lt;
+	io.errlen = sizeof lt;
+	in = faxtiff_open(&io, "rm");
+	if (in == NULL) {
+		snprintf(err, errlen, "not a TIFF file%s%s", lt[0] ? ": " : "", lt);
+		return -1;
+	}
+	rc = faxtiff_split_all(in, &io, pages, n, err, errlen);
 	TIFFClose(in);
 	return rc;
 }
@@ -549,12 +558,34 @@ out:
 	return rc;
 }
 
+/* the tags of a single-strip G4 page, then its rows; 0 or -1 */
+static int faxtiff_write_g4(TIFF *tif, const struct faxtiff_bitmap *bm, int xdpi, int ydpi)
+{
+	TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)bm->width);
+	TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)bm->height);
+	TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 1);
+	TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+	TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX4);
+	TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
+	TIFFSetField(tif, TIFFTAG_FILLORDER, FILLORDER_MSB2LSB);
+	TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+	TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, (uint32_t)bm->height);
+	TIFFSetField(tif, TIFFTAG_XRESOLUTION, (float)xdpi);
+	TIFFSetField(tif, TIFFTAG_YRESOLUTION, (float)ydpi);
+	TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
+	/* rows of stride bytes, of which the codec reads (width + 7) / 8 */
+	for (int y = 0; y < bm->height; y++)
+		if (TIFFWriteScanline(tif, bm->bits + (size_t)y * (size_t)bm->stride, (uint32_t)y, 0) != 1)
+			return -1;
+	return TIFFWriteDirectory(tif) ? 0 : -1;
+}
+
 int faxtiff_encode_g4(const struct faxtiff_bitmap *bm, struct faxtiff_page *out, char *err, size_t errlen)
 {
 	struct faxtiff_io io;
 	char what[200] = "";
+	int xdpi = bm->x_dpi > 0 ? bm->x_dpi : 204, ydpi = bm->y_dpi > 0 ? bm->y_dpi : 196;
 	TIFF *tif;
-	tmsize_t size;
 
 	memset(out, 0, sizeof *out);
 	if (bm->width <= 0 || bm->height <= 0 || bm->width > FAXTIFF_MAX_WIDTH ||
@@ -567,35 +598,10 @@ int faxtiff_encode_g4(const struct faxtiff_bitmap *bm, struct faxtiff_page *out,
 	io.err = what;
 	io.errlen = sizeof what;
 	tif = faxtiff_open(&io, "w");
-	if (tif == NULL) {
-		snprintf(err, errlen, "cannot open output: %s", what);
-		free(io.wbuf);
-		return -1;
-	}
-	TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)bm->width);
-	TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)bm->height);
-	TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 1);
-	TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
-	TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX4);
-	TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
-	TIFFSetField(tif, TIFFTAG_FILLORDER, FILLORDER_MSB2LSB);
-	TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-	TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, (uint32_t)bm->height);
-	TIFFSetField(tif, TIFFTAG_XRESOLUTION, (float)(bm->x_dpi > 0 ? bm->x_dpi : 204));
-	TIFFSetField(tif, TIFFTAG_YRESOLUTION, (float)(bm->y_dpi > 0 ? bm->y_dpi : 196));
-	TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
-	/* the codec wants rows of exactly (width + 7) / 8 bytes */
-	size = 0;
-	{
-		int y, ok = 1, rowbytes = (bm->width + 7) / 8;
-		for (y = 0; y < bm->height && ok; y++)
-			ok = TIFFWriteScanline(tif, bm->bits + (size_t)y * (size_t)bm->stride,
-					       (uint32_t)y, 0) == 1;
-		size = ok ? (tmsize_t)rowbytes * bm->height : -1;
-	}
-	if (size < 0 || !TIFFWriteDirectory(tif)) {
+	if (tif == NULL || faxtiff_write_g4(tif, bm, xdpi, ydpi) < 0) {
 		snprintf(err, errlen, "G4 encoding failed%s%s", what[0] ? ": " : "", what);
-		TIFFClose(tif);
+		if (tif != NULL)
+			TIFFClose(tif);
 		free(io.wbuf);
 		return -1;
 	}
@@ -604,8 +610,8 @@ int faxtiff_encode_g4(const struct faxtiff_bitmap *bm, struct faxtiff_page *out,
 	out->len = io.len;
 	out->width = bm->width;
 	out->height = bm->height;
-	out->x_dpi = bm->x_dpi > 0 ? bm->x_dpi : 204;
-	out->y_dpi = bm->y_dpi > 0 ? bm->y_dpi : 196;
+	out->x_dpi = xdpi;
+	out->y_dpi = ydpi;
 	snprintf(out->compression, sizeof out->compression, "t6");
 	return 0;
 }
