@@ -104,7 +104,9 @@ int pngout_bilevel(const uint8_t *bits, int width, int height, int stride, int y
 		return -1;
 	}
 	png_set_write_fn(png, &b, pngout_write, pngout_flush);
-	png_set_compression_level(png, 6);
+	/* measured on the densest ITU chart (itu4, 1728x2376): level 3 takes 13 ms of
+	 * CPU with the decode, level 6 22 ms for 8 % fewer bytes; ticketd is one thread */
+	png_set_compression_level(png, 3);
 	png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)(height * yscale), 1,
 		     PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
 		     PNG_FILTER_TYPE_DEFAULT);
