@@ -79,4 +79,5 @@ TESTS += ticketd/test_upload
 # fax items (issue 7): the intake path and the page viewer's API; fax
 # pages are decoded by lib/faxtiff and sent as PNG by lib/pngout
 ticketd_libticketd_a_SOURCES += ticketd/faxview.c ticketd/faxview.h
-TICKETD_LIBS += $(MDG_FAX_LIBS)
+# only faxtiff.o and pngout.o are pulled from the archive: libtiff and libpng
+TICKETD_LIBS += lib/libmdgfax.a $(TIFF_LIBS) $(PNG_LIBS)
