@@ -67,5 +67,5 @@ GRANT SELECT, INSERT, DELETE ON fax_candidate TO madoguchi_ocr;
 GRANT USAGE ON SEQUENCE fax_candidate_id_seq TO madoguchi_ocr;
 GRANT SELECT (id, ticket_id, inbound_item_id) ON message TO madoguchi_ocr;
 GRANT SELECT, UPDATE (accepted_at, accepted_by) ON fax_candidate TO madoguchi_ticketd;
-GRANT UPDATE (ocr_indexed) ON fax_item TO madoguchi_ticketd;
+GRANT SELECT (ocr_done_at, ocr_indexed), UPDATE (ocr_indexed) ON fax_item TO madoguchi_ticketd;  -- 022 grants columns
 GRANT UPDATE (ocr_state, ocr_attempts, ocr_lease_until) ON fax_page TO madoguchi_ticketd;  -- 読み直し

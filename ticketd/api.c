@@ -19,6 +19,7 @@
 #include "db.h"
 #include "department.h" /* department directory (issue 6) */
 #include "escalate.h" /* escalation to departments (issue 6) */
+#include "faxview.h" /* fax pages (issue 7) */
 #include "http.h"
 #include "log.h"
 #include "merge.h" /* merge: merge and split (merge.h) */
@@ -91,6 +92,9 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/messages/#/ocr", API_CORRESPONDENCE, faxocr_get },
 	{ "POST", "/api/messages/#/ocr/#/reread", API_CORRESPONDENCE, faxocr_reread },
 	{ "POST", "/api/fax-candidates/#/accept", API_OPERATOR | API_SUPERVISOR, faxocr_accept },
+	{ "GET", "/api/messages/#/fax", API_CORRESPONDENCE, faxview_info }, /* faxview.h */
+	{ "GET", "/api/messages/#/fax/#.png", API_CORRESPONDENCE, faxview_png },
+	{ "GET", "/api/messages/#/fax/#.tif", API_CORRESPONDENCE, faxview_tif },
 	{ "GET", "/api/events", API_ANY, sse_events },
 	/* replies and their templates (reply.h) */
 	{ "GET", "/api/templates", API_CORRESPONDENCE, reply_templates_list },
@@ -209,6 +213,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	upload_prepare(db); /* upload */
 	admin_calendar_prepare(db); /* admin_calendar */
 	upload_configure(cfg);
+	faxview_prepare(db); /* faxview */
 	return a;
 }
 

@@ -11,7 +11,7 @@ ticketd_libticketd_a_SOURCES = \
 	ticketd/messages.c ticketd/messages.h \
 	ticketd/sse.c ticketd/sse.h \
 	ticketd/webroot.c ticketd/webroot.h \
-	ticketd/intake.c ticketd/intake.h \
+	ticketd/intake.c ticketd/intake.h ticketd/intake_fax.c ticketd/intake_fax.h \
 	ticketd/search.c ticketd/search.h \
 	ticketd/route.c ticketd/route.h \
 	ticketd/reply.c ticketd/reply.h ticketd/reply_int.h \
@@ -78,3 +78,9 @@ ticketd_test_upload_LDADD = $(TICKETD_LIBS)
 TESTS += ticketd/test_upload
 # the admin pages of business calendars and SLA policies (admin_calendar.h)
 ticketd_libticketd_a_SOURCES += ticketd/admin_calendar.c ticketd/admin_calendar.h
+
+# fax items (issue 7): the intake path and the page viewer's API; fax
+# pages are decoded by lib/faxtiff and sent as PNG by lib/pngout
+ticketd_libticketd_a_SOURCES += ticketd/faxview.c ticketd/faxview.h
+# only faxtiff.o and pngout.o are pulled from the archive: libtiff and libpng
+TICKETD_LIBS += lib/libmdgfax.a $(TIFF_LIBS) $(PNG_LIBS)

@@ -179,6 +179,11 @@ TABLE = [
     ('DELETE', '/api/admin/sla-policies/99', True, [403, 403, 403, 404, 401]),
     ('GET', '/api/admin/calendar-audit', True, [403, 200, 403, 200, 401]),
     # end calendars
+    # fax pages (ticketd/faxview.h): message 11 is a mail, so 404 past the role gate
+    ('GET', '/api/messages/11/fax', True, [404, 404, 403, 404, 401]),
+    ('GET', '/api/messages/11/fax/1.png', True, [404, 404, 403, 404, 401]),
+    ('GET', '/api/messages/11/fax/1.tif', True, [404, 404, 403, 404, 401]),
+    # end fax
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 
