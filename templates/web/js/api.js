@@ -433,3 +433,16 @@ export function slaPreview(body) {
   return call('POST', '/api/admin/sla-policies/preview', body);
 }
 // end calendars
+
+// the OCR of a fax message (ticketd/faxocr.h)
+export function faxOcr(messageId) {
+  return call('GET', `/api/messages/${encodeURIComponent(messageId)}/ocr`);
+}
+
+export function faxOcrReread(messageId, page) {
+  return call('POST', `/api/messages/${encodeURIComponent(messageId)}/ocr/${encodeURIComponent(page)}/reread`);
+}
+
+export function faxCandidateAccept(id) {
+  return call('POST', `/api/fax-candidates/${encodeURIComponent(id)}/accept`);
+}

@@ -11,6 +11,7 @@
 
 import { t } from './i18n.js';
 import { el } from './format.js';
+import * as faxocr from './faxocr.js';
 
 const ZOOMS = [0.25, 0.5, 0.75, 1, 1.5, 2, 3];
 
@@ -132,6 +133,7 @@ function pageViewer(id, pages) {
     dl.setAttribute('download', `fax-${id}-${p.n}.tif`);
     prev.disabled = st.i === 0;
     next.disabled = st.i === pages.length - 1;
+    ocr.page(p.n);
   };
   const go = (step) => { const j = st.i + step; if (j >= 0 && j < pages.length) { st.i = j; show(); } };
   const zoomBy = (step) => {
@@ -145,6 +147,7 @@ function pageViewer(id, pages) {
   };
   const fit = () => { st.zoom = null; show(); };
   const rotate = () => { st.rot = (st.rot + 90) % 360; show(); };
+  const ocr = faxocr.panel(id, img); // the page's OCR beside it (issue 8)
   const prev = btn('prev', t('fax_prev'), () => go(-1));
   const next = btn('next', t('fax_next'), () => go(1));
   const bar = el('div', { class: 'fax-toolbar', role: 'toolbar', 'aria-label': t('fax_toolbar') },
@@ -162,7 +165,8 @@ function pageViewer(id, pages) {
     f();
   });
   show();
-  return el('div', { class: 'fax-viewer' }, bar, stage, el('p', { class: 'hint' }, t('fax_keys')));
+  return el('div', { class: 'fax-viewer' }, bar, el('div', { class: 'fax-body' }, stage, ocr.node),
+    el('p', { class: 'hint' }, t('fax_keys')));
 }
 
 // the zoom at which the fitted page is shown now (for a smooth step from "fit")
