@@ -93,3 +93,10 @@ TESTS += lib/test_bizcal
 EXTRA_PROGRAMS += tests/bench/bizcal_bench
 tests_bench_bizcal_bench_SOURCES = tests/bench/bizcal_bench.c
 tests_bench_bizcal_bench_LDADD = $(MDG_LIBS)
+# faxrender: reply text on A4 fax pages (pango/cairo), the preview PNG, letterhead variables
+lib_libmdgfax_a_SOURCES += lib/faxrender.c lib/faxrender.h
+check_PROGRAMS += lib/test_faxrender
+lib_test_faxrender_SOURCES = lib/test_faxrender.c
+lib_test_faxrender_CFLAGS = $(AM_CFLAGS) $(PANGO_CFLAGS)
+lib_test_faxrender_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+TESTS += lib/test_faxrender
