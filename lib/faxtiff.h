@@ -17,7 +17,7 @@ struct faxtiff_page {
 };
 
 /* Split a TIFF (file or memory) into pages.  0, or -1 with err filled (the
- * pages read before the error are still returned in *pages/*n, so a broken
+ * pages read before the error are still returned in *pages and *n, so a broken
  * file keeps what it has). */
 int faxtiff_split_file(const char *path, struct faxtiff_page **pages, int *n, char *err, size_t errlen);
 int faxtiff_split_mem(const uint8_t *data, size_t len, struct faxtiff_page **pages, int *n,

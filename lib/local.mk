@@ -93,6 +93,13 @@ TESTS += lib/test_bizcal
 EXTRA_PROGRAMS += tests/bench/bizcal_bench
 tests_bench_bizcal_bench_SOURCES = tests/bench/bizcal_bench.c
 tests_bench_bizcal_bench_LDADD = $(MDG_LIBS)
+# faxtiff: the one adapter over libtiff (split pages as received, decode, encode G4)
+lib_libmdgfax_a_SOURCES += lib/faxtiff.c
+check_PROGRAMS += lib/test_faxtiff
+lib_test_faxtiff_SOURCES = lib/test_faxtiff.c
+lib_test_faxtiff_CFLAGS = $(AM_CFLAGS) $(TIFF_CFLAGS)
+lib_test_faxtiff_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+TESTS += lib/test_faxtiff
 # faxrender: reply text on A4 fax pages (pango/cairo), the preview PNG, letterhead variables
 lib_libmdgfax_a_SOURCES += lib/faxrender.c lib/faxrender.h
 check_PROGRAMS += lib/test_faxrender
