@@ -344,6 +344,27 @@ void faxrender_free(struct faxtiff_bitmap *pages, int n)
 	free(pages);
 }
 
+int faxrender_tiff(const struct faxtiff_bitmap *pages, int n, struct faxtiff_page **out,
+		   char *err, size_t errlen)
+{
+	struct faxtiff_page *t = calloc((size_t)(n > 0 ? n : 1), sizeof(*t));
+	int i;
+
+	*out = NULL;
+	if (t == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (faxtiff_encode_g4(&pages[i], &t[i], err, errlen) < 0) {
+			faxtiff_pages_free(t, i);
+			return -1;
+		}
+	}
+	*out = t;
+	return 0;
+}
+
 /* ---- the preview PNG ---- */
 
 static cairo_status_t png_write(void *closure, const unsigned char *data, unsigned int len)

@@ -47,6 +47,10 @@ void faxrender_text_box(const struct faxrender_opts *o, struct faxrender_box *bo
 int faxrender_pages(const struct faxrender_opts *o, const char *letterhead, const char *body,
 		    struct faxtiff_bitmap **pages, int *n, char *err, size_t errlen);
 void faxrender_free(struct faxtiff_bitmap *pages, int n);
+/* The rendered pages as single-page T.6 TIFFs (faxtiff_encode_g4): an
+ * array of n, free with faxtiff_pages_free.  0 or -1 with err. */
+int faxrender_tiff(const struct faxtiff_bitmap *pages, int n, struct faxtiff_page **out,
+		   char *err, size_t errlen);
 
 /* A page as a PNG for the browser's preview: grey-scaled down to width
  * (aspect corrected to square pixels), black on white.  0 or -1. */

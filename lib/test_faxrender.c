@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <unistd.h>
 #include "faxrender.h"
 #include "buf.h"
 #include "testlib.h"
@@ -252,8 +253,43 @@ static void test_png(void)
 	faxrender_free(p, n);
 }
 
+/* render -> G4 pages -> one multi-page spool file -> split and decode:
+ * the same bits come back (lib/faxtiff does the TIFF side). */
+static void test_tiff_round_trip(void)
+{
+	struct faxtiff_bitmap *p, bm;
+	struct faxtiff_page *t, *back;
+	int n, nback, i;
+	char err[200], path[] = "/tmp/test_faxrender_XXXXXX", *txt = lines(FIRST_PAGE_LINES + 1);
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_INT(faxrender_pages(&opts, head, txt, &p, &n, err, sizeof err), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(faxrender_tiff(p, n, &t, err, sizeof err), 0);
+	CHECK_STR(t[0].compression, "t6");
+	CHECK_INT(t[1].y_dpi, 196);
+	CHECK_INT(faxtiff_join_file(t, n, path, err, sizeof err), 0);
+	CHECK_INT(faxtiff_split_file(path, &back, &nback, err, sizeof err), 0);
+	CHECK_INT(nback, 2);
+	for (i = 0; i < nback && i < n; i++) {
+		CHECK_INT(back[i].width, 1728);
+		CHECK_INT(back[i].height, 2292);
+		CHECK_INT(faxtiff_decode(back[i].tiff, back[i].len, &bm, err, sizeof err), 0);
+		CHECK(memcmp(bm.bits, p[i].bits, (size_t)p[i].stride * (size_t)p[i].height) == 0);
+		faxtiff_bitmap_free(&bm);
+	}
+	faxtiff_pages_free(back, nback);
+	faxtiff_pages_free(t, n);
+	faxrender_free(p, n);
+	unlink(path);
+	free(txt);
+}
+
 int main(void)
 {
+	RUN(test_tiff_round_trip);
 	RUN(test_margins_and_ink);
 	RUN(test_deterministic);
 	RUN(test_extra_pages);
