@@ -28,6 +28,7 @@
 #include "sse.h"
 #include "tickets.h"
 #include "upload.h" /* upload: files uploaded in the reply composer (upload.h) */
+#include "faxreply.h" /* replies by fax */
 #include "webroot.h"
 #include "workflow.h"
 
@@ -137,6 +138,11 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/admin/rules/order", API_ADMIN, admin_api_rules_order },
 	{ "PUT", "/api/admin/rules/#", API_ADMIN, admin_api_rules_update },
 	{ "DELETE", "/api/admin/rules/#", API_ADMIN, admin_api_rules_delete },
+	/* replies by fax (faxreply.h) */
+	{ "POST", "/api/tickets/#/fax-reply/preview", API_CORRESPONDENCE, faxreply_preview },
+	{ "POST", "/api/tickets/#/fax-reply", API_OPERATOR | API_SUPERVISOR, faxreply_send },
+	{ "GET", "/api/tickets/#/faxes", API_CORRESPONDENCE, faxreply_list },
+	{ "POST", "/api/tickets/#/faxes/#/cancel", API_OPERATOR | API_SUPERVISOR, faxreply_cancel },
 };
 
 struct api {
@@ -178,6 +184,8 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	admin_queues_prepare(db); /* admin_queues */
 	upload_prepare(db); /* upload */
 	upload_configure(cfg);
+	faxreply_prepare(db); /* faxreply */
+	faxreply_configure(cfg);
 	return a;
 }
 
@@ -200,6 +208,7 @@ void api_configure(struct api *a, const struct config *cfg)
 	reply_configure(cfg);
 	escalate_configure(cfg);
 	upload_configure(cfg);
+	faxreply_configure(cfg);
 }
 
 static void api_session_gone(void *arg, const char *token_sha)

@@ -20,7 +20,7 @@ ticketd_libticketd_a_SOURCES = \
 	ticketd/admin_api.c ticketd/admin_api.h \
 	ticketd/workflow.c ticketd/workflow.h
 ticketd_libticketd_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(ICU_CFLAGS)
-TICKETD_LIBS = ticketd/libticketd.a $(MDG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS)
+TICKETD_LIBS = ticketd/libticketd.a $(MDG_FAX_LIBS) $(MDG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS)
 
 bin_PROGRAMS += ticketd/ticketd
 ticketd_ticketd_SOURCES = ticketd/main.c
@@ -75,3 +75,10 @@ check_PROGRAMS += ticketd/test_upload
 ticketd_test_upload_SOURCES = ticketd/test_upload.c
 ticketd_test_upload_LDADD = $(TICKETD_LIBS)
 TESTS += ticketd/test_upload
+# replies by fax (faxreply.h): lib/faxrender pages, outbound_fax (sql/023); unit test of the number rules
+ticketd_libticketd_a_SOURCES += ticketd/faxreply.c ticketd/faxreply.h
+check_PROGRAMS += ticketd/test_faxreply
+ticketd_test_faxreply_SOURCES = ticketd/test_faxreply.c
+ticketd_test_faxreply_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+ticketd_test_faxreply_LDADD = $(TICKETD_LIBS)
+TESTS += ticketd/test_faxreply

@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""Replies by fax through ticketd (ticketd/faxreply.c, sql/023_fax_out.sql),
+against real PostgreSQL and ticketd.
+
+The number typed twice must agree (400 with the reason) and look Japanese
+(400); viewers and admins may not send (403).  The preview renders every
+page as a PNG.  A fax with the letterhead, the text and a TIFF attachment
+(an ITU chart of the shared corpus) is stored whole before any dial: the
+outbound_fax row, one TIFF per page in order, the message (direction out,
+queued), the event, the ticket waiting for the citizen.  A PDF attachment
+is refused (422, no PDF yet).  The fax is listed with its state and
+cancelled while queued (then 409).  Picking the ticket's contact instead
+takes its fax number, leaves an audited read, and refuses a contact of
+another ticket; a queue that requires approval refuses (409).
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
+sys.path.insert(0, HERE)
+import mdg  # noqa: E402
+import ticketd_http as th  # noqa: E402
+from ticketd_http import Client  # noqa: E402
+
+t = mdg.Checks('fax_reply')
+CHART = os.path.join(mdg.SHARED, 'corpus', 'fax', 'spandsp-itu', 'tiff', 'itu1_fine_g4.tif')
+BODY = ('山田 太郎 様\n\nお問い合わせいただいた住民票の写しの請求について回答します。\n'
+        + '住民票の写しは、区役所の窓口のほか、郵送でも請求できます。' * 90)
+
+
+def login(port, who):
+    c = Client(port)
+    for u in th.USERS:
+        if u[0] == who and c.login(u[0], u[2]).status != 200:
+            raise RuntimeError(f'log-in {who} failed')
+    return c
+
+
+def post(c, path, doc):
+    r = c.request('POST', path, json_body=doc)
+    return r.status, (r.json() or {})
+
+
+with mdg.Env('fax_reply') as env:
+    d, port = th.start(env, 'fax_reply', **{'ticketd.send_delay_seconds': '600'})
+    op, vw, ad = login(port, 'op1'), login(port, 'vw1'), login(port, 'ad1')
+    base = {'body': BODY, 'recipient': '山田 太郎'}
+
+    st, doc = post(op, '/api/tickets/1/fax-reply', dict(base, number='03-1234-5678',
+                                                        number_confirm='03-1234-5679'))
+    t.equal('numbers differ: 400 with the reason', (st, doc.get('error')),
+            (400, 'number: the two numbers typed differ'))
+    st, doc = post(op, '/api/tickets/1/fax-reply', dict(base, number='1234', number_confirm='1234'))
+    t.equal('not a Japanese number: 400', (st, doc.get('error')),
+            (400, 'number: not a Japanese fax number (0 and 9 or 10 more digits)'))
+    st, doc = post(op, '/api/tickets/1/fax-reply', dict(base, number='03-1234-5678'))
+    t.equal('typed once: 400', st, 400)
+    good = dict(base, number='03-1234-5678', number_confirm='０３１２３４５６７８')
+    t.equal('viewer and admin may not send: 403',
+            (post(vw, '/api/tickets/1/fax-reply', good)[0], post(ad, '/api/tickets/1/fax-reply', good)[0]),
+            (403, 403))
+    t.equal('nothing stored by the refusals', env.sql('SELECT count(*) FROM outbound_fax'), [['0']])
+
+    st, doc = post(op, '/api/tickets/1/fax-reply/preview', base)
+    imgs = doc.get('images') or []
+    t.equal('preview: 200, 2 text pages, 2 PNGs',
+            (st, doc.get('pages'), doc.get('text_pages'), len(imgs),
+             all(i.startswith('data:image/png;base64,iVBORw0KGgo') for i in imgs)),
+            (200, 2, 2, 2, True))
+
+    atts = []
+    if os.path.exists(CHART):
+        data = open(CHART, 'rb').read()
+        env.pg.psql(f"""INSERT INTO blob (sha256, size, data) VALUES
+            (sha256(decode('{data.hex()}', 'hex')), {len(data)}, decode('{data.hex()}', 'hex'));
+            INSERT INTO attachment (message_id, idx, filename, content_type, size, sha256) VALUES
+            (11, 2, '地図.tif', 'image/tiff', {len(data)}, sha256(decode('{data.hex()}', 'hex')))""",
+                    user='madoguchi_owner')
+        atts = [{'message_id': 11, 'idx': 2}]
+    else:
+        t.ok('skip the TIFF attachment: no shared corpus')
+    st, doc = post(op, '/api/tickets/1/fax-reply', dict(good, attachments=[{'message_id': 11, 'idx': 0}]))
+    t.equal('a PDF attachment: 422', (st, doc.get('error')),
+            (422, '申請書 (2).pdf: only TIFF files can be sent by fax (PDF not yet)'))
+
+    st, doc = post(op, '/api/tickets/1/fax-reply', dict(good, attachments=atts))
+    npages = 2 + len(atts)
+    fid = doc.get('id')
+    t.equal('sent: 201 with the pages', (st, doc.get('pages')), (201, npages))
+    t.equal('the outbound_fax row',
+            env.sql(f"SELECT ticket_id, number, confirmed_by, contact_id IS NULL, pages, state, attempts,"
+                    f" created_by, not_before - created_at FROM outbound_fax WHERE id = {fid}"),
+            [['1', '0312345678', 'typed_twice', 't', str(npages), 'queued', '0', 'op1', '00:10:00']])
+    pages = env.sql(f"SELECT page_no, source, substring(tiff from 1 for 2) IN ('\\x4949', '\\x4d4d')"
+                    f" FROM outbound_fax_page WHERE fax_id = {fid} ORDER BY page_no")
+    t.equal('the pages: text first, then the attachment, all TIFF', pages,
+            [['1', '', 't'], ['2', '', 't']] + ([['3', '地図.tif', 't']] if atts else []))
+    t.equal('the message: out, queued, to the number; the ticket waits for the citizen',
+            env.sql(f"SELECT m.direction, m.delivery_state, m.to_list, m.subject, t.status,"
+                    f" (SELECT count(*) FROM attachment a WHERE a.message_id = m.id)"
+                    f" FROM outbound_fax o JOIN message m ON m.id = o.message_id"
+                    f" JOIN ticket t ON t.id = o.ticket_id WHERE o.id = {fid}"),
+            [['out', 'queued', 'FAX 0312345678 山田 太郎', 'FAX送信', 'waiting_citizen', str(len(atts))]])
+    t.equal('the event', env.sql("SELECT actor, detail FROM ticket_event WHERE kind = 'fax_queued'"),
+            [['op1', f'outbound_fax {fid}, {npages} pages']])
+
+    r = op.get('/api/tickets/1/faxes')
+    faxes = (r.json() or {}).get('faxes') or [{}]
+    t.equal('GET faxes: the state', (r.status, len(faxes), faxes[0].get('state'), faxes[0].get('number'),
+                                     faxes[0].get('pages'), faxes[0].get('can_cancel')),
+            (200, 1, 'queued', '0312345678', npages, True))
+    t.equal('a viewer may not list faxes: 403', vw.get('/api/tickets/1/faxes').status, 403)
+    st, doc = post(op, f'/api/tickets/1/faxes/{fid}/cancel', {})
+    t.equal('cancel while queued: 200', (st, doc.get('state')), (200, 'cancelled'))
+    st, doc = post(op, f'/api/tickets/1/faxes/{fid}/cancel', {})
+    t.equal('cancel again: 409', st, 409)
+    t.equal('cancelled: fax and message',
+            env.sql(f"SELECT o.state, o.cancelled_by, m.delivery_state FROM outbound_fax o"
+                    f" JOIN message m ON m.id = o.message_id WHERE o.id = {fid}"),
+            [['cancelled', 'op1', 'cancelled']])
+
+    env.pg.psql("""INSERT INTO contact (id, name, fax, created_at, created_by, updated_at, updated_by)
+                   VALUES (500, '山田 太郎', '06-6123-4567', now(), 'op1', now(), 'op1'),
+                          (501, '別人', '0311112222', now(), 'op1', now(), 'op1');
+                   INSERT INTO ticket_contact (ticket_id, contact_id, role, linked_at)
+                   VALUES (1, 500, 'citizen', now()), (3, 501, 'citizen', now())""",
+                user='madoguchi_owner')
+    st, doc = post(op, '/api/tickets/1/fax-reply', dict(base, contact_id=501))
+    t.equal("another ticket's contact: 400", st, 400)
+    st, doc = post(op, '/api/tickets/1/fax-reply', dict(base, contact_id=500, number='0311112222'))
+    t.equal('contact and a typed number: 400', st, 400)
+    st, doc = post(op, '/api/tickets/1/fax-reply', dict(base, contact_id=500))
+    t.equal('from the contact: 201', st, 201)
+    t.equal('the contact\'s number, confirmed by contact',
+            env.sql(f"SELECT number, confirmed_by, contact_id FROM outbound_fax WHERE id = {doc.get('id')}"),
+            [['0661234567', 'contact', '500']])
+    t.equal('the contact reads were audited (the refused pick read it too)',
+            env.sql("SELECT login, action, contact_id, ticket_id, reason FROM contact_access ORDER BY id"),
+            [['op1', 'read', '500', '1', 'FAXで返信']] * 2)
+
+    env.pg.psql("INSERT INTO queue_setting (queue, approval_required, updated_by, updated_at)"
+                " VALUES ('gomi', true, 'ad1', now())", user='madoguchi_owner')
+    st, doc = post(op, '/api/tickets/3/fax-reply', good)
+    t.equal('a queue that requires approval: 409', st, 409)
+    t.check('ticketd is alive', d.alive(), d.log_text()[-2000:])
+
+sys.exit(t.done())
