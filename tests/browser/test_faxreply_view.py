@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""FAXで返信 in the browser (js/faxreply.js; ticketd/faxreply.h, sql/023).
+
+Private PostgreSQL and ticketd with the fixture tickets; headless Chromium.
+
+- the operator opens FAXで返信 on ticket 1, types two different numbers and a
+  text: 送信 is refused in words (the numbers differ) and nothing is stored;
+- プレビュー shows the pages as images (the letterhead and the text on A4);
+- with the numbers typed alike (once in full-width digits) 送信 queues the fax:
+  the list says 送信待ち and the row is stored, queued;
+- ingest-fax's state changes (sql/023's claim and finish, called as the
+  madoguchi_fax role) show live without a reload: 送信中, then 送信済み 2枚;
+- a second fax fails for good (the number unreachable): 失敗 and the reason;
+- a viewer gets no section.
+
+Run: /usr/bin/python3 tests/browser/test_faxreply_view.py
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
+sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
+sys.path.insert(0, HERE)
+import mdg  # noqa: E402
+import ticketd_http as th  # noqa: E402
+from chromium import Browser, Keys  # noqa: E402
+
+TEXT = '山田 太郎 様\n\nお問い合わせの件、次のとおり回答します。\n' + '住民票の写しは郵送でも請求できます。' * 150
+
+
+def login(t, b, base, who, pw):
+    b.get(base + '/')
+    b.wait(lambda: b.visible('#login-id'), 10)
+    b.find('#login-id').send_keys(who)
+    b.find('#login-password').send_keys(pw + Keys.ENTER)
+    t.check(f'{who} logged in', bool(b.wait(lambda: b.js('return document.body.dataset.role || ""'), 10)))
+
+
+def text_of(b, css):
+    els = b.finds(css)
+    return els[0].text if els else None
+
+
+def fill(b, css, value):
+    e = b.find(css)
+    e.clear()
+    b.js('arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event("input"));', e, value)
+
+
+def fax_sql(env, q):
+    return env.pg.psql(q, user='madoguchi_fax')
+
+
+def main():
+    t = mdg.Checks('browser-faxreply')
+    with mdg.Env('browser-faxreply') as env:
+        d, port = th.start(env, 'browser-faxreply', **{'ticketd.send_delay_seconds': '0'})
+        base = f'http://127.0.0.1:{port}'
+        with Browser(mdg.ARTEFACTS, 'browser-faxreply') as b:
+            login(t, b, base, 'op1', 'operator-pass-1')
+            b.get(f'{base}/#/tickets/1')
+            t.check('the fax section', bool(b.wait(lambda: b.visible('#fax-open'), 10)))
+            b.find('#fax-open').click()
+            b.wait(lambda: b.visible('#fax-number'), 5)
+            fill(b, '#fax-recipient', '山田 太郎')
+            fill(b, '#fax-number', '03-1234-5678')
+            fill(b, '#fax-number-confirm', '03-1234-5670')
+            fill(b, '#fax-body', TEXT)
+            b.find('#fax-send').click()
+            t.check('different numbers: refused in words', bool(b.wait(
+                lambda: text_of(b, '#fax-error') == '2回入力したFAX番号が一致しません。番号を確かめてください。', 5)),
+                repr(text_of(b, '#fax-error')))
+            t.equal('nothing stored', env.sql('SELECT count(*) FROM outbound_fax'), [['0']])
+
+            b.find('#fax-preview').click()
+            n = b.wait(lambda: len(b.finds('#fax-previews img.fax-page')), 20)
+            t.equal('preview: two page images', n, 2)
+            t.check('the images are drawn', bool(b.wait(lambda: b.js(
+                "return [...document.querySelectorAll('#fax-previews img')].every(i => i.naturalWidth === 700)"), 10)))
+            b.screenshot('preview')
+
+            fill(b, '#fax-number-confirm', '０３－１２３４－５６７８')
+            b.find('#fax-send').click()
+            row = b.wait(lambda: env.sql("SELECT id, state, number, pages FROM outbound_fax"), 10)
+            t.equal('queued: the row', row and row[0][1:], ['queued', '0312345678', '2'])
+            fid = row[0][0] if row else '0'
+            t.check('the list says 送信待ち', bool(b.wait(
+                lambda: text_of(b, f'#fax-{fid}-state') == '送信待ち', 10)), repr(text_of(b, f'#fax-{fid}-state')))
+            t.check('and offers to cancel', bool(b.visible(f'#fax-{fid}-cancel')))
+
+            fax_sql(env, "SELECT * FROM outbound_fax_claim('test', now(), 600, 4, 10)")
+            t.check('claimed: 送信中, live', bool(b.wait(
+                lambda: text_of(b, f'#fax-{fid}-state') == '送信中', 10)), repr(text_of(b, f'#fax-{fid}-state')))
+            fax_sql(env, f"SELECT outbound_fax_finish({fid}, 1, now(), 'ok', 0, 'OK', 200, '', 2, NULL, NULL)")
+            t.check('finished: 送信済み 2枚, live', bool(b.wait(
+                lambda: text_of(b, f'#fax-{fid}-state') == '送信済み 2枚', 10)), repr(text_of(b, f'#fax-{fid}-state')))
+            b.screenshot('sent')
+
+            b.find('#fax-open').click()
+            b.wait(lambda: b.visible('#fax-number'), 5)
+            fill(b, '#fax-number', '0312340000')
+            fill(b, '#fax-number-confirm', '0312340000')
+            fill(b, '#fax-body', '短い回答です。')
+            b.find('#fax-send').click()
+            row = b.wait(lambda: env.sql("SELECT id FROM outbound_fax WHERE number = '0312340000'"), 10)
+            f2 = row[0][0] if row else '0'
+            fax_sql(env, "SELECT * FROM outbound_fax_claim('test', now(), 600, 4, 10)")
+            fax_sql(env, f"SELECT outbound_fax_finish({f2}, 1, now(), 'unreachable', NULL, '', 404,"
+                         " 'この番号は使われていません', 0, NULL, NULL)")
+            t.check('failed: the reason, live', bool(b.wait(
+                lambda: text_of(b, f'#fax-{f2}-state') == '失敗: この番号は使われていません', 10)),
+                repr(text_of(b, f'#fax-{f2}-state')))
+            b.screenshot('failed')
+        with Browser(mdg.ARTEFACTS, 'browser-faxreply-viewer') as b:
+            login(t, b, base, 'vw1', 'viewer-pass-1')
+            b.get(f'{base}/#/tickets/1')
+            b.wait(lambda: b.finds('#fax-panel'), 3)
+            t.equal('a viewer: no fax section', b.finds('#fax-panel'), [])
+        t.check('ticketd is alive', d.alive())
+    return t.done()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
