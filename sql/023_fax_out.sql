@@ -193,12 +193,37 @@ CREATE TRIGGER outbound_fax_purge AFTER UPDATE OF purged_at ON ticket
     FOR EACH ROW WHEN (NEW.purged_at IS NOT NULL AND OLD.purged_at IS NULL)
     EXECUTE FUNCTION outbound_fax_purge();
 
+-- A fax reply answers the citizen as a mail reply does (sql/020's
+-- responded_at): queued, dialling or sent counts; cancelled or failed not.
+CREATE OR REPLACE FUNCTION ticket_responded(p_ticket bigint) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    UPDATE ticket t SET responded_at = r.at
+      FROM (SELECT min(at) AS at FROM (
+              SELECT CASE WHEN o.approval IS NOT NULL THEN coalesce(o.reviewed_at, o.created_at)
+                          ELSE o.created_at END AS at
+                FROM outbound_mail o
+               WHERE o.ticket_id = p_ticket AND o.kind = 'reply' AND o.state IN ('queued', 'sent')
+              UNION ALL
+              SELECT f.created_at FROM outbound_fax f
+               WHERE f.ticket_id = p_ticket AND f.state IN ('queued', 'dialling', 'sent')) x) r
+     WHERE t.id = p_ticket AND t.responded_at IS DISTINCT FROM r.at;
+$$;
+
+CREATE FUNCTION outbound_fax_sla() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    PERFORM ticket_responded(NEW.ticket_id);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER outbound_fax_sla AFTER INSERT OR UPDATE OF state ON outbound_fax
+    FOR EACH ROW EXECUTE FUNCTION outbound_fax_sla();
+
 REVOKE ALL ON FUNCTION outbound_fax_claim(text, timestamptz, int, int, int),
     outbound_fax_event(bigint, timestamptz, text, text),
     outbound_fax_close(bigint, text, timestamptz),
     outbound_fax_finish(bigint, int, timestamptz, text, int, text, int, text, int, bigint, timestamptz),
     outbound_fax_cancel(bigint, bigint, text, timestamptz),
-    outbound_fax_purge() FROM PUBLIC;
+    outbound_fax_purge(), outbound_fax_sla() FROM PUBLIC;
 
 -- ticketd: writes the reply and its pages, reads the state, cancels.
 GRANT SELECT, INSERT ON outbound_fax, outbound_fax_page TO madoguchi_ticketd;

@@ -105,6 +105,9 @@ with mdg.Env('fax_reply') as env:
     t.equal('the event', env.sql("SELECT actor, detail FROM ticket_event WHERE kind = 'fax_queued'"),
             [['op1', f'outbound_fax {fid}, {npages} pages']])
 
+    t.equal('the fax counts as the first response (SLA)',
+            env.sql(f"SELECT t.responded_at = o.created_at FROM ticket t JOIN outbound_fax o"
+                    f" ON o.ticket_id = t.id WHERE o.id = {fid}"), [['t']])
     r = op.get('/api/tickets/1/faxes')
     faxes = (r.json() or {}).get('faxes') or [{}]
     t.equal('GET faxes: the state', (r.status, len(faxes), faxes[0].get('state'), faxes[0].get('number'),
@@ -119,6 +122,8 @@ with mdg.Env('fax_reply') as env:
             env.sql(f"SELECT o.state, o.cancelled_by, m.delivery_state FROM outbound_fax o"
                     f" JOIN message m ON m.id = o.message_id WHERE o.id = {fid}"),
             [['cancelled', 'op1', 'cancelled']])
+    t.equal('cancelled: no longer the response',
+            env.sql("SELECT responded_at IS NULL FROM ticket WHERE id = 1"), [['t']])
 
     env.pg.psql("""INSERT INTO contact (id, name, fax, created_at, created_by, updated_at, updated_by)
                    VALUES (500, '山田 太郎', '06-6123-4567', now(), 'op1', now(), 'op1'),
