@@ -22,6 +22,9 @@
 #define FAXTIFF_MAX_WIDTH 20000   /* A3 at 600 dpi is under 7100 */
 #define FAXTIFF_MAX_HEIGHT 40000
 #define FAXTIFF_MAX_FILE (256u * 1024 * 1024)
+/* a page's pixels at most: A3 at 400x400 dpi is 31 million; a 1-bit
+ * bitmap of this many is 8 MiB */
+#define FAXTIFF_MAX_PIXELS (64ull * 1024 * 1024)
 
 /* A TIFF in memory: reading (data, len) or writing (wbuf grows). */
 struct faxtiff_io {
@@ -181,7 +184,8 @@ static int faxtiff_read_tags(TIFF *tif, struct faxtiff_tags *t, char *what, size
 		return -1;
 	}
 	if (t->width == 0 || t->height == 0 || t->width > FAXTIFF_MAX_WIDTH ||
-	    t->height > FAXTIFF_MAX_HEIGHT) {
+	    t->height > FAXTIFF_MAX_HEIGHT ||
+	    (unsigned long long)t->width * t->height > FAXTIFF_MAX_PIXELS) {
 		snprintf(what, wlen, "image size %ux%u out of bounds", t->width, t->height);
 		return -1;
 	}
@@ -554,7 +558,8 @@ int faxtiff_encode_g4(const struct faxtiff_bitmap *bm, struct faxtiff_page *out,
 
 	memset(out, 0, sizeof *out);
 	if (bm->width <= 0 || bm->height <= 0 || bm->width > FAXTIFF_MAX_WIDTH ||
-	    bm->height > FAXTIFF_MAX_HEIGHT || bm->stride < (bm->width + 7) / 8) {
+	    bm->height > FAXTIFF_MAX_HEIGHT || bm->stride < (bm->width + 7) / 8 ||
+	    (unsigned long long)bm->width * (unsigned long long)bm->height > FAXTIFF_MAX_PIXELS) {
 		snprintf(err, errlen, "bitmap %dx%d out of bounds", bm->width, bm->height);
 		return -1;
 	}

@@ -100,6 +100,20 @@ lib_test_faxtiff_SOURCES = lib/test_faxtiff.c
 lib_test_faxtiff_CFLAGS = $(AM_CFLAGS) $(TIFF_CFLAGS)
 lib_test_faxtiff_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
 TESTS += lib/test_faxtiff
+# pngout: the one adapter over libpng (fax pages shown in the browser)
+lib_libmdgfax_a_SOURCES += lib/pngout.c lib/pngout.h
+lib_libmdgfax_a_CFLAGS += $(PNG_CFLAGS)
+MDG_FAX_LIBS += $(PNG_LIBS)
+# faxpdf: the one adapter over poppler-glib and cairo (mailed PDFs become fax pages)
+lib_libmdgfax_a_SOURCES += lib/faxpdf.c lib/faxpdf.h
+check_PROGRAMS += lib/test_faxpdf lib/test_pngout
+lib_test_faxpdf_SOURCES = lib/test_faxpdf.c
+lib_test_faxpdf_CFLAGS = $(AM_CFLAGS) $(POPPLER_CFLAGS)
+lib_test_faxpdf_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+lib_test_pngout_SOURCES = lib/test_pngout.c
+lib_test_pngout_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
+lib_test_pngout_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+TESTS += lib/test_faxpdf lib/test_pngout
 # faxrender: reply text on A4 fax pages (pango/cairo), the preview PNG, letterhead variables
 lib_libmdgfax_a_SOURCES += lib/faxrender.c lib/faxrender.h
 check_PROGRAMS += lib/test_faxrender

@@ -17,6 +17,7 @@
 #include "db.h"
 #include "department.h" /* department directory (issue 6) */
 #include "escalate.h" /* escalation to departments (issue 6) */
+#include "faxview.h" /* fax pages (issue 7) */
 #include "http.h"
 #include "log.h"
 #include "merge.h" /* merge: merge and split (merge.h) */
@@ -87,6 +88,9 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
 	{ "GET", "/api/messages/#/cid/*", API_CORRESPONDENCE, messages_cid },
+	{ "GET", "/api/messages/#/fax", API_CORRESPONDENCE, faxview_info }, /* faxview.h */
+	{ "GET", "/api/messages/#/fax/#.png", API_CORRESPONDENCE, faxview_png },
+	{ "GET", "/api/messages/#/fax/#.tif", API_CORRESPONDENCE, faxview_tif },
 	{ "GET", "/api/events", API_ANY, sse_events },
 	/* replies and their templates (reply.h) */
 	{ "GET", "/api/templates", API_CORRESPONDENCE, reply_templates_list },
@@ -184,6 +188,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	admin_queues_prepare(db); /* admin_queues */
 	upload_prepare(db); /* upload */
 	upload_configure(cfg);
+	faxview_prepare(db); /* faxview */
 	faxreply_prepare(db); /* faxreply */
 	faxreply_configure(cfg);
 	return a;

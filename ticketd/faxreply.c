@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "config.h"
 #include "db.h"
+#include "faxpdf.h"
 #include "faxrender.h"
 #include "faxreply.h"
 #include "faxtiff.h"
@@ -422,6 +423,28 @@ static char *fax_letterhead(struct fax_job *j, char *err, size_t errlen)
 	return buf_steal(&out, NULL);
 }
 
+static int fax_is_pdf(const char *name, const char *type)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(type, "application/pdf", 15) == 0 ||
+	       (n > 4 && strcasecmp(name + n - 4, ".pdf") == 0);
+}
+
+/* the pages of a TIFF as they are, or of a PDF rasterised (lib/faxpdf) */
+static int fax_split(const char *name, const char *type, const unsigned char *data, size_t len,
+		     struct faxtiff_page **pp, int *n, char *err, size_t errlen)
+{
+	struct faxpdf_limits lim;
+
+	if (fax_is_pdf(name, type)) {
+		faxpdf_limits_default(&lim);
+		lim.max_pages = fax_conf.max_pages;
+		return faxpdf_render(data, len, &lim, pp, n, err, errlen);
+	}
+	return faxtiff_split_mem(data, len, pp, n, err, errlen);
+}
+
 static int fax_is_tiff(const char *name, const char *type)
 {
 	size_t n = strlen(name);
@@ -497,11 +520,10 @@ static int fax_att_pages(struct fax_job *j, int k, size_t *total)
 		api_error(j->c, 400, "attachments: not an attachment or unsent upload of this ticket");
 	} else if ((*total += len) > FAX_TOTAL_BYTES) {
 		api_error(j->c, 413, "attachments: more than 64 MiB");
-	} else if (!fax_is_tiff(name, type)) {
-		snprintf(msg, sizeof msg, "%s: only TIFF files can be sent by fax%s", name,
-			 strncasecmp(type, "application/pdf", 15) == 0 ? " (PDF not yet)" : "");
+	} else if (!fax_is_tiff(name, type) && !fax_is_pdf(name, type)) {
+		snprintf(msg, sizeof msg, "%s: only TIFF and PDF files can be sent by fax", name);
 		api_error(j->c, 422, msg);
-	} else if (faxtiff_split_mem(data, len, &pp, &n, err, sizeof err) < 0) {
+	} else if (fax_split(name, type, data, len, &pp, &n, err, sizeof err) < 0) {
 		snprintf(msg, sizeof msg, "%s: %s", name, err);
 		api_error(j->c, 422, msg);
 	} else {

@@ -5,7 +5,7 @@
  *        it will be sent (the text rendered, then the attachments' pages)
  *   POST /api/tickets/ID/fax-reply  {body, recipient, number, number_confirm
  *        | contact_id [, reason], attachments: [{message_id, idx} |
- *        {upload_id}]} -> 201 {id, message_id, pages, not_before}
+ *        {upload_id}] (TIFF, PDF)} -> 201 {id, message_id, pages, not_before}
  *   GET  /api/tickets/ID/faxes              the ticket's faxes and their state
  *   POST /api/tickets/ID/faxes/FID/cancel   while queued -> 200; 409 after
  *
@@ -25,8 +25,8 @@
  * outbound_fax, in one transaction holding the ticket's row lock.
  * ingest-fax dials it (ingest/fax/outfax.h).
  *
- * Attachments: TIFF fax pages (1728, 2048 or 2432 pixels wide) as they are.
- * PDF is refused (422) until lib/faxpdf is merged.  A queue that requires
+ * Attachments: TIFF fax pages (1728, 2048 or 2432 pixels wide) as they are;
+ * PDF pages rasterised to 1728 wide by lib/faxpdf.  A queue that requires
  * approval (sql/009) refuses fax replies (409): the approval flow of mail
  * replies is not extended to faxes yet, and sending unapproved is worse. */
 #ifndef MDG_FAXREPLY_H

@@ -11,7 +11,7 @@ ticketd_libticketd_a_SOURCES = \
 	ticketd/messages.c ticketd/messages.h \
 	ticketd/sse.c ticketd/sse.h \
 	ticketd/webroot.c ticketd/webroot.h \
-	ticketd/intake.c ticketd/intake.h \
+	ticketd/intake.c ticketd/intake.h ticketd/intake_fax.c ticketd/intake_fax.h \
 	ticketd/search.c ticketd/search.h \
 	ticketd/route.c ticketd/route.h \
 	ticketd/reply.c ticketd/reply.h ticketd/reply_int.h \
@@ -20,7 +20,7 @@ ticketd_libticketd_a_SOURCES = \
 	ticketd/admin_api.c ticketd/admin_api.h \
 	ticketd/workflow.c ticketd/workflow.h
 ticketd_libticketd_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(ICU_CFLAGS)
-TICKETD_LIBS = ticketd/libticketd.a $(MDG_FAX_LIBS) $(MDG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS)
+TICKETD_LIBS = ticketd/libticketd.a $(MDG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS)
 
 bin_PROGRAMS += ticketd/ticketd
 ticketd_ticketd_SOURCES = ticketd/main.c
@@ -75,6 +75,11 @@ check_PROGRAMS += ticketd/test_upload
 ticketd_test_upload_SOURCES = ticketd/test_upload.c
 ticketd_test_upload_LDADD = $(TICKETD_LIBS)
 TESTS += ticketd/test_upload
+
+# fax items (issue 7): the intake path and the page viewer's API; fax
+# pages are decoded by lib/faxtiff and sent as PNG by lib/pngout
+ticketd_libticketd_a_SOURCES += ticketd/faxview.c ticketd/faxview.h
+TICKETD_LIBS += $(MDG_FAX_LIBS)
 # replies by fax (faxreply.h): lib/faxrender pages, outbound_fax (sql/023); unit test of the number rules
 ticketd_libticketd_a_SOURCES += ticketd/faxreply.c ticketd/faxreply.h
 check_PROGRAMS += ticketd/test_faxreply

@@ -43,9 +43,20 @@ def text_of(b, css):
 
 
 def fill(b, css, value):
-    e = b.find(css)
-    e.clear()
-    b.js('arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event("input"));', e, value)
+    """set a field as typing would; retried, as a live update may redraw the section"""
+    def once():
+        e = b.find(css)
+        b.js('arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event("input"));', e, value)
+        return b.js('return document.querySelector(arguments[0]).value === arguments[1]', css, value)
+    return b.wait(once, 10)
+
+
+def click(b, css):
+    """click once the element is there and takes the click (a redraw may replace it)"""
+    def once():
+        b.find(css).click()
+        return True
+    return b.wait(once, 10)
 
 
 def fax_sql(env, q):
@@ -60,63 +71,63 @@ def main():
         with Browser(mdg.ARTEFACTS, 'browser-faxreply') as b:
             login(t, b, base, 'op1', 'operator-pass-1')
             b.get(f'{base}/#/tickets/1')
-            t.check('the fax section', bool(b.wait(lambda: b.visible('#fax-open'), 10)))
-            b.find('#fax-open').click()
-            b.wait(lambda: b.visible('#fax-number'), 5)
-            fill(b, '#fax-recipient', '山田 太郎')
-            fill(b, '#fax-number', '03-1234-5678')
-            fill(b, '#fax-number-confirm', '03-1234-5670')
-            fill(b, '#fax-body', TEXT)
-            b.find('#fax-send').click()
+            t.check('the fax section', bool(b.wait(lambda: b.visible('#faxr-open'), 10)))
+            click(b, '#faxr-open')
+            b.wait(lambda: b.visible('#faxr-number'), 5)
+            fill(b, '#faxr-recipient', '山田 太郎')
+            fill(b, '#faxr-number', '03-1234-5678')
+            fill(b, '#faxr-number-confirm', '03-1234-5670')
+            fill(b, '#faxr-body', TEXT)
+            click(b, '#faxr-send')
             t.check('different numbers: refused in words', bool(b.wait(
-                lambda: text_of(b, '#fax-error') == '2回入力したFAX番号が一致しません。番号を確かめてください。', 5)),
-                repr(text_of(b, '#fax-error')))
+                lambda: text_of(b, '#faxr-error') == '2回入力したFAX番号が一致しません。番号を確かめてください。', 5)),
+                repr(text_of(b, '#faxr-error')))
             t.equal('nothing stored', env.sql('SELECT count(*) FROM outbound_fax'), [['0']])
 
-            b.find('#fax-preview').click()
-            n = b.wait(lambda: len(b.finds('#fax-previews img.fax-page')), 20)
+            click(b, '#faxr-preview')
+            n = b.wait(lambda: len(b.finds('#faxr-previews img.faxr-page')), 20)
             t.equal('preview: two page images', n, 2)
             t.check('the images are drawn', bool(b.wait(lambda: b.js(
-                "return [...document.querySelectorAll('#fax-previews img')].every(i => i.naturalWidth === 700)"), 10)))
+                "return [...document.querySelectorAll('#faxr-previews img')].every(i => i.naturalWidth === 700)"), 10)))
             b.screenshot('preview')
 
-            fill(b, '#fax-number-confirm', '０３－１２３４－５６７８')
-            b.find('#fax-send').click()
+            fill(b, '#faxr-number-confirm', '０３－１２３４－５６７８')
+            click(b, '#faxr-send')
             row = b.wait(lambda: env.sql("SELECT id, state, number, pages FROM outbound_fax"), 10)
             t.equal('queued: the row', row and row[0][1:], ['queued', '0312345678', '2'])
             fid = row[0][0] if row else '0'
             t.check('the list says 送信待ち', bool(b.wait(
-                lambda: text_of(b, f'#fax-{fid}-state') == '送信待ち', 10)), repr(text_of(b, f'#fax-{fid}-state')))
-            t.check('and offers to cancel', bool(b.visible(f'#fax-{fid}-cancel')))
+                lambda: text_of(b, f'#faxr-{fid}-state') == '送信待ち', 10)), repr(text_of(b, f'#faxr-{fid}-state')))
+            t.check('and offers to cancel', bool(b.visible(f'#faxr-{fid}-cancel')))
 
             fax_sql(env, "SELECT * FROM outbound_fax_claim('test', now(), 600, 4, 10)")
             t.check('claimed: 送信中, live', bool(b.wait(
-                lambda: text_of(b, f'#fax-{fid}-state') == '送信中', 10)), repr(text_of(b, f'#fax-{fid}-state')))
+                lambda: text_of(b, f'#faxr-{fid}-state') == '送信中', 10)), repr(text_of(b, f'#faxr-{fid}-state')))
             fax_sql(env, f"SELECT outbound_fax_finish({fid}, 1, now(), 'ok', 0, 'OK', 200, '', 2, NULL, NULL)")
             t.check('finished: 送信済み 2枚, live', bool(b.wait(
-                lambda: text_of(b, f'#fax-{fid}-state') == '送信済み 2枚', 10)), repr(text_of(b, f'#fax-{fid}-state')))
+                lambda: text_of(b, f'#faxr-{fid}-state') == '送信済み 2枚', 10)), repr(text_of(b, f'#faxr-{fid}-state')))
             b.screenshot('sent')
 
-            b.find('#fax-open').click()
-            b.wait(lambda: b.visible('#fax-number'), 5)
-            fill(b, '#fax-number', '0312340000')
-            fill(b, '#fax-number-confirm', '0312340000')
-            fill(b, '#fax-body', '短い回答です。')
-            b.find('#fax-send').click()
+            click(b, '#faxr-open')
+            b.wait(lambda: b.visible('#faxr-number'), 5)
+            fill(b, '#faxr-number', '0312340000')
+            fill(b, '#faxr-number-confirm', '0312340000')
+            fill(b, '#faxr-body', '短い回答です。')
+            click(b, '#faxr-send')
             row = b.wait(lambda: env.sql("SELECT id FROM outbound_fax WHERE number = '0312340000'"), 10)
             f2 = row[0][0] if row else '0'
             fax_sql(env, "SELECT * FROM outbound_fax_claim('test', now(), 600, 4, 10)")
             fax_sql(env, f"SELECT outbound_fax_finish({f2}, 1, now(), 'unreachable', NULL, '', 404,"
                          " 'この番号は使われていません', 0, NULL, NULL)")
             t.check('failed: the reason, live', bool(b.wait(
-                lambda: text_of(b, f'#fax-{f2}-state') == '失敗: この番号は使われていません', 10)),
-                repr(text_of(b, f'#fax-{f2}-state')))
+                lambda: text_of(b, f'#faxr-{f2}-state') == '失敗: この番号は使われていません', 10)),
+                repr(text_of(b, f'#faxr-{f2}-state')))
             b.screenshot('failed')
         with Browser(mdg.ARTEFACTS, 'browser-faxreply-viewer') as b:
             login(t, b, base, 'vw1', 'viewer-pass-1')
             b.get(f'{base}/#/tickets/1')
-            b.wait(lambda: b.finds('#fax-panel'), 3)
-            t.equal('a viewer: no fax section', b.finds('#fax-panel'), [])
+            b.wait(lambda: b.finds('#faxr-panel'), 3)
+            t.equal('a viewer: no fax section', b.finds('#faxr-panel'), [])
         t.check('ticketd is alive', d.alive())
     return t.done()
 

@@ -29,6 +29,24 @@ BODY = ('山田 太郎 様\n\nお問い合わせいただいた住民票の写�
         + '住民票の写しは、区役所の窓口のほか、郵送でも請求できます。' * 90)
 
 
+def tiny_pdf(pages):
+    """a PDF of A4 pages, each with a black box (written here: PDF is text)"""
+    objs = ['<< /Type /Catalog /Pages 2 0 R >>',
+            '<< /Type /Pages /Kids [%s] /Count %d >>' % (' '.join(f'{3 + 2 * i} 0 R' for i in range(pages)), pages)]
+    for i in range(pages):
+        objs.append(f'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {4 + 2 * i} 0 R >>')
+        stream = '0 g 100 600 200 100 re f'
+        objs.append(f'<< /Length {len(stream)} >>\nstream\n{stream}\nendstream')
+    out, offs = '%PDF-1.4\n', []
+    for n, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += f'{n} 0 obj\n{o}\nendobj\n'
+    xref = len(out)
+    out += f'xref\n0 {len(objs) + 1}\n0000000000 65535 f \n' + ''.join(f'{o:010d} 00000 n \n' for o in offs)
+    out += f'trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n'
+    return out.encode('ascii')
+
+
 def login(port, who):
     c = Client(port)
     for u in th.USERS:
@@ -81,8 +99,20 @@ with mdg.Env('fax_reply') as env:
     else:
         t.ok('skip the TIFF attachment: no shared corpus')
     st, doc = post(op, '/api/tickets/1/fax-reply', dict(good, attachments=[{'message_id': 11, 'idx': 0}]))
-    t.equal('a PDF attachment: 422', (st, doc.get('error')),
-            (422, '申請書 (2).pdf: only TIFF files can be sent by fax (PDF not yet)'))
+    t.equal('a broken PDF attachment: 422 naming it', (st, (doc.get('error') or '').split(':')[0]),
+            (422, '申請書 (2).pdf'))
+    st, doc = post(op, '/api/tickets/1/fax-reply', dict(good, attachments=[{'message_id': 11, 'idx': 1}]))
+    t.equal('an HTML attachment: 422', (st, doc.get('error')),
+            (422, 'page.html: only TIFF and PDF files can be sent by fax'))
+    pdf = tiny_pdf(2)
+    env.pg.psql(f"""INSERT INTO blob (sha256, size, data) VALUES
+        (sha256(decode('{pdf.hex()}', 'hex')), {len(pdf)}, decode('{pdf.hex()}', 'hex'));
+        INSERT INTO attachment (message_id, idx, filename, content_type, size, sha256) VALUES
+        (11, 3, '案内.pdf', 'application/pdf', {len(pdf)}, sha256(decode('{pdf.hex()}', 'hex')))""",
+                user='madoguchi_owner')
+    st, doc = post(op, '/api/tickets/1/fax-reply/preview', dict(base, attachments=[{'message_id': 11, 'idx': 3}]))
+    t.equal('preview with a 2-page PDF: 4 pages, 2 of text', (st, doc.get('pages'), doc.get('text_pages'),
+                                                             len(doc.get('images') or [])), (200, 4, 2, 4))
 
     st, doc = post(op, '/api/tickets/1/fax-reply', dict(good, attachments=atts))
     npages = 2 + len(atts)

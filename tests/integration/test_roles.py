@@ -149,6 +149,11 @@ TABLE = [
     ('DELETE', '/api/tickets/1/uploads/99', True, [404, 404, 403, 403, 401]),
     ('DELETE', '/api/tickets/1/uploads/99', False, [403, 403, 403, 403, 401]),
     # end uploads
+    # fax pages (ticketd/faxview.h): message 11 is a mail, so 404 past the role gate
+    ('GET', '/api/messages/11/fax', True, [404, 404, 403, 404, 401]),
+    ('GET', '/api/messages/11/fax/1.png', True, [404, 404, 403, 404, 401]),
+    ('GET', '/api/messages/11/fax/1.tif', True, [404, 404, 403, 404, 401]),
+    # end fax
     # replies by fax (ticketd/faxreply.h): an empty body is 400
     ('POST', '/api/tickets/1/fax-reply/preview', True, [400, 400, 403, 400, 401], {}),
     ('POST', '/api/tickets/1/fax-reply', True, [400, 400, 403, 403, 401], {}),

@@ -37,10 +37,10 @@ export function section(x, refresh) {
   if (!canSend() && role() !== 'admin') return '';
   if (st.ticketId !== x.id) st = fresh(x.id);
   refreshTicket = refresh;
-  const sec = el('section', { class: 'faxreply', id: 'fax-panel', 'aria-labelledby': 'fax-title' },
-    el('h2', { id: 'fax-title' }, t('fax_title')));
-  if (canSend() && !x.merged_into && !x.purged_at) sec.append(el('div', { id: 'fax-form-box' }, ...formParts()));
-  sec.append(el('div', { id: 'fax-list-box' }, ...listParts()));
+  const sec = el('section', { class: 'faxreply', id: 'faxr-panel', 'aria-labelledby': 'faxr-title' },
+    el('h2', { id: 'faxr-title' }, t('faxr_title')));
+  if (canSend() && !x.merged_into && !x.purged_at) sec.append(el('div', { id: 'faxr-form-box' }, ...formParts()));
+  sec.append(el('div', { id: 'faxr-list-box' }, ...listParts()));
   loadList();
   return sec;
 }
@@ -52,12 +52,12 @@ export function changed(ev) {
 }
 
 function redrawForm() {
-  const box = document.getElementById('fax-form-box');
+  const box = document.getElementById('faxr-form-box');
   if (box) box.replaceChildren(...formParts());
 }
 
 function redrawList() {
-  const box = document.getElementById('fax-list-box');
+  const box = document.getElementById('faxr-list-box');
   if (box) box.replaceChildren(...listParts());
 }
 
@@ -80,33 +80,33 @@ function digits(s) {
 
 function formParts() {
   if (!st.open) {
-    const b = el('button', { type: 'button', id: 'fax-open' }, t('fax_open'));
+    const b = el('button', { type: 'button', id: 'faxr-open' }, t('faxr_open'));
     b.addEventListener('click', () => { st.open = true; redrawForm(); });
     return [b];
   }
-  const body = el('textarea', { id: 'fax-body', rows: '10' });
+  const body = el('textarea', { id: 'faxr-body', rows: '10' });
   body.value = st.body;
   body.addEventListener('input', () => { st.body = body.value; });
   const parts = [
-    el('p', { class: 'hint' }, t('fax_hint')),
-    field('fax-recipient', t('fax_recipient'), textInput('fax-recipient', 'recipient')),
+    el('p', { class: 'hint' }, t('faxr_hint')),
+    field('faxr-recipient', t('faxr_recipient'), textInput('faxr-recipient', 'recipient')),
   ];
   if (st.contact) {
-    parts.push(el('p', { id: 'fax-contact-number' },
-      t('fax_contact_number', { name: String(st.contact.name || ''), number: String(st.contact.fax || '') })));
+    parts.push(el('p', { id: 'faxr-contact-number' },
+      t('faxr_contact_number', { name: String(st.contact.name || ''), number: String(st.contact.fax || '') })));
   } else {
-    parts.push(field('fax-number', t('fax_number'), textInput('fax-number', 'number', { inputmode: 'tel' })),
-      field('fax-number-confirm', t('fax_number_confirm'),
-        textInput('fax-number-confirm', 'confirm', { inputmode: 'tel' })));
+    parts.push(field('faxr-number', t('faxr_number'), textInput('faxr-number', 'number', { inputmode: 'tel' })),
+      field('faxr-number-confirm', t('faxr_number_confirm'),
+        textInput('faxr-number-confirm', 'confirm', { inputmode: 'tel' })));
   }
-  parts.push(contactButton(), field('fax-body', t('fax_body'), body));
-  const preview = el('button', { type: 'button', id: 'fax-preview' }, t('fax_preview'));
+  parts.push(contactButton(), field('faxr-body', t('faxr_body'), body));
+  const preview = el('button', { type: 'button', id: 'faxr-preview' }, t('faxr_preview'));
   preview.addEventListener('click', () => doPreview());
-  const send = el('button', { type: 'button', id: 'fax-send', class: 'primary' }, t('fax_send'));
+  const send = el('button', { type: 'button', id: 'faxr-send', class: 'primary' }, t('faxr_send'));
   send.addEventListener('click', () => doSend());
-  const close = el('button', { type: 'button', id: 'fax-close' }, t('fax_close'));
+  const close = el('button', { type: 'button', id: 'faxr-close' }, t('faxr_close'));
   close.addEventListener('click', () => { st.open = false; st.previews = null; redrawForm(); });
-  parts.push(el('p', { id: 'fax-error', class: 'error', role: 'alert' }),
+  parts.push(el('p', { id: 'faxr-error', class: 'error', role: 'alert' }),
     el('div', { class: 'composer-row' }, preview, send, close));
   if (st.previews) parts.push(previewBox());
   return parts;
@@ -114,17 +114,17 @@ function formParts() {
 
 function contactButton() {
   if (st.contact) {
-    const b = el('button', { type: 'button', id: 'fax-contact-clear' }, t('fax_contact_clear'));
+    const b = el('button', { type: 'button', id: 'faxr-contact-clear' }, t('faxr_contact_clear'));
     b.addEventListener('click', () => { st.contact = null; redrawForm(); });
     return b;
   }
-  const b = el('button', { type: 'button', id: 'fax-contact' }, t('fax_contact_pick'));
+  const b = el('button', { type: 'button', id: 'faxr-contact' }, t('faxr_contact_pick'));
   b.addEventListener('click', async () => {
     try {
       const doc = await api.faxContact(st.ticketId);
       const c = doc && doc.contact;
       if (!c || !digits(c.fax || '')) {
-        setError(t('fax_contact_none'));
+        setError(t('faxr_contact_none'));
         return;
       }
       st.contact = c;
@@ -138,14 +138,14 @@ function contactButton() {
 }
 
 function previewBox() {
-  return el('div', { id: 'fax-previews', class: 'fax-previews' },
-    el('p', null, t('fax_preview_pages', { n: st.previews.length })),
-    ...st.previews.map((src, i) => el('img', { src, class: 'fax-page',
-      alt: t('fax_preview_alt', { n: i + 1, total: st.previews.length }) })));
+  return el('div', { id: 'faxr-previews', class: 'faxr-previews' },
+    el('p', null, t('faxr_preview_pages', { n: st.previews.length })),
+    ...st.previews.map((src, i) => el('img', { src, class: 'faxr-page',
+      alt: t('faxr_preview_alt', { n: i + 1, total: st.previews.length }) })));
 }
 
 function setError(text) {
-  const p = document.getElementById('fax-error');
+  const p = document.getElementById('faxr-error');
   if (p) p.textContent = text || '';
 }
 
@@ -153,9 +153,9 @@ function setError(text) {
 function numberPart() {
   if (st.contact) return { doc: { contact_id: st.contact.id } };
   const a = digits(st.number), b = digits(st.confirm);
-  if (!a || !b) return { error: t('fax_number_missing') };
-  if (a !== b) return { error: t('fax_number_mismatch') };
-  if (!/^0\d{9,10}$/.test(a)) return { error: t('fax_number_bad') };
+  if (!a || !b) return { error: t('faxr_number_missing') };
+  if (a !== b) return { error: t('faxr_number_mismatch') };
+  if (!/^0\d{9,10}$/.test(a)) return { error: t('faxr_number_bad') };
   return { doc: { number: st.number, number_confirm: st.confirm } };
 }
 
@@ -177,14 +177,14 @@ async function doSend() {
     return;
   }
   if (!st.body.trim()) {
-    setError(t('fax_body_missing'));
+    setError(t('faxr_body_missing'));
     return;
   }
   if (st.busy) return;
   st.busy = true;
   try {
     const doc = await api.faxSend(st.ticketId, Object.assign({ body: st.body, recipient: st.recipient }, n.doc));
-    announce(t('fax_queued', { n: doc.pages }));
+    announce(t('faxr_queued', { n: doc.pages }));
     st = Object.assign(fresh(st.ticketId), { list: st.list });
     redrawForm();
     loadList();
@@ -200,11 +200,11 @@ async function doSend() {
 
 export function stateText(f) {
   switch (f.state) {
-    case 'queued': return f.attempts > 0 ? t('fax_state_retry', { at: tokyoTime(f.not_before) }) : t('fax_state_queued');
-    case 'dialling': return t('fax_state_dialling');
-    case 'sent': return t('fax_state_sent', { n: f.pages_sent });
-    case 'failed': return t('fax_state_failed', { reason: String(f.last_error || f.last_t30_text || f.last_result || '') });
-    case 'cancelled': return t('fax_state_cancelled');
+    case 'queued': return f.attempts > 0 ? t('faxr_state_retry', { at: tokyoTime(f.not_before) }) : t('faxr_state_queued');
+    case 'dialling': return t('faxr_state_dialling');
+    case 'sent': return t('faxr_state_sent', { n: f.pages_sent });
+    case 'failed': return t('faxr_state_failed', { reason: String(f.last_error || f.last_t30_text || f.last_result || '') });
+    case 'cancelled': return t('faxr_state_cancelled');
     default: return String(f.state);
   }
 }
@@ -212,18 +212,18 @@ export function stateText(f) {
 function listParts() {
   if (st.listError) return [el('p', { class: 'error' }, st.listError)];
   if (!st.list || !st.list.length) return [];
-  return [el('ul', { id: 'fax-list', class: 'fax-list' }, ...st.list.map((f) => {
-    const li = el('li', { id: `fax-${Number(f.id)}`, 'data-state': String(f.state) },
-      el('span', { class: 'fax-when' }, tokyoTime(f.created_at)), ' ',
-      el('span', { class: 'fax-number' }, String(f.number)), ' ',
-      el('span', { class: 'fax-pages' }, t('fax_pages', { n: f.pages })), ' ',
-      el('strong', { class: 'fax-state', id: `fax-${Number(f.id)}-state` }, stateText(f)));
+  return [el('ul', { id: 'faxr-list', class: 'faxr-list' }, ...st.list.map((f) => {
+    const li = el('li', { id: `faxr-${Number(f.id)}`, 'data-state': String(f.state) },
+      el('span', { class: 'faxr-when' }, tokyoTime(f.created_at)), ' ',
+      el('span', { class: 'faxr-number' }, String(f.number)), ' ',
+      el('span', { class: 'faxr-pages' }, t('faxr_pages', { n: f.pages })), ' ',
+      el('strong', { class: 'faxr-state', id: `faxr-${Number(f.id)}-state` }, stateText(f)));
     if (f.can_cancel && canSend()) {
-      const b = el('button', { type: 'button', id: `fax-${Number(f.id)}-cancel` }, t('fax_cancel'));
+      const b = el('button', { type: 'button', id: `faxr-${Number(f.id)}-cancel` }, t('faxr_cancel'));
       b.addEventListener('click', async () => {
         try {
           await api.faxCancel(st.ticketId, f.id);
-          announce(t('fax_cancelled'));
+          announce(t('faxr_cancelled'));
           loadList();
         } catch (e) {
           st.listError = errorText(e);

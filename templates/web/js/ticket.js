@@ -22,6 +22,7 @@ import * as keys from './keys.js';
 import * as merge from './merge.js'; // 統合・分割 (issue 5)
 import * as classify from './classify.js'; // 分類: category and tags (issue 5)
 import * as escalation from './escalation.js'; // 所管課へのエスカレーション (issue 6)
+import * as fax from './fax.js'; // FAXのページ表示 (issue 7)
 import * as faxreply from './faxreply.js'; // FAXで返信 (issue 7)
 
 let shownId = null;
@@ -228,6 +229,7 @@ function messageArticle(m, title, subject) {
   body.textContent = m.body_text ? String(m.body_text).replace(/\r\n?/g, '\n') : t('body_empty');
   if (!m.body_text) body.classList.add('body-empty');
   art.append(body);
+  if (shownData && shownData.channel === 'fax' && m.direction !== 'out') art.append(fax.viewer(m)); // fax.js
   if (m.has_html && apiUrl(m.html_url)) art.append(htmlBlock(m, title));
   if (Array.isArray(m.attachments)) {
     m.attachments.forEach((a, i) => { if (a && a.nested) art.append(nestedBlock(a, `${hid}-fwd-${i}`)); });
