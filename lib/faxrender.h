@@ -52,11 +52,6 @@ void faxrender_free(struct faxtiff_bitmap *pages, int n);
 int faxrender_tiff(const struct faxtiff_bitmap *pages, int n, struct faxtiff_page **out,
 		   char *err, size_t errlen);
 
-/* A page as a PNG for the browser's preview: grey-scaled down to width
- * (aspect corrected to square pixels), black on white.  0 or -1. */
-int faxrender_png(const struct faxtiff_bitmap *bm, int width, struct buf *out, char *err,
-		  size_t errlen);
-
 /* Fill a template's {{name}} variables (letterheads in templates/fax/).
  * An unknown name or an unclosed "{{" is an error, so a typo in a
  * template shows at once.  Values are inserted as they are. */

@@ -232,27 +232,6 @@ static void test_fill(void)
 	buf_free(&b);
 }
 
-static void test_png(void)
-{
-	struct faxtiff_bitmap *p;
-	struct buf b;
-	int n;
-	char err[200];
-
-	CHECK_INT(faxrender_pages(&opts, head, "本文", &p, &n, err, sizeof err), 0);
-	buf_init(&b, 4 << 20);
-	CHECK_INT(faxrender_png(&p[0], 600, &b, err, sizeof err), 0);
-	CHECK(b.len > 1000);
-	CHECK(memcmp(b.data, "\x89PNG\r\n\x1a\n", 8) == 0);
-	/* IHDR: width 600, height 2292 * 600/1728 * 204/196 = 828 */
-	CHECK_INT(((unsigned char)b.data[16] << 24 | (unsigned char)b.data[17] << 16 |
-		   (unsigned char)b.data[18] << 8 | (unsigned char)b.data[19]), 600);
-	CHECK_INT(((unsigned char)b.data[20] << 24 | (unsigned char)b.data[21] << 16 |
-		   (unsigned char)b.data[22] << 8 | (unsigned char)b.data[23]), 828);
-	buf_free(&b);
-	faxrender_free(p, n);
-}
-
 /* render -> G4 pages -> one multi-page spool file -> split and decode:
  * the same bits come back (lib/faxtiff does the TIFF side). */
 static void test_tiff_round_trip(void)
@@ -294,7 +273,6 @@ int main(void)
 	RUN(test_deterministic);
 	RUN(test_extra_pages);
 	RUN(test_fill);
-	RUN(test_png);
 	RUN(test_page_count);
 	RUN(test_wrap_pages);
 	RUN(test_limits);

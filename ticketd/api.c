@@ -147,6 +147,7 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/tickets/#/fax-reply", API_OPERATOR | API_SUPERVISOR, faxreply_send },
 	{ "GET", "/api/tickets/#/faxes", API_CORRESPONDENCE, faxreply_list },
 	{ "POST", "/api/tickets/#/faxes/#/cancel", API_OPERATOR | API_SUPERVISOR, faxreply_cancel },
+	{ "GET", "/api/faxes/#/#.png", API_CORRESPONDENCE, faxreply_page },
 };
 
 struct api {

@@ -21,6 +21,7 @@
 #include "faxtiff.h"
 #include "http.h"
 #include "log.h"
+#include "pngout.h"
 #include "pool.h"
 #include "reply.h"
 #include "reply_int.h"
@@ -32,7 +33,6 @@
 #define FAX_RECIPIENT_MAX 200
 #define FAX_ATT_MAX 10
 #define FAX_LETTERHEAD_MAX 8192
-#define FAX_PREVIEW_WIDTH 700       /* pixels of a preview image */
 #define FAX_TOTAL_BYTES (64u << 20) /* attachments read for one fax */
 
 const struct config_key faxreply_config_keys[] = {
@@ -104,6 +104,8 @@ static const struct db_stmt faxreply_stmts[] = {
 	  " state = 'queued'"
 	  " FROM outbound_fax WHERE ticket_id = $1 ORDER BY id" },
 	{ "faxreply_cancel", "SELECT outbound_fax_cancel($1, $2, $3, $4::timestamptz)" },
+	{ "faxreply_page_get",
+	  "SELECT p.tiff FROM outbound_fax_page p WHERE p.fax_id = $1 AND p.page_no = $2" },
 	{ NULL, NULL },
 };
 
@@ -612,16 +614,22 @@ static int fax_compose(struct fax_job *j)
 
 /* ---- POST /api/tickets/ID/fax-reply/preview ---- */
 
-static int fax_preview_png(struct fax_job *j, int i, struct buf *png, char *err, size_t errlen)
+/* page i as a 1-bit PNG at full resolution (204x196 is near enough to
+ * square pixels for the screen) */
+static int fax_page_png(const struct faxtiff_page *page, const struct faxtiff_bitmap *rendered,
+			uint8_t **png, size_t *len, char *err, size_t errlen)
 {
 	struct faxtiff_bitmap bm;
 	int rc;
 
-	if (i < j->ntext)
-		return faxrender_png(&j->text[i], FAX_PREVIEW_WIDTH, png, err, errlen);
-	if (faxtiff_decode(j->pages[i].tiff, j->pages[i].len, &bm, err, errlen) < 0)
+	if (rendered != NULL)
+		return pngout_bilevel(rendered->bits, rendered->width, rendered->height,
+				      rendered->stride, 1, png, len, err, errlen);
+	if (faxtiff_decode(page->tiff, page->len, &bm, err, errlen) < 0)
 		return -1;
-	rc = faxrender_png(&bm, FAX_PREVIEW_WIDTH, png, err, errlen);
+	/* a standard-resolution attachment page: rows twice, as the viewer shows it */
+	rc = pngout_bilevel(bm.bits, bm.width, bm.height, bm.stride, bm.y_dpi < 150 ? 2 : 1, png,
+			    len, err, errlen);
 	faxtiff_bitmap_free(&bm);
 	return rc;
 }
@@ -645,13 +653,15 @@ void faxreply_preview(struct api_call *c)
 	json_decref(body);
 	imgs = json_array();
 	for (i = 0; i < j.npages; i++) {
-		struct buf png, url;
+		struct buf url;
+		uint8_t *png = NULL;
+		size_t len = 0;
 
-		buf_init(&png, 8u << 20);
-		buf_init(&url, 12u << 20);
-		if (fax_preview_png(&j, i, &png, err, sizeof err) < 0 ||
-		    htmlsan_data_url(&url, "image/png", png.data, png.len) < 0) {
-			buf_free(&png);
+		buf_init(&url, 16u << 20);
+		if (fax_page_png(&j.pages[i], i < j.ntext ? &j.text[i] : NULL, &png, &len, err,
+				 sizeof err) < 0 ||
+		    htmlsan_data_url(&url, "image/png", png, len) < 0) {
+			free(png);
 			buf_free(&url);
 			json_decref(imgs);
 			fax_job_end(&j);
@@ -659,7 +669,7 @@ void faxreply_preview(struct api_call *c)
 			return;
 		}
 		json_array_append_new(imgs, json_stringn(url.data, url.len));
-		buf_free(&png);
+		free(png);
 		buf_free(&url);
 	}
 	api_json(c, 200, json_pack("{s:i, s:i, s:o}", "pages", j.npages, "text_pages", j.ntext,
@@ -859,4 +869,40 @@ void faxreply_cancel(struct api_call *c)
 	log_info("ticket=%lld: outbound_fax=%lld cancelled by %s", c->id[0], c->id[1],
 		 c->session->login);
 	api_json(c, 200, json_pack("{s:I, s:s}", "id", (json_int_t)c->id[1], "state", "cancelled"));
+}
+
+/* ---- GET /api/faxes/FID/PAGE.png ---- */
+
+void faxreply_page(struct api_call *c)
+{
+	char fid[24], no[24], err[200];
+	const char *v[2] = { fid, no };
+	struct faxtiff_page page;
+	struct db_res *r;
+	uint8_t *png = NULL;
+	size_t len = 0;
+	int rc;
+
+	snprintf(fid, sizeof fid, "%lld", c->id[0]);
+	snprintf(no, sizeof no, "%lld", c->id[1]);
+	if ((r = db_query(c->db, "faxreply_page_get", 2, v, NULL, NULL, 1)) == NULL) {
+		api_error(c, 503, "database unavailable");
+		return;
+	}
+	if (db_res_rows(r) != 1) {
+		db_res_free(r);
+		api_error(c, 404, "no such page");
+		return;
+	}
+	memset(&page, 0, sizeof page);
+	page.tiff = (uint8_t *)db_res_val(r, 0, 0);
+	page.len = (size_t)db_res_len(r, 0, 0);
+	rc = fax_page_png(&page, NULL, &png, &len, err, sizeof err);
+	db_res_free(r);
+	if (rc < 0) {
+		log_error("outbound_fax=%lld: page %lld: %s", c->id[0], c->id[1], err);
+		api_error(c, 500, "the page could not be drawn");
+		return;
+	}
+	http_reply_owned(c->req, 200, "image/png", png, len, free, png);
 }

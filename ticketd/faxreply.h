@@ -8,6 +8,7 @@
  *        {upload_id}] (TIFF, PDF)} -> 201 {id, message_id, pages, not_before}
  *   GET  /api/tickets/ID/faxes              the ticket's faxes and their state
  *   POST /api/tickets/ID/faxes/FID/cancel   while queued -> 200; 409 after
+ *   GET  /api/faxes/FID/PAGE.png            a stored page as a PNG (what was sent)
  *
  * The number is confirmed one of two ways (誤送信防止): typed twice, the
  * two equal once reduced to digits; or taken from the ticket's contact
@@ -47,6 +48,7 @@ void faxreply_preview(struct api_call *c);
 void faxreply_send(struct api_call *c);
 void faxreply_list(struct api_call *c);
 void faxreply_cancel(struct api_call *c);
+void faxreply_page(struct api_call *c);
 
 /* The digits of a typed fax number: ASCII and full-width digits kept;
  * spaces, hyphens (-, －, ‐, ー) and brackets dropped.  0, or -1 for any

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "outfax.h"
 #include "db.h"
@@ -65,8 +66,10 @@ int outfax_spool(struct db *db, struct outfax_job *job, const char *spool_dir, c
 		goto out;
 	}
 	rc = faxtiff_join_file(pages, n, job->tiff_path, err, errlen);
-	if (rc < 0)
+	if (rc < 0) {
+		unlink(job->tiff_path);   /* a half-written file is never sent */
 		job->tiff_path[0] = '\0';
+	}
 out:
 	free(pages);
 	db_res_free(res);

@@ -88,7 +88,7 @@ def main():
             n = b.wait(lambda: len(b.finds('#faxr-previews img.faxr-page')), 20)
             t.equal('preview: two page images', n, 2)
             t.check('the images are drawn', bool(b.wait(lambda: b.js(
-                "return [...document.querySelectorAll('#faxr-previews img')].every(i => i.naturalWidth === 700)"), 10)))
+                "return [...document.querySelectorAll('#faxr-previews img')].every(i => i.naturalWidth === 1728)"), 10)))
             b.screenshot('preview')
 
             fill(b, '#faxr-number-confirm', '０３－１２３４－５６７８')

@@ -138,6 +138,11 @@ with mdg.Env('fax_reply') as env:
     t.equal('the fax counts as the first response (SLA)',
             env.sql(f"SELECT t.responded_at = o.created_at FROM ticket t JOIN outbound_fax o"
                     f" ON o.ticket_id = t.id WHERE o.id = {fid}"), [['t']])
+    r = op.get(f'/api/faxes/{fid}/1.png')
+    t.equal('GET a stored page: a PNG 1728 wide', (r.status, r.header('Content-Type'), r.body[:8],
+                                                   int.from_bytes(r.body[16:20], 'big')),
+            (200, 'image/png', b'\x89PNG\r\n\x1a\n', 1728))
+    t.equal('a page that is not there: 404', op.get(f'/api/faxes/{fid}/9.png').status, 404)
     r = op.get('/api/tickets/1/faxes')
     faxes = (r.json() or {}).get('faxes') or [{}]
     t.equal('GET faxes: the state', (r.status, len(faxes), faxes[0].get('state'), faxes[0].get('number'),

@@ -209,6 +209,16 @@ export function stateText(f) {
   }
 }
 
+// what was stored to be sent, page by page (GET /api/faxes/ID/N.png)
+function pageLinks(f) {
+  const span = el('span', { class: 'faxr-page-links' }, t('faxr_view_pages'));
+  for (let n = 1; n <= Number(f.pages) && n <= 50; n++) {
+    span.append(' ', el('a', { href: `/api/faxes/${Number(f.id)}/${n}.png`, target: '_blank', rel: 'noopener',
+      'aria-label': t('faxr_preview_alt', { n, total: Number(f.pages) }) }, String(n)));
+  }
+  return span;
+}
+
 function listParts() {
   if (st.listError) return [el('p', { class: 'error' }, st.listError)];
   if (!st.list || !st.list.length) return [];
@@ -218,6 +228,7 @@ function listParts() {
       el('span', { class: 'faxr-number' }, String(f.number)), ' ',
       el('span', { class: 'faxr-pages' }, t('faxr_pages', { n: f.pages })), ' ',
       el('strong', { class: 'faxr-state', id: `faxr-${Number(f.id)}-state` }, stateText(f)));
+    li.append(' ', pageLinks(f));
     if (f.can_cancel && canSend()) {
       const b = el('button', { type: 'button', id: `faxr-${Number(f.id)}-cancel` }, t('faxr_cancel'));
       b.addEventListener('click', async () => {

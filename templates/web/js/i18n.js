@@ -1007,6 +1007,7 @@ const STRINGS = {
     faxr_state_cancelled: '取り消し済み',
     faxr_cancel: '送信を取り消す',
     faxr_cancelled: 'FAXの送信を取り消しました。',
+    faxr_view_pages: 'ページ:',
     // end faxes
   },
   en: {
@@ -2007,6 +2008,7 @@ const STRINGS = {
     faxr_state_cancelled: 'Cancelled',
     faxr_cancel: 'Cancel sending',
     faxr_cancelled: 'The fax was cancelled.',
+    faxr_view_pages: 'Pages:',
     // end faxes
   },
 };
