@@ -9,6 +9,8 @@
 -- FOR UPDATE SKIP LOCKED, dials, and records each attempt's result.
 --
 -- States:
+--   awaiting_approval  held for a second person's approval (the ticket's
+--              queue requires it, sql/009); never claimed; approved -> queued
 --   queued     waiting for not_before (the cancel window, then the backoff)
 --   dialling   claimed by an ingest-fax instance until lease_until; a row
 --              whose daemon died stays here until its lease runs out, then
@@ -17,7 +19,8 @@
 --   failed     out of attempts, or a result that a retry cannot change
 --              (number unobtainable, refused); last_* say why
 --   cancelled  the operator took it back while it was queued
--- Only ticketd moves queued -> cancelled (row lock, state still queued);
+-- Only ticketd approves (awaiting_approval -> queued, by someone other than
+-- the author) and cancels (queued or awaiting_approval -> cancelled);
 -- only ingest-fax claims and finishes.  An attempt is finished only by the
 -- claim that started it (attempts must match), so a late result from a
 -- daemon whose lease ran out is ignored, never counted twice.
@@ -36,7 +39,8 @@ CREATE TABLE outbound_fax (
     CHECK ((confirmed_by = 'contact') = (contact_id IS NOT NULL)),
     pages           int NOT NULL CHECK (pages >= 1),
     state           text NOT NULL DEFAULT 'queued'
-                    CHECK (state IN ('queued', 'dialling', 'sent', 'failed', 'cancelled')),
+                    CHECK (state IN ('awaiting_approval', 'queued', 'dialling', 'sent', 'failed',
+                                     'cancelled')),
     attempts        int NOT NULL DEFAULT 0,
     not_before      timestamptz NOT NULL,
     lease_until     timestamptz,     -- dialling: the claim holds until then
@@ -53,7 +57,10 @@ CREATE TABLE outbound_fax (
     created_at      timestamptz NOT NULL,
     dialled_at      timestamptz,     -- the last claim
     finished_at     timestamptz,     -- sent, failed or cancelled
-    cancelled_by    text
+    cancelled_by    text,
+    approval        text CHECK (approval IN ('queue')),   -- why it was held; NULL: it was not
+    reviewed_by     text,
+    reviewed_at     timestamptz
 );
 CREATE INDEX outbound_fax_due ON outbound_fax (not_before, id) WHERE state = 'queued';
 CREATE INDEX outbound_fax_lease ON outbound_fax (lease_until, id) WHERE state = 'dialling';
@@ -164,7 +171,7 @@ CREATE FUNCTION outbound_fax_cancel(p_id bigint, p_ticket bigint, p_by text, p_a
 RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 BEGIN
     UPDATE outbound_fax SET state = 'cancelled', finished_at = p_at, cancelled_by = p_by
-     WHERE id = p_id AND ticket_id = p_ticket AND state = 'queued';
+     WHERE id = p_id AND ticket_id = p_ticket AND state IN ('queued', 'awaiting_approval');
     IF NOT FOUND THEN
         RETURN 0;
     END IF;
@@ -174,6 +181,34 @@ BEGIN
     VALUES (p_ticket, p_at, p_by, 'fax_cancelled', 'outbound_fax ' || p_id);
     UPDATE ticket SET updated_at = p_at WHERE id = p_ticket;
     PERFORM pg_notify('ticket_change', json_build_object('id', p_ticket, 'op', 'update')::text);
+    RETURN 1;
+END $$;
+
+-- ticketd: a second person approves a held fax; it waits the send delay
+-- (the cancel window) like any other.  1 approved, 0 not waiting for
+-- approval (or not this ticket's), 2 the caller wrote it (no self-approval).
+CREATE FUNCTION outbound_fax_approve(p_id bigint, p_ticket bigint, p_by text, p_at timestamptz,
+                                     p_delay_s int)
+RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+DECLARE o record;
+BEGIN
+    SELECT f.state, f.created_by, f.message_id INTO o FROM outbound_fax f
+     WHERE f.id = p_id AND f.ticket_id = p_ticket FOR UPDATE;
+    IF NOT FOUND OR o.state <> 'awaiting_approval' THEN
+        RETURN 0;
+    END IF;
+    IF o.created_by = p_by THEN
+        RETURN 2;
+    END IF;
+    UPDATE outbound_fax SET state = 'queued', reviewed_by = p_by, reviewed_at = p_at,
+           not_before = p_at + make_interval(secs => p_delay_s)
+     WHERE id = p_id;
+    UPDATE message SET delivery_state = 'queued' WHERE id = o.message_id;
+    INSERT INTO ticket_event (ticket_id, at, actor, kind, detail)
+    VALUES (p_ticket, p_at, p_by, 'fax_approved', 'outbound_fax ' || p_id);
+    UPDATE ticket SET updated_at = p_at WHERE id = p_ticket;
+    PERFORM pg_notify('ticket_change', json_build_object('id', p_ticket, 'op', 'update')::text);
+    PERFORM pg_notify('outbound_fax', p_id::text);
     RETURN 1;
 END $$;
 
@@ -194,7 +229,8 @@ CREATE TRIGGER outbound_fax_purge AFTER UPDATE OF purged_at ON ticket
     EXECUTE FUNCTION outbound_fax_purge();
 
 -- A fax reply answers the citizen as a mail reply does (sql/020's
--- responded_at): queued, dialling or sent counts; cancelled or failed not.
+-- responded_at): queued, dialling or sent counts (an approved one from its
+-- approval); held, cancelled or failed not.
 CREATE OR REPLACE FUNCTION ticket_responded(p_ticket bigint) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     UPDATE ticket t SET responded_at = r.at
@@ -204,7 +240,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
                 FROM outbound_mail o
                WHERE o.ticket_id = p_ticket AND o.kind = 'reply' AND o.state IN ('queued', 'sent')
               UNION ALL
-              SELECT f.created_at FROM outbound_fax f
+              SELECT coalesce(f.reviewed_at, f.created_at) FROM outbound_fax f
                WHERE f.ticket_id = p_ticket AND f.state IN ('queued', 'dialling', 'sent')) x) r
      WHERE t.id = p_ticket AND t.responded_at IS DISTINCT FROM r.at;
 $$;
@@ -223,13 +259,16 @@ REVOKE ALL ON FUNCTION outbound_fax_claim(text, timestamptz, int, int, int),
     outbound_fax_close(bigint, text, timestamptz),
     outbound_fax_finish(bigint, int, timestamptz, text, int, text, int, text, int, bigint, timestamptz),
     outbound_fax_cancel(bigint, bigint, text, timestamptz),
+    outbound_fax_approve(bigint, bigint, text, timestamptz, int),
     outbound_fax_purge(), outbound_fax_sla() FROM PUBLIC;
 
 -- ticketd: writes the reply and its pages, reads the state, cancels.
 GRANT SELECT, INSERT ON outbound_fax, outbound_fax_page TO madoguchi_ticketd;
-GRANT UPDATE (state, finished_at, cancelled_by) ON outbound_fax TO madoguchi_ticketd;
+GRANT UPDATE (state, finished_at, cancelled_by, not_before, reviewed_by, reviewed_at)
+    ON outbound_fax TO madoguchi_ticketd;
 GRANT USAGE ON SEQUENCE outbound_fax_id_seq TO madoguchi_ticketd;
-GRANT EXECUTE ON FUNCTION outbound_fax_cancel(bigint, bigint, text, timestamptz) TO madoguchi_ticketd;
+GRANT EXECUTE ON FUNCTION outbound_fax_cancel(bigint, bigint, text, timestamptz),
+    outbound_fax_approve(bigint, bigint, text, timestamptz, int) TO madoguchi_ticketd;
 
 -- ingest-fax: claims, reads the pages, records results and the timeline.
 GRANT SELECT ON outbound_fax, outbound_fax_page TO madoguchi_fax;

@@ -148,6 +148,7 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/tickets/#/faxes", API_CORRESPONDENCE, faxreply_list },
 	{ "POST", "/api/tickets/#/faxes/#/cancel", API_OPERATOR | API_SUPERVISOR, faxreply_cancel },
 	{ "GET", "/api/faxes/#/#.png", API_CORRESPONDENCE, faxreply_page },
+	{ "POST", "/api/tickets/#/faxes/#/approve", API_OPERATOR | API_SUPERVISOR, faxreply_approve },
 };
 
 struct api {

@@ -76,15 +76,15 @@ static const struct db_stmt faxreply_stmts[] = {
 	{ "faxreply_msg",
 	  "INSERT INTO message (ticket_id, direction, subject, from_name, to_list, body_text,"
 	  " parse_state, created_at, delivery_state)"
-	  " VALUES ($1, 'out', 'FAX送信', $2, $3, $4, 'ok', $5, 'queued') RETURNING id" },
+	  " VALUES ($1, 'out', 'FAX送信', $2, $3, $4, 'ok', $5, $6) RETURNING id" },
 	{ "faxreply_att_copy",
 	  "INSERT INTO attachment (message_id, idx, filename, content_type, size, sha256)"
 	  " SELECT $1, $2, a.filename, a.content_type, a.size, a.sha256 FROM attachment a"
 	  " WHERE a.message_id = $3 AND a.idx = $4" },
 	{ "faxreply_fax",
 	  "INSERT INTO outbound_fax (ticket_id, message_id, number, confirmed_by, contact_id, pages,"
-	  " not_before, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6,"
-	  " $7::timestamptz + make_interval(secs => $8::int), $9, $7::timestamptz)"
+	  " not_before, created_by, created_at, state, approval) VALUES ($1, $2, $3, $4, $5, $6,"
+	  " $7::timestamptz + make_interval(secs => $8::int), $9, $7::timestamptz, $10, $11)"
 	  " RETURNING id, " US("not_before") },
 	{ "faxreply_page",
 	  "INSERT INTO outbound_fax_page (fax_id, page_no, tiff, source) VALUES ($1, $2, $3, $4)" },
@@ -94,6 +94,9 @@ static const struct db_stmt faxreply_stmts[] = {
 	{ "faxreply_status",
 	  "UPDATE ticket SET status = CASE WHEN status IN ('new', 'open') THEN 'waiting_citizen'"
 	  " ELSE status END, updated_at = $2 WHERE id = $1" },
+	/* held for approval: the citizen has no answer yet, so the status stays */
+	{ "faxreply_held", "UPDATE ticket SET updated_at = $2 WHERE id = $1" },
+	{ "faxreply_approve", "SELECT outbound_fax_approve($1, $2, $3, $4::timestamptz, $5::int)" },
 	{ "faxreply_notify",
 	  "SELECT pg_notify('ticket_change', json_build_object('id', $1::bigint, 'op', 'update')::text),"
 	  " pg_notify('outbound_fax', $2)" },
@@ -101,7 +104,8 @@ static const struct db_stmt faxreply_stmts[] = {
 	  "SELECT id, message_id, number, confirmed_by, pages, state, attempts, pages_sent,"
 	  " last_result, last_t30_code, last_t30_text, last_sip_status, last_error,"
 	  " " US("not_before") ", created_by, " US("created_at") ", " US("finished_at") ","
-	  " state = 'queued'"
+	  " state IN ('queued', 'awaiting_approval'), approval, reviewed_by, " US("reviewed_at") ","
+	  " state = 'awaiting_approval' AND created_by <> $2"
 	  " FROM outbound_fax WHERE ticket_id = $1 ORDER BY id" },
 	{ "faxreply_cancel", "SELECT outbound_fax_cancel($1, $2, $3, $4::timestamptz)" },
 	{ "faxreply_page_get",
@@ -203,6 +207,7 @@ struct fax_job {
 	struct faxtiff_page *pages;    /* every page, text first */
 	const char **source;           /* per page: "" or the attachment's file name */
 	int npages;
+	int held;                      /* the queue requires approval (sql/009) */
 };
 
 static const char *fax_str(json_t *body, const char *key, size_t max, int *bad)
@@ -367,10 +372,8 @@ static int fax_ticket_ok(struct fax_job *j, int sending)
 	} else if (strcmp(db_res_val(r, 0, 1), "t") == 0) {
 		api_error(j->c, 409, "the ticket's correspondence was purged");
 		rc = 0;
-	} else if (sending && strcmp(db_res_val(r, 0, 2), "t") == 0) {
-		api_error(j->c, 409, "this queue requires approval, which replies by fax do not have yet: "
-				     "answer by mail or ask an administrator");
-		rc = 0;
+	} else if (sending) {
+		j->held = strcmp(db_res_val(r, 0, 2), "t") == 0;
 	}
 	db_res_free(r);
 	return rc;
@@ -746,9 +749,10 @@ static int fax_store(struct fax_job *j, struct fax_ids *ids)
 	const char *now = api_now_iso(j->c, 0);
 	const char *to = pool_printf(j->c->req->pool, "FAX %s%s%s", j->number,
 				     j->recipient[0] ? " " : "", j->recipient);
-	const char *vm[5] = { tid, reply_conf.centre_name, to, j->body, now };
-	const char *vf[9] = { tid, msg, j->number, j->confirmed_by, j->contact_id > 0 ? cid : NULL,
-			      np, now, delay, j->c->session->login };
+	const char *state = j->held ? "awaiting_approval" : "queued";
+	const char *vm[6] = { tid, reply_conf.centre_name, to, j->body, now, state };
+	const char *vf[11] = { tid, msg, j->number, j->confirmed_by, j->contact_id > 0 ? cid : NULL,
+			       np, now, delay, j->c->session->login, state, j->held ? "queue" : NULL };
 	const char *ve[4] = { tid, now, j->c->session->login, detail };
 	const char *vs[2] = { tid, now }, *vn[2] = { tid, fid };
 	struct db_res *r;
@@ -760,17 +764,18 @@ static int fax_store(struct fax_job *j, struct fax_ids *ids)
 	if ((r = db_query(j->c->db, "faxreply_lock", 1, vs, NULL, NULL, 0)) == NULL)
 		return -1;
 	db_res_free(r);
-	if ((ids->msg = fax_insert_id(j, "faxreply_msg", 5, vm, NULL)) < 0)
+	if ((ids->msg = fax_insert_id(j, "faxreply_msg", 6, vm, NULL)) < 0)
 		return -1;
 	snprintf(msg, sizeof msg, "%lld", ids->msg);
 	if (fax_store_atts(j, ids->msg) < 0)
 		return -1;
-	if ((ids->fax = fax_insert_id(j, "faxreply_fax", 9, vf, &ids->not_before)) < 0)
+	if ((ids->fax = fax_insert_id(j, "faxreply_fax", 11, vf, &ids->not_before)) < 0)
 		return -1;
 	snprintf(fid, sizeof fid, "%lld", ids->fax);
-	snprintf(detail, sizeof detail, "outbound_fax %lld, %d pages", ids->fax, j->npages);
+	snprintf(detail, sizeof detail, "outbound_fax %lld, %d pages%s", ids->fax, j->npages,
+		 j->held ? ", awaiting approval" : "");
 	if (fax_store_pages(j, ids->fax) < 0 || db_cmd(j->c->db, "faxreply_event", 4, ve, NULL, NULL) != 1 ||
-	    db_cmd(j->c->db, "faxreply_status", 2, vs, NULL, NULL) < 0)
+	    db_cmd(j->c->db, j->held ? "faxreply_held" : "faxreply_status", 2, vs, NULL, NULL) < 0)
 		return -1;
 	if ((r = db_query(j->c->db, "faxreply_notify", 2, vn, NULL, NULL, 0)) == NULL)
 		return -1;
@@ -811,9 +816,10 @@ void faxreply_send(struct api_call *c)
 	} else {
 		log_info("ticket=%lld: outbound_fax=%lld queued by %s, %d pages", c->id[0], ids.fax,
 			 c->session->login, j.npages);
-		api_json(c, 201, json_pack("{s:I, s:I, s:i, s:o}", "id", (json_int_t)ids.fax,
+		api_json(c, 201, json_pack("{s:I, s:I, s:i, s:o, s:s}", "id", (json_int_t)ids.fax,
 					   "message_id", (json_int_t)ids.msg, "pages", j.npages,
-					   "not_before", fax_iso(ids.not_before)));
+					   "not_before", fax_iso(ids.not_before), "state",
+					   j.held ? "awaiting_approval" : "queued"));
 	}
 	fax_job_end(&j);
 }
@@ -836,13 +842,25 @@ static json_t *fax_row(const struct db_res *r, int i)
 			 "can_cancel", strcmp(db_res_val(r, i, 17), "t") == 0);
 }
 
+/* the approval part of a row: who held it, who approved, may I */
+static json_t *fax_row_full(const struct db_res *r, int i)
+{
+	json_t *doc = fax_row(r, i);
+
+	json_object_set_new(doc, "approval", api_col_str(r, i, 18));
+	json_object_set_new(doc, "reviewed_by", api_col_str(r, i, 19));
+	json_object_set_new(doc, "reviewed_at", api_col_time(r, i, 20));
+	json_object_set_new(doc, "can_approve", json_boolean(strcmp(db_res_val(r, i, 21), "t") == 0));
+	return doc;
+}
+
 void faxreply_list(struct api_call *c)
 {
 	char tid[24];
-	const char *v[1] = { tid };
+	const char *v[2] = { tid, c->session->login };
 
 	snprintf(tid, sizeof tid, "%lld", c->id[0]);
-	api_answer_rows(c, "faxreply_list", 1, v, "faxes", fax_row);
+	api_answer_rows(c, "faxreply_list", 2, v, "faxes", fax_row_full);
 }
 
 /* ---- POST /api/tickets/ID/faxes/FID/cancel ---- */
@@ -905,4 +923,33 @@ void faxreply_page(struct api_call *c)
 		return;
 	}
 	http_reply_owned(c->req, 200, "image/png", png, len, free, png);
+}
+
+/* ---- POST /api/tickets/ID/faxes/FID/approve ---- */
+
+void faxreply_approve(struct api_call *c)
+{
+	char tid[24], fid[24], delay[16];
+	const char *v[5] = { fid, tid, c->session->login, api_now_iso(c, 0), delay };
+	struct db_res *r;
+	long rc;
+
+	snprintf(tid, sizeof tid, "%lld", c->id[0]);
+	snprintf(fid, sizeof fid, "%lld", c->id[1]);
+	snprintf(delay, sizeof delay, "%ld", reply_send_delay_s());
+	if ((r = db_query(c->db, "faxreply_approve", 5, v, NULL, NULL, 0)) == NULL) {
+		api_error(c, 503, "database unavailable");
+		return;
+	}
+	rc = db_res_rows(r) == 1 ? (long)db_res_ll(r, 0, 0) : 0;
+	db_res_free(r);
+	if (rc == 2) {
+		api_error(c, 403, "a fax is approved by someone other than its author");
+	} else if (rc != 1) {
+		api_error(c, 409, "the fax is not waiting for approval");
+	} else {
+		log_info("ticket=%lld: outbound_fax=%lld approved by %s", c->id[0], c->id[1],
+			 c->session->login);
+		api_json(c, 200, json_pack("{s:I, s:s}", "id", (json_int_t)c->id[1], "state", "queued"));
+	}
 }

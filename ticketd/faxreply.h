@@ -7,7 +7,8 @@
  *        | contact_id [, reason], attachments: [{message_id, idx} |
  *        {upload_id}] (TIFF, PDF)} -> 201 {id, message_id, pages, not_before}
  *   GET  /api/tickets/ID/faxes              the ticket's faxes and their state
- *   POST /api/tickets/ID/faxes/FID/cancel   while queued -> 200; 409 after
+ *   POST /api/tickets/ID/faxes/FID/cancel   while queued or held -> 200; 409 after
+ *   POST /api/tickets/ID/faxes/FID/approve  a held fax, by someone else -> 200
  *   GET  /api/faxes/FID/PAGE.png            a stored page as a PNG (what was sent)
  *
  * The number is confirmed one of two ways (誤送信防止): typed twice, the
@@ -27,9 +28,16 @@
  * ingest-fax dials it (ingest/fax/outfax.h).
  *
  * Attachments: TIFF fax pages (1728, 2048 or 2432 pixels wide) as they are;
- * PDF pages rasterised to 1728 wide by lib/faxpdf.  A queue that requires
- * approval (sql/009) refuses fax replies (409): the approval flow of mail
- * replies is not extended to faxes yet, and sending unapproved is worse. */
+ * PDF pages rasterised to 1728 wide by lib/faxpdf.
+ *
+ * Approval (承認, as for mail: sql/009): in a queue that requires it the fax
+ * is stored the same way but 'awaiting_approval' (message delivery_state
+ * too, the ticket's status unchanged), never claimed by ingest-fax, until
+ * someone other than its author approves it (then queued, not_before = now
+ * + the send delay).  It is approved from the ticket page's list of faxes,
+ * not the approvals page of mail (approval.c); there is no "return" or
+ * "edit and approve" for faxes: the approver cancels and the author sends
+ * a new one. */
 #ifndef MDG_FAXREPLY_H
 #define MDG_FAXREPLY_H
 #include <stddef.h>
@@ -49,6 +57,7 @@ void faxreply_send(struct api_call *c);
 void faxreply_list(struct api_call *c);
 void faxreply_cancel(struct api_call *c);
 void faxreply_page(struct api_call *c);
+void faxreply_approve(struct api_call *c);
 
 /* The digits of a typed fax number: ASCII and full-width digits kept;
  * spaces, hyphens (-, －, ‐, ー) and brackets dropped.  0, or -1 for any

@@ -11,6 +11,8 @@ Private PostgreSQL and ticketd with the fixture tickets; headless Chromium.
 - ingest-fax's state changes (sql/023's claim and finish, called as the
   madoguchi_fax role) show live without a reload: 送信中, then 送信済み 2枚;
 - a second fax fails for good (the number unreachable): 失敗 and the reason;
+- in a queue that requires approval the fax shows 承認待ち, with no approve
+  button for its author; a supervisor approves it: 送信待ち;
 - a viewer gets no section.
 
 Run: /usr/bin/python3 tests/browser/test_faxreply_view.py
@@ -123,6 +125,29 @@ def main():
                 lambda: text_of(b, f'#faxr-{f2}-state') == '失敗: この番号は使われていません', 10)),
                 repr(text_of(b, f'#faxr-{f2}-state')))
             b.screenshot('failed')
+
+            # a queue that requires approval holds the fax: 承認待ち, no approve button for its author
+            env.pg.psql("INSERT INTO queue_setting (queue, approval_required, updated_by, updated_at)"
+                        " VALUES ('gomi', true, 'ad1', now())", user='madoguchi_owner')
+            b.get(f'{base}/#/tickets/3')
+            click(b, '#faxr-open')
+            fill(b, '#faxr-number', '0312349999')
+            fill(b, '#faxr-number-confirm', '0312349999')
+            fill(b, '#faxr-body', '承認が必要な窓口からの回答です。')
+            click(b, '#faxr-send')
+            row = b.wait(lambda: env.sql("SELECT id FROM outbound_fax WHERE number = '0312349999'"), 10)
+            f3 = row[0][0] if row else '0'
+            t.check('held: 承認待ち', bool(b.wait(lambda: text_of(b, f'#faxr-{f3}-state') == '承認待ち', 10)),
+                    repr(text_of(b, f'#faxr-{f3}-state')))
+            t.equal('its author gets no approve button', b.finds(f'#faxr-{f3}-approve'), [])
+        with Browser(mdg.ARTEFACTS, 'browser-faxreply-sv') as b:
+            login(t, b, base, 'sv1', 'supervisor-pass-1')
+            b.get(f'{base}/#/tickets/3')
+            t.check('a supervisor approves it', bool(click(b, f'#faxr-{f3}-approve')))
+            t.check('then 送信待ち, live', bool(b.wait(lambda: text_of(b, f'#faxr-{f3}-state') == '送信待ち', 10)),
+                    repr(text_of(b, f'#faxr-{f3}-state')))
+            t.equal('stored: queued, approved by sv1',
+                    env.sql(f"SELECT state, reviewed_by FROM outbound_fax WHERE id = {f3}"), [['queued', 'sv1']])
         with Browser(mdg.ARTEFACTS, 'browser-faxreply-viewer') as b:
             login(t, b, base, 'vw1', 'viewer-pass-1')
             b.get(f'{base}/#/tickets/1')

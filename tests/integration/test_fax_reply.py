@@ -11,7 +11,8 @@ queued), the event, the ticket waiting for the citizen.  A PDF attachment
 is refused (422, no PDF yet).  The fax is listed with its state and
 cancelled while queued (then 409).  Picking the ticket's contact instead
 takes its fax number, leaves an audited read, and refuses a contact of
-another ticket; a queue that requires approval refuses (409).
+another ticket.  In a queue that requires approval the fax is held (never
+claimed), its author may not approve it (403), a supervisor does.
 """
 import os
 import sys
@@ -182,7 +183,35 @@ with mdg.Env('fax_reply') as env:
     env.pg.psql("INSERT INTO queue_setting (queue, approval_required, updated_by, updated_at)"
                 " VALUES ('gomi', true, 'ad1', now())", user='madoguchi_owner')
     st, doc = post(op, '/api/tickets/3/fax-reply', good)
-    t.equal('a queue that requires approval: 409', st, 409)
+    held = doc.get('id')
+    t.equal('a queue that requires approval: held', (st, doc.get('state')), (201, 'awaiting_approval'))
+    t.equal('held: the rows, the status unchanged, no response yet',
+            env.sql(f"SELECT o.state, o.approval, m.delivery_state, t.status, t.responded_at IS NULL"
+                    f" FROM outbound_fax o JOIN message m ON m.id = o.message_id"
+                    f" JOIN ticket t ON t.id = o.ticket_id WHERE o.id = {held}"),
+            [['awaiting_approval', 'queue', 'awaiting_approval', 'open', 't']])
+    t.equal('held: never claimed',
+            env.pg.psql("SELECT count(*) FROM outbound_fax_claim('t', now() + interval '1 day', 60, 4, 10)"
+                        f" WHERE id = {held}", user='madoguchi_fax'), [['0']])
+    faxes = (op.get('/api/tickets/3/faxes').json() or {}).get('faxes') or [{}]
+    t.equal('the author may not approve (the list says so)', faxes[-1].get('can_approve'), False)
+    t.equal('the author\'s approve: 403', post(op, f'/api/tickets/3/faxes/{held}/approve', {})[0], 403)
+    sv = login(port, 'sv1')
+    faxes = (sv.get('/api/tickets/3/faxes').json() or {}).get('faxes') or [{}]
+    t.equal('another may (the list says so)', (faxes[-1].get('state'), faxes[-1].get('can_approve')),
+            ('awaiting_approval', True))
+    st, doc = post(sv, f'/api/tickets/3/faxes/{held}/approve', {})
+    t.equal('approved by a supervisor: 200', (st, doc.get('state')), (200, 'queued'))
+    t.equal('approved: queued after the send delay, the response from the approval',
+            env.sql(f"SELECT o.state, o.reviewed_by, o.not_before - o.reviewed_at, m.delivery_state,"
+                    f" t.responded_at = o.reviewed_at FROM outbound_fax o"
+                    f" JOIN message m ON m.id = o.message_id JOIN ticket t ON t.id = o.ticket_id"
+                    f" WHERE o.id = {held}"),
+            [['queued', 'sv1', '00:10:00', 'queued', 't']])
+    t.equal('the events', env.sql("SELECT actor, kind FROM ticket_event WHERE ticket_id = 3"
+                                  " AND kind LIKE 'fax%' ORDER BY id"),
+            [['op1', 'fax_queued'], ['sv1', 'fax_approved']])
+    t.equal('approve again: 409', post(sv, f'/api/tickets/3/faxes/{held}/approve', {})[0], 409)
     t.check('ticketd is alive', d.alive(), d.log_text()[-2000:])
 
 sys.exit(t.done())

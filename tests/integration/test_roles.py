@@ -161,6 +161,7 @@ TABLE = [
     ('GET', '/api/tickets/1/faxes', True, [200, 200, 403, 200, 401]),
     ('POST', '/api/tickets/1/faxes/99/cancel', True, [409, 409, 403, 403, 401]),
     ('GET', '/api/faxes/99/1.png', True, [404, 404, 403, 404, 401]),
+    ('POST', '/api/tickets/1/faxes/99/approve', True, [409, 409, 403, 403, 401]),
     # end faxes
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]

@@ -378,6 +378,10 @@ export function faxCancel(ticketId, faxId) {
   return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/faxes/${encodeURIComponent(faxId)}/cancel`);
 }
 
+export function faxApprove(ticketId, faxId) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/faxes/${encodeURIComponent(faxId)}/approve`);
+}
+
 // the ticket's contact, read (and audited) for a fax's number
 export function faxContact(ticketId) {
   const q = new URLSearchParams({ reason: 'FAXで返信' });

@@ -7,8 +7,9 @@
 // ticket's contact (the read is audited with the reason "FAXで返信"); the
 // text; プレビュー shows every page as it will be sent (the letterhead, the
 // text set on A4, page numbers); 送信 queues it.  Below: every fax of the
-// ticket in words — 送信待ち, 送信中, 送信済み n枚, 失敗: reason, 取り消し —
-// and 取り消す while it waits.  The list is fetched again on every live
+// ticket in words — 承認待ち, 送信待ち, 送信中, 送信済み n枚, 失敗: reason,
+// 取り消し — with 承認 for a held fax (someone other than its author) and
+// 取り消す while it waits.  The list is fetched again on every live
 // event of the ticket (ingest-fax writes one per attempt).
 
 import * as api from './api.js';
@@ -200,6 +201,7 @@ async function doSend() {
 
 export function stateText(f) {
   switch (f.state) {
+    case 'awaiting_approval': return t('faxr_state_held');
     case 'queued': return f.attempts > 0 ? t('faxr_state_retry', { at: tokyoTime(f.not_before) }) : t('faxr_state_queued');
     case 'dialling': return t('faxr_state_dialling');
     case 'sent': return t('faxr_state_sent', { n: f.pages_sent });
@@ -229,6 +231,20 @@ function listParts() {
       el('span', { class: 'faxr-pages' }, t('faxr_pages', { n: f.pages })), ' ',
       el('strong', { class: 'faxr-state', id: `faxr-${Number(f.id)}-state` }, stateText(f)));
     li.append(' ', pageLinks(f));
+    if (f.can_approve && canSend()) {
+      const a = el('button', { type: 'button', id: `faxr-${Number(f.id)}-approve` }, t('faxr_approve'));
+      a.addEventListener('click', async () => {
+        try {
+          await api.faxApprove(st.ticketId, f.id);
+          announce(t('faxr_approved'));
+          loadList();
+        } catch (e) {
+          st.listError = errorText(e);
+          redrawList();
+        }
+      });
+      li.append(' ', a);
+    }
     if (f.can_cancel && canSend()) {
       const b = el('button', { type: 'button', id: `faxr-${Number(f.id)}-cancel` }, t('faxr_cancel'));
       b.addEventListener('click', async () => {

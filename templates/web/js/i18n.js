@@ -1008,6 +1008,9 @@ const STRINGS = {
     faxr_cancel: '送信を取り消す',
     faxr_cancelled: 'FAXの送信を取り消しました。',
     faxr_view_pages: 'ページ:',
+    faxr_state_held: '承認待ち',
+    faxr_approve: '承認して送信',
+    faxr_approved: 'FAXを承認しました。送信待ちになります。',
     // end faxes
   },
   en: {
@@ -2009,6 +2012,9 @@ const STRINGS = {
     faxr_cancel: 'Cancel sending',
     faxr_cancelled: 'The fax was cancelled.',
     faxr_view_pages: 'Pages:',
+    faxr_state_held: 'Awaiting approval',
+    faxr_approve: 'Approve and send',
+    faxr_approved: 'The fax is approved and waits to be sent.',
     // end faxes
   },
 };
