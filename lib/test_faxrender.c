@@ -266,8 +266,44 @@ static void test_tiff_round_trip(void)
 	free(txt);
 }
 
+/* templates/fax/letterhead.txt takes exactly the variables ticketd fills */
+static void test_letterhead_file(void)
+{
+	static const struct faxrender_var v[] = {
+		{ "recipient", "山田 太郎" }, { "date", "2026年11月22日" }, { "ticket.id", "42" },
+		{ "centre.name", "中央区 区民相談窓口" }, { "centre.phone", "03-0000-0000" },
+		{ "centre.fax", "03-0000-0001" },
+	};
+	FILE *f = fopen(MDG_SRCDIR "/templates/fax/letterhead.txt", "r");
+	char tmpl[4096], err[200];
+	size_t n = 0;
+	struct buf b;
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	n = fread(tmpl, 1, sizeof tmpl - 1, f);
+	tmpl[n] = '\0';
+	fclose(f);
+	buf_init(&b, 8192);
+	CHECK_INT(faxrender_fill(tmpl, v, 6, &b, err, sizeof err), 0);
+	CHECK_STR(b.data, "山田 太郎 様\n"
+			  "　　　　　　　　　　　　　　　　　　　　　　　　　　　　2026年11月22日\n"
+			  "ＦＡＸ送信のご案内（受付番号 42）\n"
+			  "中央区 区民相談窓口\n"
+			  "電話 03-0000-0000　ＦＡＸ 03-0000-0001\n");
+	CHECK(strstr(b.data, "{{") == NULL);
+	buf_free(&b);
+	/* and without one of them it is refused, naming it */
+	buf_init(&b, 8192);
+	CHECK_INT(faxrender_fill(tmpl, v, 5, &b, err, sizeof err), -1);
+	CHECK_STR(err, "unknown variable {{centre.fax}}");
+	buf_free(&b);
+}
+
 int main(void)
 {
+	RUN(test_letterhead_file);
 	RUN(test_tiff_round_trip);
 	RUN(test_margins_and_ink);
 	RUN(test_deterministic);

@@ -16,6 +16,12 @@
  *   outfax_done(o, job, res)    the dialler reports the end of the call,
  *                               from the loop, exactly once per started job
  *
+ * Wake-ups (the bus rules of ARCHITECTURE.md): ingest-fax LISTENs on
+ * "outbound_fax" (ticketd notifies on each new or approved fax) and calls
+ * outfax_run on the notification, on a timer (every 30 s: retries fall due
+ * without a notification, and a lost NOTIFY loses nothing), after each
+ * outfax_done (a channel came free) and after a reconnect.
+ *
  * Retries: busy, no answer, no fax machine, failed training, a call cut
  * short and "could not start" are tried again after the configured delays
  * (ingest_fax.out_retry_minutes, "1,5,15": the first retry after 1 min, the
