@@ -621,3 +621,92 @@ void faxtiff_bitmap_free(struct faxtiff_bitmap *bm)
 	free(bm->bits);
 	bm->bits = NULL;
 }
+
+/* ---- join (sending: the spool file the fax engine sends from) ---- */
+
+/* Append page p (a single-page TIFF) to out as its next directory; the
+ * strips are copied raw, as in splitting. */
+static int faxtiff_join_one(TIFF *out, const struct faxtiff_page *p, char *what, size_t wlen)
+{
+	struct faxtiff_io io;
+	struct faxtiff_tags t;
+	char lt[200] = "";
+	TIFF *in;
+	int rc;
+
+	memset(&io, 0, sizeof io);
+	io.data = p->tiff;
+	io.len = p->len;
+	io.err = lt;
+	io.errlen = sizeof lt;
+	in = faxtiff_open(&io, "rm");
+	if (in == NULL) {
+		snprintf(what, wlen, "not a TIFF file%s%s", lt[0] ? ": " : "", lt);
+		return -1;
+	}
+	rc = faxtiff_read_tags(in, &t, what, wlen);
+	if (rc == 0) {
+		faxtiff_set_tags(out, &t);
+		rc = faxtiff_copy_strips(in, out, p->len, what, wlen);
+	}
+	if (rc == 0 && !TIFFWriteDirectory(out)) {
+		snprintf(what, wlen, "cannot write the page");
+		rc = -1;
+	}
+	TIFFClose(in);
+	return rc;
+}
+
+static int faxtiff_write_all(const char *path, const uint8_t *data, size_t len, char *err,
+			     size_t errlen)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fwrite(data, 1, len, f) != len || fflush(f) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int faxtiff_join_file(const struct faxtiff_page *pages, int n, const char *path, char *err,
+		      size_t errlen)
+{
+	struct faxtiff_io wio;
+	char werr[200] = "", what[200] = "";
+	TIFF *out;
+	int i, rc = 0;
+
+	if (n < 1 || n > FAXTIFF_MAX_PAGES) {
+		snprintf(err, errlen, "%d pages to join", n);
+		return -1;
+	}
+	memset(&wio, 0, sizeof wio);
+	wio.err = werr;
+	wio.errlen = sizeof werr;
+	out = faxtiff_open(&wio, "w");
+	if (out == NULL) {
+		snprintf(err, errlen, "cannot open output: %s", werr);
+		free(wio.wbuf);
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = faxtiff_join_one(out, &pages[i], what, sizeof what);
+		if (rc < 0)
+			snprintf(err, errlen, "page %d: %s", i + 1, what);
+	}
+	TIFFClose(out);
+	if (rc == 0)
+		rc = faxtiff_write_all(path, wio.wbuf, wio.len, err, errlen);
+	free(wio.wbuf);
+	return rc;
+}

@@ -35,4 +35,9 @@ int faxtiff_decode(const uint8_t *tiff, size_t len, struct faxtiff_bitmap *bm, c
 int faxtiff_encode_g4(const struct faxtiff_bitmap *bm, struct faxtiff_page *out, char *err, size_t errlen);
 void faxtiff_bitmap_free(struct faxtiff_bitmap *bm);
 
+/* Join single-page TIFFs (strips copied raw) into one multi-page TIFF file
+ * at path, the file a fax engine sends from.  0 or -1 with err. */
+int faxtiff_join_file(const struct faxtiff_page *pages, int n, const char *path, char *err,
+		      size_t errlen);
+
 #endif

@@ -136,3 +136,10 @@ lib_test_pngout_SOURCES = lib/test_pngout.c
 lib_test_pngout_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
 lib_test_pngout_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
 TESTS += lib/test_faxpdf lib/test_pngout
+# faxrender: reply text on A4 fax pages (pango/cairo), the preview PNG, letterhead variables
+lib_libmdgfax_a_SOURCES += lib/faxrender.c lib/faxrender.h
+check_PROGRAMS += lib/test_faxrender
+lib_test_faxrender_SOURCES = lib/test_faxrender.c
+lib_test_faxrender_CFLAGS = $(AM_CFLAGS) $(PANGO_CFLAGS)
+lib_test_faxrender_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+TESTS += lib/test_faxrender

@@ -31,6 +31,7 @@
 #include "sse.h"
 #include "tickets.h"
 #include "upload.h" /* upload: files uploaded in the reply composer (upload.h) */
+#include "faxreply.h" /* replies by fax */
 #include "webroot.h"
 #include "workflow.h"
 
@@ -170,6 +171,13 @@ static const struct api_route api_routes[] = {
 	{ "PUT", "/api/admin/sla-policies/#", API_ADMIN, admin_calendar_policy_update },
 	{ "DELETE", "/api/admin/sla-policies/#", API_ADMIN, admin_calendar_policy_delete },
 	{ "GET", "/api/admin/calendar-audit", API_ADMIN | API_SUPERVISOR, admin_calendar_audit },
+	/* replies by fax (faxreply.h) */
+	{ "POST", "/api/tickets/#/fax-reply/preview", API_CORRESPONDENCE, faxreply_preview },
+	{ "POST", "/api/tickets/#/fax-reply", API_OPERATOR | API_SUPERVISOR, faxreply_send },
+	{ "GET", "/api/tickets/#/faxes", API_CORRESPONDENCE, faxreply_list },
+	{ "POST", "/api/tickets/#/faxes/#/cancel", API_OPERATOR | API_SUPERVISOR, faxreply_cancel },
+	{ "GET", "/api/faxes/#/#.png", API_CORRESPONDENCE, faxreply_page },
+	{ "POST", "/api/tickets/#/faxes/#/approve", API_OPERATOR | API_SUPERVISOR, faxreply_approve },
 };
 
 struct api {
@@ -214,6 +222,8 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	admin_calendar_prepare(db); /* admin_calendar */
 	upload_configure(cfg);
 	faxview_prepare(db); /* faxview */
+	faxreply_prepare(db); /* faxreply */
+	faxreply_configure(cfg);
 	return a;
 }
 
@@ -236,6 +246,7 @@ void api_configure(struct api *a, const struct config *cfg)
 	reply_configure(cfg);
 	escalate_configure(cfg);
 	upload_configure(cfg);
+	faxreply_configure(cfg);
 }
 
 static void api_session_gone(void *arg, const char *token_sha)

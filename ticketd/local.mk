@@ -82,5 +82,11 @@ ticketd_libticketd_a_SOURCES += ticketd/admin_calendar.c ticketd/admin_calendar.
 # fax items (issue 7): the intake path and the page viewer's API; fax
 # pages are decoded by lib/faxtiff and sent as PNG by lib/pngout
 ticketd_libticketd_a_SOURCES += ticketd/faxview.c ticketd/faxview.h
-# only faxtiff.o and pngout.o are pulled from the archive: libtiff and libpng
-TICKETD_LIBS += lib/libmdgfax.a $(TIFF_LIBS) $(PNG_LIBS)
+TICKETD_LIBS += $(MDG_FAX_LIBS)
+# replies by fax (faxreply.h): lib/faxrender pages, outbound_fax (sql/023); unit test of the number rules
+ticketd_libticketd_a_SOURCES += ticketd/faxreply.c ticketd/faxreply.h
+check_PROGRAMS += ticketd/test_faxreply
+ticketd_test_faxreply_SOURCES = ticketd/test_faxreply.c
+ticketd_test_faxreply_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+ticketd_test_faxreply_LDADD = $(TICKETD_LIBS)
+TESTS += ticketd/test_faxreply

@@ -184,6 +184,15 @@ TABLE = [
     ('GET', '/api/messages/11/fax/1.png', True, [404, 404, 403, 404, 401]),
     ('GET', '/api/messages/11/fax/1.tif', True, [404, 404, 403, 404, 401]),
     # end fax
+    # replies by fax (ticketd/faxreply.h): an empty body is 400
+    ('POST', '/api/tickets/1/fax-reply/preview', True, [400, 400, 403, 400, 401], {}),
+    ('POST', '/api/tickets/1/fax-reply', True, [400, 400, 403, 403, 401], {}),
+    ('POST', '/api/tickets/1/fax-reply', False, [403, 403, 403, 403, 401], {}),
+    ('GET', '/api/tickets/1/faxes', True, [200, 200, 403, 200, 401]),
+    ('POST', '/api/tickets/1/faxes/99/cancel', True, [409, 409, 403, 403, 401]),
+    ('GET', '/api/faxes/99/1.png', True, [404, 404, 403, 404, 401]),
+    ('POST', '/api/tickets/1/faxes/99/approve', True, [409, 409, 403, 403, 401]),
+    # end faxes
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 

@@ -445,4 +445,29 @@ export function faxOcrReread(messageId, page) {
 
 export function faxCandidateAccept(id) {
   return call('POST', `/api/fax-candidates/${encodeURIComponent(id)}/accept`);
+// replies by fax (faxreply.js; ticketd/faxreply.h)
+export function faxPreview(ticketId, draft) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/fax-reply/preview`, draft);
+}
+
+export function faxSend(ticketId, draft) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/fax-reply`, draft);
+}
+
+export function faxList(ticketId) {
+  return call('GET', `/api/tickets/${encodeURIComponent(ticketId)}/faxes`);
+}
+
+export function faxCancel(ticketId, faxId) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/faxes/${encodeURIComponent(faxId)}/cancel`);
+}
+
+export function faxApprove(ticketId, faxId) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/faxes/${encodeURIComponent(faxId)}/approve`);
+}
+
+// the ticket's contact, read (and audited) for a fax's number
+export function faxContact(ticketId) {
+  const q = new URLSearchParams({ reason: 'FAXで返信' });
+  return call('GET', `/api/tickets/${encodeURIComponent(ticketId)}/contact?${q}`);
 }

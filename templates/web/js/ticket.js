@@ -23,6 +23,7 @@ import * as merge from './merge.js'; // 統合・分割 (issue 5)
 import * as classify from './classify.js'; // 分類: category and tags (issue 5)
 import * as escalation from './escalation.js'; // 所管課へのエスカレーション (issue 6)
 import * as fax from './fax.js'; // FAXのページ表示 (issue 7)
+import * as faxreply from './faxreply.js'; // FAXで返信 (issue 7)
 
 let shownId = null;
 let shownData = null;
@@ -90,6 +91,7 @@ export function render() {
     timeline(x, msgs),
     x.purged_at ? '' : composer.section(x, () => show(x.id)), // the reply composer (composer.js)
     escalation.section(x, refreshWork), // 所管課へのエスカレーション (escalation.js); a department's answer redraws the timeline
+    faxreply.section(x, () => show(x.id)), // FAXで返信 (faxreply.js)
     privacyPanels(x.id),
   );
 }
@@ -159,6 +161,7 @@ function reply() {
 // is offered with a button, so nothing moves under the operator's eyes.
 export function changed(ev) {
   escalation.changed(ev); // its list follows every event of the ticket
+  faxreply.changed(ev); // the faxes' states too
   if (shownData && ev && WF_OPS.has(ev.op)) {
     refreshWork();
     return;
