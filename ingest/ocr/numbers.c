@@ -154,6 +154,43 @@ static int numbers_postal_shape(const char *v)
 	       strspn(v + 4, "0123456789") == 4;
 }
 
+/* a Japanese telephone number's digits: ten beginning with 0 (not 00),
+ * or eleven for the 0X0 ranges (070, 080, 090, 050, 020, 060) and 0800 */
+static int numbers_phone_ok(const char *v)
+{
+	char d[16];
+	size_t n = 0;
+
+	for (; *v != '\0' && n + 1 < sizeof(d); v++)
+		if (*v >= '0' && *v <= '9')
+			d[n++] = *v;
+	d[n] = '\0';
+	if (n < 10 || d[0] != '0' || d[1] == '0')
+		return 0;
+	return n == 10 || (n == 11 && ((d[2] == '0' && strchr("256789", d[1]) != NULL) ||
+				      strncmp(d, "0800", 4) == 0));
+}
+
+/* The number pass may drop the first digit, which the first pass saw (as
+ * 0, or as 9, 6 or 8 for a slashed 0): every Japanese number begins with
+ * 0, so it is put back.  v is the number pass's reading, normalised. */
+static int numbers_lead_zero(const char *first, char *v, size_t len)
+{
+	char f[80];
+	int nf = numbers_normal(first, f, sizeof(f));
+	size_t n = strlen(v);
+
+	if ((nf == 10 || nf == 11) && strchr("0986", f[0]) != NULL && n + 2 < len &&
+	    v[0] != '0' && v[0] != '-') {
+		memmove(v + 1, v, n + 1);
+		v[0] = '0';
+		if (numbers_phone_ok(v))
+			return 1;
+		memmove(v, v + 1, n + 1); /* not a number either way: as it was */
+	}
+	return 0;
+}
+
 int numbers_add(struct numbers_found *f, const char *before, const char *first, const char *digits,
 		int x, int y, int w, int h)
 {
@@ -162,7 +199,10 @@ int numbers_add(struct numbers_found *f, const char *before, const char *first, 
 	struct numbers_cand *c;
 
 	label = numbers_label(before ? before : "");
-	if ((n == 10 || n == 11) && v[0] == '0' && label != NUMBERS_POSTAL)
+	if (!numbers_phone_ok(v) && digits != NULL && label != NUMBERS_POSTAL && n != 7 &&
+	    numbers_lead_zero(first, v, sizeof(v)) > 0)
+		n++;
+	if (numbers_phone_ok(v) && label != NUMBERS_POSTAL)
 		kind = label == NUMBERS_FAX ? NUMBERS_FAX : NUMBERS_PHONE;
 	else if (n == 7 && (label == NUMBERS_POSTAL || numbers_postal_shape(v)))
 		kind = NUMBERS_POSTAL;

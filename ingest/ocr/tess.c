@@ -23,6 +23,7 @@
 #define TESS_SPAN_DIGITS 5
 #define TESS_PAD 4
 #define TESS_LINE_MAX 1024
+#define TESS_DIGITS "0123456789-()"
 
 struct tess {
 	TessBaseAPI *jpn, *vert, *osd, *digits;
@@ -62,7 +63,7 @@ struct tess *tess_new(const char *datapath, char *err, size_t errlen)
 		tess_free(t);
 		return NULL;
 	}
-	TessBaseAPISetVariable(t->digits, "tessedit_char_whitelist", "0123456789-()");
+	TessBaseAPISetVariable(t->digits, "tessedit_char_whitelist", TESS_DIGITS);
 	TessBaseAPISetPageSegMode(t->digits, PSM_SINGLE_LINE);
 	return t;
 }
@@ -130,8 +131,10 @@ struct tess_page {
 	PIX *pix;      /* square pixels, turned as read */
 	int w0, h0;    /* the page as stored */
 	float sy;      /* rows of pix per stored row (2 for standard resolution) */
+	float sx;      /* columns of pix per stored column */
 	int quads;     /* turned clockwise by quads * 90 degrees */
 	int xres;
+	int blank;     /* no ink (counted on the page as stored) */
 };
 
 /* a box of the read image back onto the page as stored */
@@ -145,8 +148,19 @@ static void tess_unmap(const struct tess_page *p, int *x, int *y, int *w, int *h
 		*x = W - X - bw, *y = H - Y - bh;
 	else if (p->quads == 3)
 		*x = H - Y - bh, *y = X, *w = bh, *h = bw;
+	*x = (int)((float)*x / p->sx + 0.5f);
+	*w = (int)((float)*w / p->sx + 0.5f);
 	*y = (int)((float)*y / p->sy + 0.5f);
 	*h = (int)((float)*h / p->sy + 0.5f);
+}
+
+static int tess_blank(PIX *pix)
+{
+	l_int32 black = 0;
+	int area = pixGetWidth(pix) * pixGetHeight(pix);
+	int min = area / TESS_INK_AREA > TESS_INK_MIN ? area / TESS_INK_AREA : TESS_INK_MIN;
+
+	return pixCountPixels(pix, &black, NULL) == 0 && black < min;
 }
 
 static int tess_load(const uint8_t *tiff, size_t len, struct tess_page *p, char *err,
@@ -172,9 +186,16 @@ static int tess_load(const uint8_t *tiff, size_t len, struct tess_page *p, char 
 	yres = pixGetYRes(one);
 	p->xres = xres > 0 ? xres : 204;
 	p->sy = 1.0f;
-	if (xres > 0 && yres > 0 && yres * 3 < xres * 2) { /* standard: rows doubled */
+	p->sx = 1.0f;
+	if (xres > 0 && yres > 0 && yres * 3 < xres * 2) {
+		/* standard: rows doubled, in grey with linear interpolation, so
+		 * strokes do not step (Tesseract binarises it again) */
+		PIX *gray = pixConvert1To8(NULL, one, 255, 0);
+
 		p->sy = (float)xres / (float)yres;
-		p->pix = pixScale(one, 1.0f, p->sy);
+		p->blank = tess_blank(one);
+		p->pix = gray ? pixScaleGrayLI(gray, 1.0f, p->sy) : NULL;
+		pixDestroy(&gray);
 		pixDestroy(&one);
 		if (p->pix == NULL) {
 			snprintf(err, errlen, "the page cannot be scaled to square pixels");
@@ -182,18 +203,11 @@ static int tess_load(const uint8_t *tiff, size_t len, struct tess_page *p, char 
 		}
 	} else {
 		p->pix = one;
+		p->blank = tess_blank(one);
 	}
 	return 0;
 }
 
-static int tess_blank(PIX *pix)
-{
-	l_int32 black = 0;
-	int area = pixGetWidth(pix) * pixGetHeight(pix);
-	int min = area / TESS_INK_AREA > TESS_INK_MIN ? area / TESS_INK_AREA : TESS_INK_MIN;
-
-	return pixCountPixels(pix, &black, NULL) == 0 && black < min;
-}
 
 /* 1 when most of the text (by line area) runs top to bottom */
 static int tess_vertical(struct tess *t, const struct tess_page *p)
@@ -286,10 +300,89 @@ static void tess_span_add(struct tess_span *s, const char *sym, uint32_t cp, int
 	s->digits += (cp >= '0' && cp <= '9') || (cp >= 0xFF10 && cp <= 0xFF19);
 }
 
+struct tess_line {
+	char text[TESS_LINE_MAX];
+	size_t len;
+	int l, t, r, b;
+};
+
+/* a region cut out of the page with a white border around it, read alone
+ * by the digit engine: no piece of a neighbouring
+ * kanji is taken for a digit, and the first and last characters do not
+ * touch the edge (they were dropped when they did) */
+static char *tess_cut_read(struct tess *t, const struct tess_page *p, int x, int y, int w, int h,
+			   float scale)
+{
+	BOX *box = boxCreate(x, y, w, h);
+	PIX *cut = box ? pixClipRectangle(p->pix, box, NULL) : NULL, *framed;
+	char *text = NULL;
+
+	boxDestroy(&box);
+	if (cut == NULL)
+		return NULL;
+	if (scale != 1.0f) { /* grey, smoothly scaled */
+		PIX *gray = pixGetDepth(cut) == 8 ? pixClone(cut) : pixConvert1To8(NULL, cut, 255, 0);
+		PIX *big = gray ? pixScaleGrayLI(gray, scale, scale) : NULL;
+
+		pixDestroy(&gray);
+		pixDestroy(&cut);
+		if ((cut = big) == NULL)
+			return NULL;
+	}
+	framed = pixAddBorder(cut, h / 2 + TESS_PAD, pixGetDepth(cut) == 1 ? 0 : 255);
+	pixDestroy(&cut);
+	if (framed == NULL)
+		return NULL;
+	TessBaseAPISetImage2(t->digits, framed);
+	TessBaseAPISetSourceResolution(t->digits, p->xres);
+	if (TessBaseAPIRecognize(t->digits, NULL) == 0)
+		text = TessBaseAPIGetUTF8Text(t->digits);
+	TessBaseAPIClear(t->digits);
+	pixDestroy(&framed);
+	return text;
+}
+
+/* what the digit engine read, without white space, in out */
+static void tess_digits_trim(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; in != NULL && *in != '\0' && o + 1 < len; in++)
+		if (*in != ' ' && *in != '\n')
+			out[o++] = *in;
+	out[o] = '\0';
+}
+
+/* The number pass on a span.  On a fine page one reading at the page's own
+ * size.  A standard page's digits read differently at each scale (one
+ * scale got one page's number wrong, another another's: measured on the
+ * test pages), so it is read at three and the reading two agree on wins;
+ * with no two alike, the middle scale's.  The caller frees with free(). */
+static char *tess_digits_vote(struct tess *t, const struct tess_page *p, int x, int y, int w, int h)
+{
+	static const float scales[3] = { 2.0f, 1.5f, 2.5f };
+	char got[3][80];
+	char *r;
+	int n = p->sy > 1.0f ? 3 : 1;
+
+	for (int i = 0; i < n; i++) {
+		r = tess_cut_read(t, p, x, y, w, h, n == 1 ? 1.0f : scales[i]);
+		tess_digits_trim(r, got[i], sizeof(got[i]));
+		if (r != NULL)
+			TessDeleteText(r);
+	}
+	for (int i = 1; i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (got[i][0] != '\0' && strcmp(got[i], got[j]) == 0)
+				return strdup(got[i]);
+	return strdup(got[0]);
+}
+
 /* read the span again with the digit engine and offer what it reads */
 static void tess_span_close(struct tess *t, const struct tess_page *p, struct tess_span *s,
-			    const char *before, struct tess_result *res, int digit_pass)
+			    const struct tess_line *ln, struct tess_result *res, int digit_pass)
 {
+	const char *before = ln->text;
 	char *digits = NULL;
 	int x, y, w, h;
 
@@ -298,26 +391,20 @@ static void tess_span_close(struct tess *t, const struct tess_page *p, struct te
 	s->on = 0;
 	if (s->digits < TESS_SPAN_DIGITS)
 		return;
+	/* the line's whole height: cut to the digits alone, the engine's
+	 * scaling of a line went wrong (a slashed 0 read as 9 again) */
 	x = s->l - TESS_PAD < 0 ? 0 : s->l - TESS_PAD;
-	y = s->t - TESS_PAD < 0 ? 0 : s->t - TESS_PAD;
+	y = (ln->t < s->t ? ln->t : s->t) - TESS_PAD;
+	y = y < 0 ? 0 : y;
 	w = s->r + TESS_PAD - x;
-	h = s->b + TESS_PAD - y;
-	if (digit_pass) {
-		TessBaseAPISetRectangle(t->digits, x, y, w, h);
-		if (TessBaseAPIRecognize(t->digits, NULL) == 0)
-			digits = TessBaseAPIGetUTF8Text(t->digits);
-	}
+	h = (ln->b > s->b ? ln->b : s->b) + TESS_PAD - y;
+	if (digit_pass)
+		digits = tess_digits_vote(t, p, x, y, w, h);
 	tess_unmap(p, &x, &y, &w, &h);
 	numbers_add(&res->found, before, s->first, digits, x, y, w, h);
-	if (digits != NULL)
-		TessDeleteText(digits);
+	free(digits);
 }
 
-struct tess_line {
-	char text[TESS_LINE_MAX];
-	size_t len;
-	int l, t, r, b;
-};
 
 static void tess_line_put(struct tess_line *ln, const char *s)
 {
@@ -329,6 +416,8 @@ static void tess_line_put(struct tess_line *ln, const char *s)
 	}
 }
 
+/* the mail addresses of a line (the first pass's reading: eng read the
+ * letters worse than jpn, measured on the test pages) */
 static void tess_line_end(struct tess_line *ln, const struct tess_page *p, struct tess_result *res)
 {
 	int x = ln->l, y = ln->t, w = ln->r - ln->l, h = ln->b - ln->t;
@@ -354,10 +443,6 @@ static void tess_numbers(struct tess *t, TessBaseAPI *a, const struct tess_page 
 	if (ri == NULL)
 		return;
 	pi = TessResultIteratorGetPageIterator(ri);
-	if (digit_pass) {
-		TessBaseAPISetImage2(t->digits, p->pix);
-		TessBaseAPISetSourceResolution(t->digits, p->xres);
-	}
 	do {
 		char *sym = TessResultIteratorGetUTF8Text(ri, RIL_SYMBOL);
 		int l, tp, r, b, gap;
@@ -369,7 +454,7 @@ static void tess_numbers(struct tess *t, TessBaseAPI *a, const struct tess_page 
 			continue;
 		}
 		if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE)) {
-			tess_span_close(t, p, &span, line.text, res, digit_pass);
+			tess_span_close(t, p, &span, &line, res, digit_pass);
 			tess_line_end(&line, p, res);
 			TessPageIteratorBoundingBox(pi, RIL_TEXTLINE, &line.l, &line.t, &line.r,
 						    &line.b);
@@ -378,17 +463,51 @@ static void tess_numbers(struct tess *t, TessBaseAPI *a, const struct tess_page 
 		}
 		utf8_decode(sym, strlen(sym), &cp);
 		gap = l - last_r;
-		if (span.on && (!numbers_digitlike(cp) || gap > (b - tp)))
-			tess_span_close(t, p, &span, line.text, res, digit_pass);
+		/* a gap wider than the line is high ends a number: the next is another */
+		if (span.on && (!numbers_digitlike(cp) || gap > line.b - line.t))
+			tess_span_close(t, p, &span, &line, res, digit_pass);
 		if (numbers_digitlike(cp))
 			tess_span_add(&span, sym, cp, l, tp, r, b);
 		tess_line_put(&line, sym);
 		last_r = r;
 		TessDeleteText(sym);
 	} while (TessResultIteratorNext(ri, RIL_SYMBOL));
-	tess_span_close(t, p, &span, line.text, res, digit_pass);
+	tess_span_close(t, p, &span, &line, res, digit_pass);
 	tess_line_end(&line, p, res);
 	TessResultIteratorDelete(ri);
+}
+
+/* *text with the first from replaced by to (in place when it fits, else
+ * a new allocation); nothing when from is not there */
+static void tess_replace_once(char **text, const char *from, const char *to)
+{
+	char *at = from[0] ? strstr(*text, from) : NULL, *out;
+	size_t lf = strlen(from), lt = strlen(to), n = strlen(*text);
+
+	if (at == NULL || (out = malloc(n - lf + lt + 1)) == NULL)
+		return;
+	memcpy(out, *text, (size_t)(at - *text));
+	memcpy(out + (at - *text), to, lt);
+	memcpy(out + (at - *text) + lt, at + lf, n - (size_t)(at - *text) - lf + 1);
+	free(*text);
+	*text = out;
+}
+
+/* the numbers the number pass read right, right in the text too: a slashed
+ * 0 read as 9 by the first pass is the commonest error on a fax page */
+static void tess_correct(struct tess_result *res)
+{
+	for (int i = 0; i < res->found.n; i++) {
+		const struct numbers_cand *c = &res->found.c[i];
+		const char *v = c->value;
+
+		if (c->kind == NUMBERS_MAIL)
+			continue;
+		if (c->kind == NUMBERS_POSTAL && strncmp(v, "〒", 3) == 0)
+			v += 3;
+		if (strcmp(c->first, v) != 0)
+			tess_replace_once(&res->text, c->first, v);
+	}
 }
 
 /* read p as it is now: text, confidence and numbers into res */
@@ -411,6 +530,8 @@ static int tess_read_as(struct tess *t, struct tess_page *p, struct tess_result 
 	 * across */
 	tess_numbers(t, a, p, res, !res->vertical);
 	TessBaseAPIClear(a);
+	if (res->text != NULL)
+		tess_correct(res);
 	return res->text != NULL ? 0 : -1;
 }
 
@@ -448,7 +569,7 @@ int tess_read(struct tess *t, const uint8_t *tiff, size_t len, struct tess_resul
 		return -1;
 	r->width = p.w0;
 	r->height = p.h0;
-	if (tess_blank(p.pix)) {
+	if (p.blank) {
 		r->blank = 1;
 		r->text = strdup("");
 	} else if (tess_read_as(t, &p, r) < 0) {

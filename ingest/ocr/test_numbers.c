@@ -33,6 +33,17 @@ static void test_phone_fax(void)
 	CHECK_INT(numbers_add(&f, "", "2026-11-22", NULL, 0, 0, 1, 1), 0);
 	CHECK_INT(numbers_add(&f, "", "03-1234-5678-9012", NULL, 0, 0, 1, 1), 0);
 	CHECK_INT(f.n, 4);
+	/* eleven digits only for 0X0 and 0800 numbers */
+	CHECK_INT(numbers_add(&f, "FAX ", "03-5253-21123", "03-5253-21123", 0, 0, 1, 1), 0);
+	CHECK_INT(numbers_add(&f, "", "0800-123-4567", NULL, 0, 0, 1, 1), 1);
+	CHECK_STR(f.c[4].value, "0800-123-4567");
+	/* the number pass dropped the first digit, which the first pass read
+	 * as 9 (a slashed 0): put back, since every number begins with 0 */
+	CHECK_INT(numbers_add(&f, "電話", "93-5174-1542", "3-5174-1542", 0, 0, 1, 1), 1);
+	CHECK_STR(f.c[5].value, "03-5174-1542");
+	/* but not when the first pass saw another digit count */
+	CHECK_INT(numbers_add(&f, "電話", "3-5174-154", "3-5174-1542", 0, 0, 1, 1), 0);
+	CHECK_INT(f.n, 6);
 	numbers_free(&f);
 }
 
