@@ -108,7 +108,8 @@ BEGIN
     END LOOP;
 END $$;
 
--- A line on the timeline, the message's delivery state, the live update.
+-- A line on the timeline, the message's delivery state, the live update
+-- (op "fax": the ticket page redraws its timeline, js/ticket.js).
 CREATE FUNCTION outbound_fax_event(p_id bigint, p_at timestamptz, p_kind text, p_state text)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 DECLARE o record;
@@ -124,7 +125,7 @@ BEGIN
          WHERE message.id = o.message_id;
     END IF;
     UPDATE ticket SET updated_at = p_at WHERE ticket.id = o.ticket_id;
-    PERFORM pg_notify('ticket_change', json_build_object('id', o.ticket_id, 'op', 'update')::text);
+    PERFORM pg_notify('ticket_change', json_build_object('id', o.ticket_id, 'op', 'fax')::text);
 END $$;
 
 CREATE FUNCTION outbound_fax_close(p_id bigint, p_state text, p_at timestamptz)
@@ -180,7 +181,7 @@ BEGIN
     INSERT INTO ticket_event (ticket_id, at, actor, kind, detail)
     VALUES (p_ticket, p_at, p_by, 'fax_cancelled', 'outbound_fax ' || p_id);
     UPDATE ticket SET updated_at = p_at WHERE id = p_ticket;
-    PERFORM pg_notify('ticket_change', json_build_object('id', p_ticket, 'op', 'update')::text);
+    PERFORM pg_notify('ticket_change', json_build_object('id', p_ticket, 'op', 'fax')::text);
     RETURN 1;
 END $$;
 
@@ -207,7 +208,7 @@ BEGIN
     INSERT INTO ticket_event (ticket_id, at, actor, kind, detail)
     VALUES (p_ticket, p_at, p_by, 'fax_approved', 'outbound_fax ' || p_id);
     UPDATE ticket SET updated_at = p_at WHERE id = p_ticket;
-    PERFORM pg_notify('ticket_change', json_build_object('id', p_ticket, 'op', 'update')::text);
+    PERFORM pg_notify('ticket_change', json_build_object('id', p_ticket, 'op', 'fax')::text);
     PERFORM pg_notify('outbound_fax', p_id::text);
     RETURN 1;
 END $$;

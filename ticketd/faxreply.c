@@ -98,7 +98,7 @@ static const struct db_stmt faxreply_stmts[] = {
 	{ "faxreply_held", "UPDATE ticket SET updated_at = $2 WHERE id = $1" },
 	{ "faxreply_approve", "SELECT outbound_fax_approve($1, $2, $3, $4::timestamptz, $5::int)" },
 	{ "faxreply_notify",
-	  "SELECT pg_notify('ticket_change', json_build_object('id', $1::bigint, 'op', 'update')::text),"
+	  "SELECT pg_notify('ticket_change', json_build_object('id', $1::bigint, 'op', 'fax')::text),"
 	  " pg_notify('outbound_fax', $2)" },
 	{ "faxreply_list",
 	  "SELECT id, message_id, number, confirmed_by, pages, state, attempts, pages_sent,"
