@@ -250,10 +250,25 @@ CREATE FUNCTION outbound_fax_sla() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     PERFORM ticket_responded(NEW.ticket_id);
+    IF TG_OP = 'UPDATE' AND OLD.ticket_id <> NEW.ticket_id THEN
+        PERFORM ticket_responded(OLD.ticket_id); -- a merge moved it
+    END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER outbound_fax_sla AFTER INSERT OR UPDATE OF state ON outbound_fax
+CREATE TRIGGER outbound_fax_sla AFTER INSERT OR UPDATE OF state, ticket_id ON outbound_fax
     FOR EACH ROW EXECUTE FUNCTION outbound_fax_sla();
+
+-- A fax goes where its message goes: merging, splitting and their undoing
+-- (ticketd/merge.c, sql/011, sql/015) move messages, and this moves their
+-- faxes with them, so a fax's later events land on the ticket that shows it.
+CREATE FUNCTION outbound_fax_follow() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    UPDATE outbound_fax SET ticket_id = NEW.ticket_id WHERE message_id = NEW.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER outbound_fax_follow AFTER UPDATE OF ticket_id ON message
+    FOR EACH ROW WHEN (NEW.ticket_id <> OLD.ticket_id) EXECUTE FUNCTION outbound_fax_follow();
 
 REVOKE ALL ON FUNCTION outbound_fax_claim(text, timestamptz, int, int, int),
     outbound_fax_event(bigint, timestamptz, text, text),
@@ -261,7 +276,7 @@ REVOKE ALL ON FUNCTION outbound_fax_claim(text, timestamptz, int, int, int),
     outbound_fax_finish(bigint, int, timestamptz, text, int, text, int, text, int, bigint, timestamptz),
     outbound_fax_cancel(bigint, bigint, text, timestamptz),
     outbound_fax_approve(bigint, bigint, text, timestamptz, int),
-    outbound_fax_purge(), outbound_fax_sla() FROM PUBLIC;
+    outbound_fax_purge(), outbound_fax_sla(), outbound_fax_follow() FROM PUBLIC;
 
 -- ticketd: writes the reply and its pages, reads the state, cancels.
 GRANT SELECT, INSERT ON outbound_fax, outbound_fax_page TO madoguchi_ticketd;

@@ -7,11 +7,13 @@ The number typed twice must agree (400 with the reason) and look Japanese
 page as a PNG.  A fax with the letterhead, the text and a TIFF attachment
 (an ITU chart of the shared corpus) is stored whole before any dial: the
 outbound_fax row, one TIFF per page in order, the message (direction out,
-queued), the event, the ticket waiting for the citizen.  A PDF attachment
-is refused (422, no PDF yet).  The fax is listed with its state and
+queued), the event, the ticket waiting for the citizen, the SLA response;
+a stored page comes back as a PNG.  A broken PDF or an HTML attachment is
+refused (422); a 2-page PDF adds 2 pages to the preview.  The fax is listed with its state and
 cancelled while queued (then 409).  Picking the ticket's contact instead
 takes its fax number, leaves an audited read, and refuses a contact of
-another ticket.  In a queue that requires approval the fax is held (never
+another ticket.  A merge and its undo move the faxes with their messages.
+In a queue that requires approval the fax is held (never
 claimed), its author may not approve it (403), a supervisor does.
 """
 import os
@@ -212,6 +214,17 @@ with mdg.Env('fax_reply') as env:
                                   " AND kind LIKE 'fax%' ORDER BY id"),
             [['op1', 'fax_queued'], ['sv1', 'fax_approved']])
     t.equal('approve again: 409', post(sv, f'/api/tickets/3/faxes/{held}/approve', {})[0], 409)
+    # a merge moves the faxes with their messages
+    st, doc = post(op, '/api/tickets/1/merge', {'into': 3})
+    t.equal('merge ticket 1 into 3: 200', st, 200)
+    t.equal('its faxes follow their messages',
+            env.sql("SELECT count(*) FILTER (WHERE o.ticket_id = 3), count(*) FILTER (WHERE o.ticket_id = m.ticket_id)"
+                    " FROM outbound_fax o JOIN message m ON m.id = o.message_id"), [['3', '3']])
+    t.equal('and are listed there', len((op.get('/api/tickets/3/faxes').json() or {}).get('faxes') or []), 3)
+    st, doc = post(op, '/api/tickets/1/unmerge', {})
+    t.equal('unmerged: they go back', (st, env.sql("SELECT ticket_id, count(*) FROM outbound_fax"
+                                                   " GROUP BY ticket_id ORDER BY ticket_id")),
+            (200, [['1', '2'], ['3', '1']]))
     t.check('ticketd is alive', d.alive(), d.log_text()[-2000:])
 
 sys.exit(t.done())
