@@ -108,7 +108,8 @@ BEGIN
     END LOOP;
 END $$;
 
--- A line on the timeline, the message's delivery state, the live update.
+-- A line on the timeline, the message's delivery state, the live update
+-- (op "fax": the ticket page redraws its timeline, js/ticket.js).
 CREATE FUNCTION outbound_fax_event(p_id bigint, p_at timestamptz, p_kind text, p_state text)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 DECLARE o record;
@@ -124,7 +125,7 @@ BEGIN
          WHERE message.id = o.message_id;
     END IF;
     UPDATE ticket SET updated_at = p_at WHERE ticket.id = o.ticket_id;
-    PERFORM pg_notify('ticket_change', json_build_object('id', o.ticket_id, 'op', 'update')::text);
+    PERFORM pg_notify('ticket_change', json_build_object('id', o.ticket_id, 'op', 'fax')::text);
 END $$;
 
 CREATE FUNCTION outbound_fax_close(p_id bigint, p_state text, p_at timestamptz)
@@ -180,7 +181,7 @@ BEGIN
     INSERT INTO ticket_event (ticket_id, at, actor, kind, detail)
     VALUES (p_ticket, p_at, p_by, 'fax_cancelled', 'outbound_fax ' || p_id);
     UPDATE ticket SET updated_at = p_at WHERE id = p_ticket;
-    PERFORM pg_notify('ticket_change', json_build_object('id', p_ticket, 'op', 'update')::text);
+    PERFORM pg_notify('ticket_change', json_build_object('id', p_ticket, 'op', 'fax')::text);
     RETURN 1;
 END $$;
 
@@ -207,7 +208,7 @@ BEGIN
     INSERT INTO ticket_event (ticket_id, at, actor, kind, detail)
     VALUES (p_ticket, p_at, p_by, 'fax_approved', 'outbound_fax ' || p_id);
     UPDATE ticket SET updated_at = p_at WHERE id = p_ticket;
-    PERFORM pg_notify('ticket_change', json_build_object('id', p_ticket, 'op', 'update')::text);
+    PERFORM pg_notify('ticket_change', json_build_object('id', p_ticket, 'op', 'fax')::text);
     PERFORM pg_notify('outbound_fax', p_id::text);
     RETURN 1;
 END $$;
@@ -249,10 +250,25 @@ CREATE FUNCTION outbound_fax_sla() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     PERFORM ticket_responded(NEW.ticket_id);
+    IF TG_OP = 'UPDATE' AND OLD.ticket_id <> NEW.ticket_id THEN
+        PERFORM ticket_responded(OLD.ticket_id); -- a merge moved it
+    END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER outbound_fax_sla AFTER INSERT OR UPDATE OF state ON outbound_fax
+CREATE TRIGGER outbound_fax_sla AFTER INSERT OR UPDATE OF state, ticket_id ON outbound_fax
     FOR EACH ROW EXECUTE FUNCTION outbound_fax_sla();
+
+-- A fax goes where its message goes: merging, splitting and their undoing
+-- (ticketd/merge.c, sql/011, sql/015) move messages, and this moves their
+-- faxes with them, so a fax's later events land on the ticket that shows it.
+CREATE FUNCTION outbound_fax_follow() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    UPDATE outbound_fax SET ticket_id = NEW.ticket_id WHERE message_id = NEW.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER outbound_fax_follow AFTER UPDATE OF ticket_id ON message
+    FOR EACH ROW WHEN (NEW.ticket_id <> OLD.ticket_id) EXECUTE FUNCTION outbound_fax_follow();
 
 REVOKE ALL ON FUNCTION outbound_fax_claim(text, timestamptz, int, int, int),
     outbound_fax_event(bigint, timestamptz, text, text),
@@ -260,7 +276,7 @@ REVOKE ALL ON FUNCTION outbound_fax_claim(text, timestamptz, int, int, int),
     outbound_fax_finish(bigint, int, timestamptz, text, int, text, int, text, int, bigint, timestamptz),
     outbound_fax_cancel(bigint, bigint, text, timestamptz),
     outbound_fax_approve(bigint, bigint, text, timestamptz, int),
-    outbound_fax_purge(), outbound_fax_sla() FROM PUBLIC;
+    outbound_fax_purge(), outbound_fax_sla(), outbound_fax_follow() FROM PUBLIC;
 
 -- ticketd: writes the reply and its pages, reads the state, cancels.
 GRANT SELECT, INSERT ON outbound_fax, outbound_fax_page TO madoguchi_ticketd;

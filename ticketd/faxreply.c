@@ -98,7 +98,7 @@ static const struct db_stmt faxreply_stmts[] = {
 	{ "faxreply_held", "UPDATE ticket SET updated_at = $2 WHERE id = $1" },
 	{ "faxreply_approve", "SELECT outbound_fax_approve($1, $2, $3, $4::timestamptz, $5::int)" },
 	{ "faxreply_notify",
-	  "SELECT pg_notify('ticket_change', json_build_object('id', $1::bigint, 'op', 'update')::text),"
+	  "SELECT pg_notify('ticket_change', json_build_object('id', $1::bigint, 'op', 'fax')::text),"
 	  " pg_notify('outbound_fax', $2)" },
 	{ "faxreply_list",
 	  "SELECT id, message_id, number, confirmed_by, pages, state, attempts, pages_sent,"
@@ -563,6 +563,23 @@ static void fax_job_end(struct fax_job *j)
 	free(j->source);
 }
 
+/* The text pages were pushed last (their "n/N" needed the attachments'
+ * count first): rotate them to the front. */
+static void fax_text_first(struct fax_job *j)
+{
+	int i;
+
+	for (i = 0; i < j->ntext; i++) {
+		struct faxtiff_page p = j->pages[j->npages - 1];
+		const char *s = j->source[j->npages - 1];
+
+		memmove(j->pages + 1, j->pages, sizeof(*j->pages) * (size_t)(j->npages - 1));
+		memmove(j->source + 1, j->source, sizeof(*j->source) * (size_t)(j->npages - 1));
+		j->pages[0] = p;
+		j->source[0] = s;
+	}
+}
+
 /* the text's pages first, then each attachment's; 0, or -1 after answering */
 static int fax_compose(struct fax_job *j)
 {
@@ -597,21 +614,14 @@ static int fax_compose(struct fax_job *j)
 		if (fax_push(j, &tp[i], "") < 0)
 			break;
 	if (i < j->ntext) {
-		faxtiff_pages_free(tp + i, j->ntext - i);
+		for (k = i; k < j->ntext; k++)
+			free(tp[k].tiff);   /* the ones not handed to the job */
 		free(tp);
 		api_error(j->c, 503, "out of memory");
 		return -1;
 	}
 	free(tp);
-	for (i = 0; i < j->ntext; i++) {   /* rotate: the last ntext pushed move to the front */
-		struct faxtiff_page p = j->pages[j->npages - 1];
-		const char *s = j->source[j->npages - 1];
-
-		memmove(j->pages + 1, j->pages, sizeof(*j->pages) * (size_t)(j->npages - 1));
-		memmove(j->source + 1, j->source, sizeof(*j->source) * (size_t)(j->npages - 1));
-		j->pages[0] = p;
-		j->source[0] = s;
-	}
+	fax_text_first(j);
 	return 0;
 }
 

@@ -109,6 +109,9 @@ def main():
             t.check('finished: 送信済み 2枚, live', bool(b.wait(
                 lambda: text_of(b, f'#faxr-{fid}-state') == '送信済み 2枚', 10)), repr(text_of(b, f'#faxr-{fid}-state')))
             b.screenshot('sent')
+            t.check('the timeline says so', bool(b.wait(lambda: b.js(
+                "return [...document.querySelectorAll('.event-fax_sent')].some("
+                "e => e.textContent.includes('FAX送信完了'))"), 10)))
 
             click(b, '#faxr-open')
             b.wait(lambda: b.visible('#faxr-number'), 5)

@@ -7,11 +7,13 @@ The number typed twice must agree (400 with the reason) and look Japanese
 page as a PNG.  A fax with the letterhead, the text and a TIFF attachment
 (an ITU chart of the shared corpus) is stored whole before any dial: the
 outbound_fax row, one TIFF per page in order, the message (direction out,
-queued), the event, the ticket waiting for the citizen.  A PDF attachment
-is refused (422, no PDF yet).  The fax is listed with its state and
+queued), the event, the ticket waiting for the citizen, the SLA response;
+a stored page comes back as a PNG.  A broken PDF or an HTML attachment is
+refused (422); a 2-page PDF adds 2 pages to the preview.  The fax is listed with its state and
 cancelled while queued (then 409).  Picking the ticket's contact instead
 takes its fax number, leaves an audited read, and refuses a contact of
-another ticket.  In a queue that requires approval the fax is held (never
+another ticket.  A merge and its undo move the faxes with their messages.
+In a queue that requires approval the fax is held (never
 claimed), its author may not approve it (403), a supervisor does.
 """
 import os
@@ -161,6 +163,22 @@ with mdg.Env('fax_reply') as env:
     t.equal('cancelled: no longer the response',
             env.sql("SELECT responded_at IS NULL FROM ticket WHERE id = 1"), [['t']])
 
+    if os.path.exists(CHART):
+        # an upload of the composer as the attachment: its pages, then it is used
+        data = open(CHART, 'rb').read()
+        r = op.request('POST', '/api/tickets/1/uploads', body=data,
+                       headers={'Content-Type': 'image/tiff', 'X-Filename': 'chart.tif'})
+        uid = (r.json() or {}).get('upload_id')
+        st, doc = post(op, '/api/tickets/1/fax-reply', dict(good, attachments=[{'upload_id': uid}]))
+        t.equal('an uploaded TIFF: 201, 3 pages', (st, doc.get('pages')), (201, 3))
+        t.equal('the upload is used by the fax message, its page the last',
+                env.sql(f"SELECT u.used_by_message_id = o.message_id, p.source FROM reply_upload u,"
+                        f" outbound_fax o JOIN outbound_fax_page p ON p.fax_id = o.id AND p.page_no = 3"
+                        f" WHERE u.id = {uid} AND o.id = {doc.get('id')}"), [['t', 'chart.tif']])
+        st, doc2 = post(op, '/api/tickets/1/fax-reply', dict(good, attachments=[{'upload_id': uid}]))
+        t.equal('the same upload again: 400', st, 400)
+        post(op, f"/api/tickets/1/faxes/{doc.get('id')}/cancel", {})
+
     env.pg.psql("""INSERT INTO contact (id, name, fax, created_at, created_by, updated_at, updated_by)
                    VALUES (500, '山田 太郎', '06-6123-4567', now(), 'op1', now(), 'op1'),
                           (501, '別人', '0311112222', now(), 'op1', now(), 'op1');
@@ -212,6 +230,18 @@ with mdg.Env('fax_reply') as env:
                                   " AND kind LIKE 'fax%' ORDER BY id"),
             [['op1', 'fax_queued'], ['sv1', 'fax_approved']])
     t.equal('approve again: 409', post(sv, f'/api/tickets/3/faxes/{held}/approve', {})[0], 409)
+    # a merge moves the faxes with their messages
+    n1 = int(env.sql("SELECT count(*) FROM outbound_fax WHERE ticket_id = 1")[0][0])
+    st, doc = post(op, '/api/tickets/1/merge', {'into': 3})
+    t.equal('merge ticket 1 into 3: 200', st, 200)
+    t.equal('its faxes follow their messages',
+            env.sql("SELECT count(*) FILTER (WHERE o.ticket_id = 3), count(*) FILTER (WHERE o.ticket_id = m.ticket_id)"
+                    " FROM outbound_fax o JOIN message m ON m.id = o.message_id"), [[str(n1 + 1), str(n1 + 1)]])
+    t.equal('and are listed there', len((op.get('/api/tickets/3/faxes').json() or {}).get('faxes') or []), n1 + 1)
+    st, doc = post(op, '/api/tickets/1/unmerge', {})
+    t.equal('unmerged: they go back', (st, env.sql("SELECT ticket_id, count(*) FROM outbound_fax"
+                                                   " GROUP BY ticket_id ORDER BY ticket_id")),
+            (200, [['1', str(n1)], ['3', '1']]))
     t.check('ticketd is alive', d.alive(), d.log_text()[-2000:])
 
 sys.exit(t.done())

@@ -31,6 +31,7 @@ let shownWf = null; // the workflow document (workflow.js), null for roles that 
 let generation = 0;
 const WF_OPS = new Set(['claimed', 'released', 'assigned', 'status', 'note', 'classified']); // classified: classify.js
 WF_OPS.add('escalated').add('escalation_closed'); // the status and the timeline change with them (escalation.js)
+WF_OPS.add('fax'); // a fax reply's progress is on the timeline (faxreply.js, sql/023)
 
 export function currentId() {
   return shownId;
