@@ -445,6 +445,8 @@ export function faxOcrReread(messageId, page) {
 
 export function faxCandidateAccept(id) {
   return call('POST', `/api/fax-candidates/${encodeURIComponent(id)}/accept`);
+}
+
 // replies by fax (faxreply.js; ticketd/faxreply.h)
 export function faxPreview(ticketId, draft) {
   return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/fax-reply/preview`, draft);
