@@ -80,9 +80,10 @@ def check_accept(t, b, env, mid):
     btn = b.find(f'#{pid}-accept-{cid}')
     t.equal('the button says what it does', btn.text, '電話番号を連絡先に入れる')
     btn.click()
-    t.check('said, and the candidate marked', bool(b.wait(
-        lambda: '電話番号 03-5321-1111 を連絡先に入れました。' in ' '.join(
-            e.text for e in b.finds('#announcer p')) and b.finds(f'#{pid} .fax-ocr-accepted'), 10)))
+    t.check('the candidate marked on the page', bool(b.wait(lambda: b.finds(f'#{pid} .fax-ocr-accepted'), 10)))
+    t.check('and said', '電話番号 03-5321-1111 を連絡先に入れました。' in b.js(
+        "return document.getElementById('announcer').textContent"), b.js(
+        "return document.getElementById('announcer').textContent"))
     t.equal('the contact holds the number (and nothing else yet)', env.sql(
         "SELECT c.phone, c.fax, c.email, c.postal_code FROM contact c JOIN ticket_contact tc"
         " ON tc.contact_id = c.id JOIN message m ON m.ticket_id = tc.ticket_id WHERE m.id = " + str(mid)),
@@ -109,8 +110,8 @@ def check_a11y(t, b, mid):
 def check_reread(t, b, env, mid):
     pid = f'fax-{mid}-ocr'
     b.find(f'#{pid}-reread').click()
-    t.check('読み直し: said', bool(b.wait(lambda: '1ページ目を読み直します。' in ' '.join(
-        e.text for e in b.finds('#announcer p')), 10)))
+    t.check('読み直し: said', bool(b.wait(lambda: '1ページ目を読み直します。' in b.js(
+        "return document.getElementById('announcer').textContent"), 10)))
     t.check('read again by ingest-ocr (a second reading, attempts from 0)', bool(mdg.wait_for(
         lambda: env.sql("SELECT ocr_state, ocr_attempts FROM fax_page p JOIN message m"
                         f" ON m.inbound_item_id = p.inbound_item_id WHERE m.id = {mid}") == [['done', '1']]

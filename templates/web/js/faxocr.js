@@ -90,11 +90,14 @@ function crop(img, p, box) {
   const sx = img.naturalWidth / p.width;
   const sy = img.naturalHeight / p.height;
   const k = Math.min(1, CROP_MAX_WIDTH / (w * sx));
-  return el('span', { class: 'fax-ocr-crop', role: 'img', 'aria-hidden': 'true',
-    style: `width:${Math.round(w * sx * k)}px;height:${Math.round(h * sy * k)}px;`
-      + `background-image:url("${img.currentSrc || img.src}");`
-      + `background-size:${Math.round(img.naturalWidth * k)}px ${Math.round(img.naturalHeight * k)}px;`
-      + `background-position:-${Math.round(x * sx * k)}px -${Math.round(y * sy * k)}px;` });
+  // set through the CSSOM: the page's CSP refuses style attributes
+  const span = el('span', { class: 'fax-ocr-crop', 'aria-hidden': 'true' });
+  span.style.width = `${Math.round(w * sx * k)}px`;
+  span.style.height = `${Math.round(h * sy * k)}px`;
+  span.style.backgroundImage = `url("${img.currentSrc || img.src}")`;
+  span.style.backgroundSize = `${Math.round(img.naturalWidth * k)}px ${Math.round(img.naturalHeight * k)}px`;
+  span.style.backgroundPosition = `-${Math.round(x * sx * k)}px -${Math.round(y * sy * k)}px`;
+  return span;
 }
 
 function candidates(pid, img, p, cands, reload) {
