@@ -29,6 +29,10 @@ def psql_fails(env, sql, user):
         return 'permission denied' in e.stderr
 
 
+# a check program: built here when the build folder has only the programs (build/dev)
+if not os.path.exists(os.path.join(mdg.BUILD, 'ingest', 'fax', 'test_outfax')):
+    subprocess.run(['make', '-s', '-C', mdg.BUILD, 'ingest/fax/test_outfax'], check=True)
+
 with mdg.Env('outfax') as env:
     env.start_db()
     r = subprocess.run([os.path.join(mdg.BUILD, 'ingest', 'fax', 'test_outfax')],
