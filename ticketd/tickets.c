@@ -207,12 +207,13 @@ static int tickets_param(struct api_call *c, const char *name, long long min, lo
 	return 0;
 }
 
-/* a fax's OCR progress, {"read": k, "pages": n}; no key for other tickets */
+/* a fax's OCR progress, {"read": k, "pages": n}; no key for other tickets and for a fax without pages */
 static void tickets_ocr(json_t *row, const struct db_res *r, int i, int col)
 {
 	int read = 0, pages = 0;
 
-	if (db_res_null(r, i, col) || sscanf(db_res_val(r, i, col), "%d/%d", &read, &pages) != 2)
+	if (db_res_null(r, i, col) || sscanf(db_res_val(r, i, col), "%d/%d", &read, &pages) != 2 ||
+	    pages == 0)
 		return;
 	json_object_set_new(row, "ocr", json_pack("{s:i, s:i}", "read", read, "pages", pages));
 }

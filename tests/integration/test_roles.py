@@ -193,6 +193,12 @@ TABLE = [
     ('GET', '/api/faxes/99/1.png', True, [404, 404, 403, 404, 401]),
     ('POST', '/api/tickets/1/faxes/99/approve', True, [409, 409, 403, 403, 401]),
     # end faxes
+    # the OCR of a fax (ticketd/faxocr.h): message 11 is a mail, candidate 99 does not exist
+    ('GET', '/api/messages/11/ocr', True, [404, 404, 403, 404, 401]),
+    ('POST', '/api/messages/11/ocr/1/reread', True, [409, 409, 403, 409, 401]),
+    ('POST', '/api/messages/11/ocr/1/reread', False, [403, 403, 403, 403, 401]),
+    ('POST', '/api/fax-candidates/99/accept', True, [404, 404, 403, 403, 401]),
+    # end ocr
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 
