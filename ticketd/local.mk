@@ -75,3 +75,7 @@ check_PROGRAMS += ticketd/test_upload
 ticketd_test_upload_SOURCES = ticketd/test_upload.c
 ticketd_test_upload_LDADD = $(TICKETD_LIBS)
 TESTS += ticketd/test_upload
+
+# calls through a CTI hook (issue 9): webhooks, the call API, the AMI client
+ticketd_libticketd_a_SOURCES += ticketd/cti.c ticketd/cti.h ticketd/cti_hook.c \
+	ticketd/cti_api.c ticketd/cti_api.h

@@ -102,6 +102,7 @@ struct loop *loop_new(struct config *cfg, const struct config_key *const *tables
 	db_listen(db, "ticket_change");
 	db_listen(db, "route_change");
 	db_listen(db, "presence");
+	db_listen(db, "cti_call"); /* the screen pop (cti.c) */
 	l->http = http_new(cfg, api_handle, l->api);
 	if (l->http == NULL) {
 		loop_free(l);
@@ -165,6 +166,8 @@ static void loop_on_notify(void *arg, const char *channel, const char *payload)
 		l->route_due = 1;
 	else if (strcmp(channel, "presence") == 0)
 		api_presence(l->api, payload);
+	else if (strcmp(channel, "cti_call") == 0)
+		api_cti_call(l->api, payload);
 	else if (strcmp(channel, "calendar_change") == 0) {
 		sla_calendar_changed(l->sla);
 		l->sla_due = 1;
