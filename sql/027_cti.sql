@@ -127,7 +127,10 @@ BEGIN
               WHERE ticket_id = NEW.ticket_id AND state = 'acw'
               RETURNING id, pbx, user_id LOOP
         PERFORM pg_notify('cti_acw', json_build_object('call', r.id, 'pbx', r.pbx,
-                                                       'user_id', r.user_id)::text);
+                                                       'user_id', r.user_id, 'paused', false)::text),
+                pg_notify('cti_call', json_build_object('op', 'state', 'call', r.id, 'ticket',
+                                                        NEW.ticket_id, 'user_id', r.user_id,
+                                                        'state', 'done')::text);
     END LOOP;
     RETURN NULL;
 END $$;

@@ -127,8 +127,9 @@ static const struct db_stmt cti_stmts[] = {
 	{ "cti_contact", "SELECT cti_contact_link($1, c.from_number, c.pbx, $2) FROM call c WHERE c.id = $3" },
 	/* the screen pop and the AMI pause, for every ticketd: $1 call */
 	{ "cti_pop",
-	  "SELECT pg_notify('cti_call', json_build_object('call', c.id, 'ticket', c.ticket_id,"
-	  "  'user_id', c.user_id, 'pbx', c.pbx, 'extension', c.extension)::text),"
+	  "SELECT pg_notify('cti_call', json_build_object('op', 'answer', 'call', c.id, 'ticket',"
+	  "  c.ticket_id, 'user_id', c.user_id, 'pbx', c.pbx, 'extension', c.extension,"
+	  "  'state', c.state)::text),"
 	  " pg_notify('cti_acw', json_build_object('call', c.id, 'pbx', c.pbx, 'user_id', c.user_id,"
 	  "  'extension', c.extension, 'paused', true)::text)"
 	  " FROM call c WHERE c.id = $1 AND c.user_id IS NOT NULL AND c.ticket_id IS NOT NULL" },
@@ -137,6 +138,11 @@ static const struct db_stmt cti_stmts[] = {
 	  "INSERT INTO ticket_event (ticket_id, at, actor, kind, detail)"
 	  " SELECT c.ticket_id, $2, 'cti:' || c.pbx, $3, $4 FROM call c"
 	  " WHERE c.id = $1 AND c.ticket_id IS NOT NULL" },
+	/* the phone state changed (hold, hang-up, end of ACW): the operator's page */
+	{ "cti_state",
+	  "SELECT pg_notify('cti_call', json_build_object('op', 'state', 'call', c.id, 'ticket',"
+	  "  c.ticket_id, 'user_id', c.user_id, 'state', c.state)::text)"
+	  " FROM call c WHERE c.id = $1 AND c.user_id IS NOT NULL" },
 	{ "cti_secret", "SELECT secret FROM call_pbx WHERE name = $1 AND enabled" },
 	{ NULL, NULL },
 };
@@ -384,6 +390,15 @@ static int cti_run(struct db *db, const struct cti_event *ev, const char *at,
 	snprintf(call, sizeof(call), "%lld", res->call);
 	if (cti_change(db, ev, call, at, res) < 0 || cti_timeline(db, ev, call, at) < 0)
 		return -1;
+	if (ev->kind == CTI_HANGUP || ev->kind == CTI_HOLD || ev->kind == CTI_UNHOLD ||
+	    ev->kind == CTI_ACW_END) {
+		const char *sv[1] = { call };
+		struct db_res *n = db_query(db, "cti_state", 1, sv, NULL, NULL, 0);
+
+		db_res_free(n);
+		if (n == NULL)
+			return -1;
+	}
 	if (strcmp(res->state, "orphan") == 0)
 		log_warn("cti=%s/%s: %s for a call never offered: kept as an orphan", ev->pbx,
 			 ev->call_id, cti_kind_name(ev->kind));

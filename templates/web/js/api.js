@@ -360,3 +360,17 @@ export function slaCrisisOff() {
   return call('POST', '/api/sla/crisis/end');
 }
 // end SLA
+
+// calls (ticketd/cti_api.c): the phone state, a call for the screen pop,
+// putting a call on another ticket
+export function ctiMe() {
+  return call('GET', '/api/cti/me');
+}
+
+export function ctiCall(id) {
+  return call('GET', `/api/cti/calls/${Number(id)}`);
+}
+
+export function ctiPick(callId, ticketId) {
+  return call('POST', `/api/cti/calls/${Number(callId)}/ticket`, { ticket_id: Number(ticketId) });
+}

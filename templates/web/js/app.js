@@ -23,6 +23,7 @@ import './password.js'; // パスワード変更: wires its header button by its
 import * as admin from './admin_menu.js'; // 管理メニュー: templates, approval, categories, access log
 import * as sla from './sla.js'; // SLA状況
 import * as slaalert from './slaalert.js'; // SLA警告 on every page
+import * as callpop from './callpop.js'; // 電話着信: the screen pop of a call
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
 
@@ -132,6 +133,7 @@ function startSession(data) {
   admin.start(u.role); // the admin menu's entries for the role
   sla.start(u.role); // its nav link
   slaalert.start(u.role); // SLA警告 notices on every page
+  if (u.role !== 'viewer') callpop.start(u.role); // 電話着信 (calls are correspondence)
   search.showForm(u.role !== 'viewer'); // search reads correspondence
   document.body.dataset.role = u.role || ''; // which panels the ticket page offers (case.js, contact.js)
   document.body.dataset.login = u.login || ''; // whose tickets are "mine" (queue.js, workflow.js)
@@ -146,6 +148,7 @@ function startSession(data) {
       approvals.changed(ev);
       sla.changed(ev);
       slaalert.changed(ev);
+      callpop.changed(ev);
     },
     onOpen: () => { refreshQueue(); sla.changed(); },
     onState: setLiveState,
@@ -156,6 +159,7 @@ function startSession(data) {
 
 function endSession(message) {
   live.stop();
+  callpop.stop();
   session = null;
   queue.reset('open');
   ticket.clear();
