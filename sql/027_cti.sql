@@ -125,12 +125,17 @@ DECLARE r record;
 BEGIN
     FOR r IN UPDATE call SET state = 'done', acw_end_at = NEW.updated_at, updated_at = NEW.updated_at
               WHERE ticket_id = NEW.ticket_id AND state = 'acw'
-              RETURNING id, pbx, user_id LOOP
-        PERFORM pg_notify('cti_acw', json_build_object('call', r.id, 'pbx', r.pbx,
-                                                       'user_id', r.user_id, 'paused', false)::text),
-                pg_notify('cti_call', json_build_object('op', 'state', 'call', r.id, 'ticket',
+              RETURNING id, pbx, user_id, extension LOOP
+        PERFORM pg_notify('cti_call', json_build_object('op', 'state', 'call', r.id, 'ticket',
                                                         NEW.ticket_id, 'user_id', r.user_id,
                                                         'state', 'done')::text);
+        -- unpaused when the operator has no other call on hand
+        PERFORM pg_notify('cti_acw', json_build_object('call', r.id, 'pbx', r.pbx,
+                    'user_id', r.user_id, 'extension', r.extension, 'paused', false,
+                    'interface', (SELECT e.interface FROM call_extension e
+                                   WHERE e.pbx = r.pbx AND e.extension = r.extension))::text)
+         WHERE NOT EXISTS (SELECT 1 FROM call o WHERE o.user_id = r.user_id
+                            AND o.state IN ('talking', 'hold', 'acw'));
     END LOOP;
     RETURN NULL;
 END $$;

@@ -25,6 +25,9 @@ static const char *const cti_kind_names[CTI_NKINDS] = {
 	[CTI_RECORDING] = "recording", [CTI_ACW_END] = "acw_end", [CTI_ABANDON] = "abandon",
 };
 
+/* the AMI queue member of the call's extension (NOTIFY cti_acw) */
+#define CTI_IFACE                                                                                  \
+	"(SELECT e.interface FROM call_extension e WHERE e.pbx = c.pbx AND e.extension = c.extension)"
 /* the call's columns every change returns: state, ticket, user, direction */
 #define CTI_RET " RETURNING c.id, c.state, coalesce(c.ticket_id, 0), c.user_id, c.direction"
 /* close an open hold at $2 */
@@ -104,7 +107,9 @@ static const struct db_stmt cti_stmts[] = {
 	  "WITH c AS (UPDATE call c SET state = 'done', acw_end_at = $2, updated_at = $2"
 	  "  WHERE c.id = $1 AND c.state = 'acw' RETURNING c.*)"
 	  " SELECT pg_notify('cti_acw', json_build_object('call', c.id, 'pbx', c.pbx, 'user_id',"
-	  "  c.user_id, 'paused', false)::text) FROM c" },
+	  "  c.user_id, 'extension', c.extension, 'interface', " CTI_IFACE ", 'paused', false)::text)"
+	  " FROM c WHERE NOT EXISTS (SELECT 1 FROM call o WHERE o.user_id = c.user_id AND o.id <> c.id"
+	  "  AND o.state IN ('talking', 'hold', 'acw'))" },
 	/* the ticket of a first answer: queue, category and words from the IVR
 	 * choice (call_ivr); the subject carries no number. $1 call $2 at */
 	{ "cti_ticket",
@@ -131,7 +136,7 @@ static const struct db_stmt cti_stmts[] = {
 	  "  c.ticket_id, 'user_id', c.user_id, 'pbx', c.pbx, 'extension', c.extension,"
 	  "  'state', c.state)::text),"
 	  " pg_notify('cti_acw', json_build_object('call', c.id, 'pbx', c.pbx, 'user_id', c.user_id,"
-	  "  'extension', c.extension, 'paused', true)::text)"
+	  "  'extension', c.extension, 'interface', " CTI_IFACE ", 'paused', true)::text)"
 	  " FROM call c WHERE c.id = $1 AND c.user_id IS NOT NULL AND c.ticket_id IS NOT NULL" },
 	/* the call on its ticket's timeline: $1 call $2 at $3 kind $4 detail */
 	{ "cti_timeline",
