@@ -71,7 +71,6 @@ CREATE TABLE call_event (
     source      text NOT NULL CHECK (source IN ('zammad', 'json', 'ami')),
     raw         jsonb NOT NULL,
     received_at timestamptz NOT NULL,
-    outcome     text NOT NULL DEFAULT 'applied',  -- applied, orphan, ignored: why
     UNIQUE (pbx, call_id, idem_key)
 );
 

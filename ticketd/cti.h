@@ -69,6 +69,10 @@ void cti_prepare(struct db *db);
 /* Apply ev in one transaction.  0 (res filled; res->duplicate for a
  * repeated event), or -1 when the database failed (logged by db.c). */
 int cti_apply(struct db *db, const struct cti_event *ev, struct cti_result *res);
+/* n events in one transaction (the AMI client's events of one read: one
+ * WAL flush for all).  0, or -1 with nothing applied: the caller applies
+ * them one by one then, so one bad event costs only itself. */
+int cti_apply_batch(struct db *db, const struct cti_event *evs, int n);
 /* The secret of an enabled PBX compared in constant time with given:
  * 1 match, 0 no such PBX or no match, -1 database error. */
 int cti_secret_ok(struct db *db, const char *pbx, const char *given);

@@ -30,6 +30,7 @@
 #define CTI_AMI_FIELDS 96
 #define CTI_AMI_BACKOFF_MIN 1000
 #define CTI_AMI_BACKOFF_MAX 30000
+#define CTI_AMI_BATCH 64 /* events of one read stored in one transaction */
 
 const struct config_key cti_ami_config_keys[] = {
 	{ "ticketd.cti_ami_host", CFG_STR, "", 0, 0,
@@ -48,6 +49,13 @@ const struct config_key cti_ami_config_keys[] = {
 
 enum cti_ami_state { AMI_OFF, AMI_WAIT, AMI_CONNECTING, AMI_BANNER, AMI_LOGIN, AMI_UP };
 
+/* an event waiting for the batch of its read (cti_apply_batch) */
+struct cti_ami_pending {
+	char *copy; /* the message text the fields point into */
+	char *raw; /* the message as JSON */
+	char id[48], iso[40];
+};
+
 struct cti_ami {
 	struct db *db;
 	char host[256], user[128], secret[128], pbx[65], ivr_var[80], queue[128];
@@ -57,6 +65,9 @@ struct cti_ami {
 	int64_t next_try, backoff;
 	struct buf in, out;
 	unsigned long seq; /* ActionIDs and local event ids */
+	struct cti_ami_pending pend[CTI_AMI_BATCH];
+	struct cti_event evs[CTI_AMI_BATCH];
+	int npend;
 };
 
 /* one message: fields point into its own copy */
@@ -109,8 +120,11 @@ struct cti_ami *cti_ami_new(struct db *db, const struct config *cfg)
 	return a;
 }
 
+static void cti_ami_flush(struct cti_ami *a);
+
 static void cti_ami_close(struct cti_ami *a, const char *why)
 {
+	cti_ami_flush(a); /* events read before the end are stored */
 	if (a->fd >= 0) {
 		close(a->fd);
 		log_warn("ami=%s: connection to %s:%d closed (%s); again in %lld ms", a->pbx, a->host,
@@ -130,6 +144,7 @@ void cti_ami_free(struct cti_ami *a)
 {
 	if (a == NULL)
 		return;
+	cti_ami_flush(a);
 	if (a->fd >= 0)
 		close(a->fd);
 	buf_free(&a->in);
@@ -392,37 +407,70 @@ static int cti_ami_map(struct cti_ami *a, const struct cti_ami_msg *m, struct ct
 	return ev->call_id != NULL;
 }
 
-static void cti_ami_event(struct cti_ami *a, const struct cti_ami_msg *m)
+/* store the events waiting: in one transaction, else one by one */
+static void cti_ami_flush(struct cti_ami *a)
 {
-	struct cti_event ev = { .pbx = a->pbx, .source = "ami" };
 	struct cti_result res;
-	char id[48], iso[40];
+
+	if (a->npend > 0 && cti_apply_batch(a->db, a->evs, a->npend) < 0) {
+		for (int i = 0; i < a->npend; i++)
+			if (cti_apply(a->db, &a->evs[i], &res) < 0)
+				log_error("cti=%s/%s: AMI event not stored", a->pbx, a->evs[i].call_id);
+	}
+	for (int i = 0; i < a->npend; i++) {
+		free(a->pend[i].copy);
+		free(a->pend[i].raw);
+	}
+	a->npend = 0;
+}
+
+/* the event time (Timestamp, with timestampevents=yes) and the id that
+ * tells repeated kinds apart */
+static void cti_ami_times(struct cti_ami *a, const struct cti_ami_msg *m, struct cti_event *ev,
+			  struct cti_ami_pending *p)
+{
 	const char *ts = cti_ami_get(m, "Timestamp");
 
-	if (!cti_ami_map(a, m, &ev))
-		return;
 	if (ts != NULL) {
 		char *end;
 		double t = strtod(ts, &end);
 
 		if (end != ts && *end == '\0' && t > 0 && t < 1e11)
-			ev.at = clock_format_iso((int64_t)(t * 1e6), iso, sizeof(iso));
-	}
-	if (ts != NULL)
-		snprintf(id, sizeof(id), "%s", ts);
-	else
-		snprintf(id, sizeof(id), "ami-%lu", ++a->seq);
-	ev.event_id = ev.kind == CTI_HOLD || ev.kind == CTI_UNHOLD || ev.kind == CTI_TRANSFER ? id
-												: NULL;
-	if (cti_event_check(&ev) != NULL) {
-		log_warn("cti=%s/%s: AMI %s refused: %s", a->pbx, ev.call_id, cti_ami_get(m, "Event"),
-			 cti_event_check(&ev));
+			ev->at = clock_format_iso((int64_t)(t * 1e6), p->iso, sizeof(p->iso));
+		snprintf(p->id, sizeof(p->id), "%s", ts);
+	} else
+		snprintf(p->id, sizeof(p->id), "ami-%lu", ++a->seq);
+	if (ev->kind == CTI_HOLD || ev->kind == CTI_UNHOLD || ev->kind == CTI_TRANSFER)
+		ev->event_id = p->id;
+}
+
+/* an event into the batch; copy is the message text m points into (taken) */
+static void cti_ami_event(struct cti_ami *a, const struct cti_ami_msg *m, char *copy)
+{
+	struct cti_ami_pending *p = &a->pend[a->npend];
+	struct cti_event *ev = &a->evs[a->npend];
+
+	*ev = (struct cti_event){ .pbx = a->pbx, .source = "ami" };
+	if (!cti_ami_map(a, m, ev)) {
+		free(copy);
 		return;
 	}
-	ev.raw = cti_ami_raw(m);
-	if (ev.raw == NULL || cti_apply(a->db, &ev, &res) < 0)
-		log_error("cti=%s/%s: AMI %s not stored", a->pbx, ev.call_id, cti_ami_get(m, "Event"));
-	free((char *)ev.raw);
+	cti_ami_times(a, m, ev, p);
+	if (cti_event_check(ev) != NULL) {
+		log_warn("cti=%s/%s: AMI %s refused: %s", a->pbx, ev->call_id, cti_ami_get(m, "Event"),
+			 cti_event_check(ev));
+		free(copy);
+		return;
+	}
+	p->copy = copy;
+	p->raw = cti_ami_raw(m);
+	ev->raw = p->raw;
+	if (p->raw == NULL) {
+		free(copy);
+		return;
+	}
+	if (++a->npend == CTI_AMI_BATCH)
+		cti_ami_flush(a);
 }
 
 static void cti_ami_response(struct cti_ami *a, const struct cti_ami_msg *m)
@@ -446,16 +494,20 @@ static void cti_ami_response(struct cti_ami *a, const struct cti_ami_msg *m)
 		log_warn("ami=%s: action %s failed: %s", a->pbx, id ? id : "?", msg ? msg : "?");
 }
 
-/* one complete message of len bytes at s (NUL-terminated copy) */
+/* one complete message (a NUL-terminated copy, taken) */
 static void cti_ami_message(struct cti_ami *a, char *s)
 {
 	struct cti_ami_msg m;
 
 	cti_ami_split(s, &m);
-	if (cti_ami_get(&m, "Response") != NULL)
+	if (cti_ami_get(&m, "Response") != NULL) {
+		cti_ami_flush(a); /* in order: a log-in's sync after the events before it */
 		cti_ami_response(a, &m);
-	else if (a->st == AMI_UP && cti_ami_get(&m, "Event") != NULL)
-		cti_ami_event(a, &m);
+		free(s);
+	} else if (a->st == AMI_UP && cti_ami_get(&m, "Event") != NULL)
+		cti_ami_event(a, &m, s);
+	else
+		free(s);
 }
 
 /* the end of the first message in b: the offset after its blank line, or 0 */
@@ -511,8 +563,8 @@ static int cti_ami_parse(struct cti_ami *a)
 		if (copy == NULL)
 			return -1;
 		cti_ami_message(a, copy);
-		free(copy);
 	}
+	cti_ami_flush(a); /* what one read brought: one transaction */
 	return a->in.len > CTI_AMI_MSG_MAX ? -1 : 0;
 }
 
