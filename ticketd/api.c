@@ -142,6 +142,7 @@ static const struct api_route api_routes[] = {
 	/* calls (issue 9): the PBX webhooks are public routes behind the PBX's secret */
 	{ "POST", "/cti/zammad/*", API_PUBLIC, cti_hook_zammad },
 	{ "POST", "/cti/events/*", API_PUBLIC, cti_hook_events },
+	{ "GET", "/cti/agents/*", API_PUBLIC, cti_hook_agents },
 	{ "GET", "/api/cti/me", API_ANY, cti_api_me },
 	{ "GET", "/api/cti/calls/#", API_CORRESPONDENCE, cti_api_call },
 	{ "POST", "/api/cti/calls/#/ticket", API_WORK, cti_api_pick },

@@ -181,6 +181,14 @@ static const struct db_stmt cti_stmts[] = {
 	  " SELECT u.id, u.state, u.tid, CASE WHEN $19::boolean AND u.user_id IS NOT NULL THEN"
 	  "  pg_notify('cti_call', json_build_object('op', 'state', 'call', u.id, 'ticket',"
 	  "  nullif(u.tid, 0), 'user_id', u.user_id, 'state', u.state)::text) END FROM u" },
+	/* the PBX's extensions and whether their operator may take a call:
+	 * not while talking, on hold or in after-call work */
+	{ "cti_agents",
+	  "SELECT coalesce(json_agg(json_build_object('extension', e.extension, 'state',"
+	  "  coalesce(b.state, 'idle'), 'available', b.state IS NULL) ORDER BY e.extension), '[]')"
+	  " FROM call_extension e LEFT JOIN LATERAL (SELECT c.state FROM call c WHERE c.user_id = e.user_id"
+	  "  AND c.state IN ('talking', 'hold', 'acw') ORDER BY c.id DESC LIMIT 1) b ON true"
+	  " WHERE e.pbx = $1" },
 	{ "cti_secret", "SELECT secret FROM call_pbx WHERE name = $1 AND enabled" },
 	{ NULL, NULL },
 };

@@ -82,6 +82,8 @@ int cti_const_eq(const char *a, const char *b);
 /* cti_hook.c: POST /cti/zammad/PBX[/TOKEN] and POST /cti/events/PBX */
 void cti_hook_zammad(struct api_call *c);
 void cti_hook_events(struct api_call *c);
+/* GET /cti/agents/PBX: who may take a call (not in ACW) */
+void cti_hook_agents(struct api_call *c);
 /* decode application/x-www-form-urlencoded into a JSON object; fields
  * named with a trailing "[]" become arrays.  NULL when malformed or over
  * the bounds (64 fields, 4 kB a value). */

@@ -351,6 +351,21 @@ static int cti_ami_from_agent(struct cti_ami *a, const struct cti_ami_msg *m)
 	return yes;
 }
 
+/* a completed blind or attended transfer: 1, or 0 when it failed */
+static int cti_ami_transfer(const struct cti_ami_msg *m, int blind, struct cti_event *ev)
+{
+	const char *r = cti_ami_get(m, "Result");
+
+	if (r != NULL && strcmp(r, "Success") != 0)
+		return 0;
+	ev->kind = CTI_TRANSFER;
+	ev->call_id = cti_ami_get(m, blind ? "TransfererLinkedid" : "OrigTransfererLinkedid");
+	ev->target = cti_ami_get(m, blind ? "Extension" : "SecondTransfererExten");
+	/* an outside number is dialled with its area code: long */
+	ev->target_kind = ev->target && strlen(ev->target) >= 7 ? "external" : "department";
+	return ev->call_id != NULL;
+}
+
 /* the call event an AMI event stands for; 0 when it stands for none */
 static int cti_ami_map(struct cti_ami *a, const struct cti_ami_msg *m, struct cti_event *ev)
 {
@@ -388,18 +403,9 @@ static int cti_ami_map(struct cti_ami *a, const struct cti_ami_msg *m, struct ct
 		ev->ext = cti_ami_agent(m, "CallerIDNum", "Channel");
 	} else if (strcmp(name, "Hold") == 0 || strcmp(name, "Unhold") == 0)
 		ev->kind = name[0] == 'H' ? CTI_HOLD : CTI_UNHOLD;
-	else if (strcmp(name, "BlindTransfer") == 0 || strcmp(name, "AttendedTransfer") == 0) {
-		int blind = name[0] == 'B';
-		const char *r = cti_ami_get(m, "Result");
-
-		if (r != NULL && strcmp(r, "Success") != 0)
-			return 0;
-		ev->kind = CTI_TRANSFER;
-		ev->call_id = cti_ami_get(m, blind ? "TransfererLinkedid" : "OrigTransfererLinkedid");
-		ev->target = cti_ami_get(m, blind ? "Extension" : "SecondTransfererExten");
-		/* an outside number is dialled with its area code: long */
-		ev->target_kind = ev->target && strlen(ev->target) >= 7 ? "external" : "department";
-	} else if (strcmp(name, "Hangup") == 0 && caller) {
+	else if (strcmp(name, "BlindTransfer") == 0 || strcmp(name, "AttendedTransfer") == 0)
+		return cti_ami_transfer(m, name[0] == 'B', ev);
+	else if (strcmp(name, "Hangup") == 0 && caller) {
 		ev->kind = CTI_HANGUP;
 		ev->cause = cti_ami_get(m, "Cause-txt");
 	} else

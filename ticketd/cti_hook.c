@@ -11,6 +11,12 @@
  *                                "ivr", "queue", "extension", "user",
  *                                "cause", "target", "target_kind",
  *                                "recording"}; secret in X-CTI-Secret.
+ *   GET  /cti/agents/PBX         the PBX's extensions and their operators'
+ *                                state (idle, talking, hold, acw) with
+ *                                "available": a PBX that cannot be paused
+ *                                (a Zammad-style script) skips the others,
+ *                                so nobody gets a call before saving the
+ *                                case record of the last (2.1.4).
  *
  * Both are public routes (no session, no CSRF: a PBX is no browser) whose
  * gate is the PBX's shared secret (call_pbx), compared in constant time.
@@ -308,4 +314,27 @@ void cti_hook_events(struct api_call *c)
 		cti_submit(c, &ev, doc, 0);
 	}
 	json_decref(doc);
+}
+
+void cti_hook_agents(struct api_call *c)
+{
+	const char *pbx, *token;
+	const char *v[1];
+	struct db_res *r;
+
+	if (cti_path(c, strlen("/cti/agents/"), &pbx, &token) < 0 || token != NULL) {
+		cti_refuse(c, 404, NULL, NULL, "no such PBX path");
+		return;
+	}
+	if (cti_gate(c, pbx, NULL) < 0)
+		return;
+	v[0] = pbx;
+	r = db_query(c->db, "cti_agents", 1, v, NULL, NULL, 0);
+	if (r == NULL || db_res_rows(r) != 1) {
+		db_res_free(r);
+		api_error(c, 503, "database unavailable");
+		return;
+	}
+	api_json(c, 200, json_pack("{s:o}", "agents", api_col_json(r, 0, 0)));
+	db_res_free(r);
 }

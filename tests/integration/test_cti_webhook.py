@@ -135,6 +135,13 @@ def zammad_flow(env, port, op):
     t.check('zammad hangup: 200', st == 200, f'{st} {doc}')
     t.equal('hangup: after-call work', row(env, "SELECT state, cause, ended_at IS NOT NULL,"
             " acw_end_at IS NULL FROM call WHERE call_id = '123456'"), ['acw', 'normalClearing', 't', 't'])
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+    c.request('GET', '/cti/agents/pbx1', headers={'X-CTI-Secret': SECRET})
+    r = c.getresponse()
+    agents = json.loads(r.read())
+    c.close()
+    t.equal('GET /cti/agents/pbx1: extension 101 in ACW, not available',
+            (r.status, agents), (200, {'agents': [{'extension': '101', 'state': 'acw', 'available': False}]}))
     me = op.get('/api/cti/me').json()
     t.equal('GET /api/cti/me: in ACW on extension 101',
             me and (me['state'], me['extensions'], me['call']['ticket_id']),
@@ -145,6 +152,10 @@ def zammad_flow(env, port, op):
     t.equal('saving the case ends the ACW', row(env, "SELECT state, acw_end_at >= ended_at FROM call"
                                                   " WHERE call_id = '123456'"), ['done', 't'])
     t.equal('GET /api/cti/me: idle again', op.get('/api/cti/me').json()['state'], 'idle')
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+    c.request('GET', '/cti/agents/pbx1', headers={'X-CTI-Secret': 'wrong-secret-0123456789'})
+    t.equal('GET /cti/agents with a wrong secret: 403', c.getresponse().status, 403)
+    c.close()
     return int(tid)
 
 
