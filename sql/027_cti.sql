@@ -200,6 +200,37 @@ BEGIN
      ORDER BY t.created_at DESC, t.id DESC LIMIT 20;
 END $$;
 
+-- Retention (sql/017): the numbers of a call are correspondence.  When the
+-- purge marks a ticket purged, its calls lose their numbers and recording
+-- reference and their raw events are emptied (kinds and times stay for the
+-- figures); calls without a ticket (abandoned, orphans) are purged by age
+-- with call_purge_unticketed(), for madoguchi-admin's purge run.
+CREATE FUNCTION call_ticket_purged() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH c AS (UPDATE call SET from_number = '', to_number = '', recording_ref = ''
+                WHERE ticket_id = NEW.id RETURNING pbx, call_id)
+    UPDATE call_event e SET raw = '{"purged": true}'::jsonb
+      FROM c WHERE e.pbx = c.pbx AND e.call_id = c.call_id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER call_ticket_purged AFTER UPDATE OF purged_at ON ticket
+    FOR EACH ROW WHEN (OLD.purged_at IS NULL AND NEW.purged_at IS NOT NULL)
+    EXECUTE FUNCTION call_ticket_purged();
+
+CREATE FUNCTION call_purge_unticketed(p_cutoff timestamptz) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE n int;
+BEGIN
+    WITH c AS (UPDATE call SET from_number = '', to_number = '', recording_ref = ''
+                WHERE ticket_id IS NULL AND coalesce(ended_at, updated_at) < p_cutoff
+                  AND (from_number <> '' OR to_number <> '' OR recording_ref <> '')
+               RETURNING pbx, call_id),
+         e AS (UPDATE call_event e SET raw = '{"purged": true}'::jsonb
+                 FROM c WHERE e.pbx = c.pbx AND e.call_id = c.call_id)
+    SELECT count(*) INTO n FROM c;
+    RETURN n;
+END $$;
+
 REVOKE ALL ON FUNCTION cti_contact_link(bigint, text, text, timestamptz),
     cti_caller_tickets(bigint, int, text, text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cti_contact_link(bigint, text, text, timestamptz),

@@ -350,6 +350,20 @@ def extensions(env, ad, op):
             op.request('PUT', '/api/admin/cti/extensions', json_body={}).status, 403)
 
 
+def purge(env):
+    tid = row(env, "SELECT ticket_id FROM call WHERE call_id = 'rs-1'")[0]
+    env.sql(f"UPDATE ticket SET purged_at = now() WHERE id = {tid}")
+    t.equal("a purged ticket's call loses its numbers and raw events, keeps its times",
+            row(env, "SELECT c.from_number, c.to_number, c.answered_at IS NOT NULL, count(e.id),"
+                " bool_and(e.raw = '{\"purged\": true}') FROM call c JOIN call_event e"
+                " ON e.pbx = c.pbx AND e.call_id = c.call_id WHERE c.call_id = 'rs-1'"
+                " GROUP BY c.from_number, c.to_number, c.answered_at"), ['', '', 't', '3', 't'])
+    n = row(env, "SELECT call_purge_unticketed(now() + interval '1 s')")
+    t.equal('calls without a ticket (ghost-1, ab-1, C) purged by age',
+            n + row(env, "SELECT string_agg(call_id || ':' || from_number, ',' ORDER BY call_id) FROM call"
+                    " WHERE ticket_id IS NULL"), ['3', 'C:,ab-1:,ghost-1:'])
+
+
 def main():
     with mdg.Env('cti-webhook') as env:
         port = setup(env)
@@ -369,6 +383,7 @@ def main():
             clients[role].login(login, pw)
         pick_and_callbacks(env, port, clients['operator'], clients['viewer'], earlier)
         extensions(env, clients['admin'], clients['operator'])
+        purge(env)
     return t.done()
 
 
