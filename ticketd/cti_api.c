@@ -118,10 +118,10 @@ static const struct db_stmt cti_api_stmts[] = {
 	  "   ORDER BY dow) FROM g WHERE gw = 0), '[]'))" },
 	{ "cti_today", "SELECT (now() AT TIME ZONE 'Asia/Tokyo')::date::text" },
 	{ "cti_ext_list",
-	  "SELECT coalesce(json_agg(json_build_object('id', e.id, 'pbx', e.pbx, 'extension',"
+	  "SELECT json_build_object('extensions', coalesce(json_agg(json_build_object('id', e.id, 'pbx', e.pbx, 'extension',"
 	  " e.extension, 'user_id', e.user_id, 'login', u.login, 'display_name', u.display_name,"
 	  " 'interface', e.interface, 'updated_by', e.updated_by, 'updated_at', e.updated_at)"
-	  " ORDER BY e.pbx, e.extension), '[]') FROM call_extension e JOIN app_user u ON u.id = e.user_id" },
+	  " ORDER BY e.pbx, e.extension), '[]')) FROM call_extension e JOIN app_user u ON u.id = e.user_id" },
 	/* $1 pbx $2 extension $3 user $4 interface $5 login $6 now */
 	{ "cti_ext_put",
 	  "INSERT INTO call_extension AS e (pbx, extension, user_id, interface, updated_by, updated_at)"
@@ -130,10 +130,10 @@ static const struct db_stmt cti_api_stmts[] = {
 	  " updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at RETURNING e.id" },
 	{ "cti_ext_delete", "DELETE FROM call_extension WHERE id = $1" },
 	{ "cti_cb_list",
-	  "SELECT coalesce(json_agg(json_build_object('id', b.id, 'ticket_id', b.ticket_id, 'call',"
+	  "SELECT json_build_object('callbacks', coalesce(json_agg(json_build_object('id', b.id, 'ticket_id', b.ticket_id, 'call',"
 	  " b.call_row, 'due_at', b.due_at, 'note', b.note, 'outcome', b.outcome, 'done_at', b.done_at,"
 	  " 'done_by', b.done_by, 'created_by', b.created_by, 'created_at', b.created_at)"
-	  " ORDER BY b.id), '[]') FROM call_callback b WHERE b.ticket_id = $1" },
+	  " ORDER BY b.id), '[]')) FROM call_callback b WHERE b.ticket_id = $1" },
 	/* $1 ticket $2 due $3 note $4 login $5 now */
 	{ "cti_cb_add",
 	  "WITH b AS (INSERT INTO call_callback (ticket_id, call_row, due_at, note, created_by, created_at)"

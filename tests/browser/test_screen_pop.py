@@ -110,7 +110,34 @@ def main():
         t.check(f'all {CALLS} pops within 1 s of the answer', len(lat) == CALLS and lat[-1] < 1000, lat)
         t.check(f'all {CALLS} pops showed the IVR choice within 1 s', len(det) == CALLS and det[-1] < 1000, det)
         b.screenshot('pop')
+        admin_page(b, base)
     return t.done()
+
+
+def admin_page(b, base):
+    """内線の割り当て: an admin adds extension 102 for sv1 by keyboard, then deletes it"""
+    b.find('#logout').click()
+    b.wait(lambda: b.visible('#login-id'), 10)
+    b.find('#login-id').clear()
+    b.find('#login-id').send_keys('ad1')
+    b.find('#login-password').send_keys('admin-pass-1' + Keys.ENTER)
+    b.wait(lambda: b.visible('#logout'), 10)
+    b.get(base + '/#/admin/extensions')
+    rows = b.wait(lambda: [e.get_attribute('textContent') for e in b.finds('#ext-body tr')], 10)
+    t.check('内線の割り当て lists 101 = op1 with its queue member',
+            rows and len(rows) == 1 and '101' in rows[0] and 'op1' in rows[0] and 'PJSIP/101' in rows[0], rows)
+    b.find('#ext-ext').send_keys('102')
+    b.find('#ext-user').send_keys('管理')  # the select by keyboard: 管理 責任者 (sv1)
+    b.find('#ext-iface').send_keys('PJSIP/102' + Keys.ENTER)
+    rows = b.wait(lambda: len(b.finds('#ext-body tr')) == 2 and
+                  [e.get_attribute('textContent') for e in b.finds('#ext-body tr')], 5)
+    t.check('  ...an admin adds 102 for sv1 from the keyboard', rows and 'sv1' in rows[1] and 'PJSIP/102' in rows[1], rows)
+    t.check('  ...the focus back on the extension field',
+            b.js("return document.activeElement && document.activeElement.id") == 'ext-ext')
+    v = axe(b, open(AXE, encoding='utf-8').read())
+    t.check('  ...axe: no WCAG 2.1 AA violation', not v, v)
+    b.finds('#ext-body tr')[1].find_element('css selector', 'button').click()
+    t.check('  ...and deletes it', b.wait(lambda: len(b.finds('#ext-body tr')) == 1, 5))
 
 
 if __name__ == '__main__':

@@ -328,7 +328,7 @@ def pick_and_callbacks(env, port, op, vw, earlier):
     t.equal('  ...its outcome recorded: 200', r.status, 200)
     r = op.request('POST', f'/api/callbacks/{cb}', json_body={'outcome': 'reached'})
     t.equal('  ...only once: 404', r.status, 404)
-    lst = op.get(f'/api/tickets/{earlier}/callbacks').json()
+    lst = op.get(f'/api/tickets/{earlier}/callbacks').json()['callbacks']
     t.equal('  ...listed with its due time and outcome',
             [(x['due_at'][:19], x['outcome'], x['done_by']) for x in lst],
             [('2026-04-02T01:00:00', 'reached', 'op1')])
@@ -340,7 +340,7 @@ def extensions(env, ad, op):
                    json_body={'pbx': 'pbx1', 'extension': '102', 'user_id': int(uid),
                               'interface': 'PJSIP/102'})
     t.equal('an admin maps extension 102 to sv1: 200', r.status, 200)
-    lst = ad.get('/api/admin/cti/extensions').json()
+    lst = ad.get('/api/admin/cti/extensions').json()['extensions']
     t.equal('  ...listed', [(x['extension'], x['login'], x['interface']) for x in lst],
             [('101', 'op1', 'PJSIP/101'), ('102', 'sv1', 'PJSIP/102')])
     r = ad.request('PUT', '/api/admin/cti/extensions',

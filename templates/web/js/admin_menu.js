@@ -4,6 +4,7 @@
 //   #/admin/categories      分類の管理 (admin_categories.js), admins
 //   #/admin/contact-access  連絡先閲覧記録 (admin_access.js), supervisors and admins
 //   #/admin/departments     所管課の管理 (admin_departments.js), admins
+//   #/admin/extensions      内線の割り当て (admin_extensions.js), admins
 // The menu is a disclosure: a button (aria-expanded) opening a list of
 // links; Escape closes it and gives the focus back to the button, as does
 // following a link.  It offers only the pages the role may use; a page
@@ -15,6 +16,7 @@ import * as queues from './admin_queues.js';
 import * as categories from './admin_categories.js';
 import * as access from './admin_access.js';
 import * as departments from './admin_departments.js'; // issue 6
+import * as extensions from './admin_extensions.js'; // issue 9
 import { refused } from './admin_form.js';
 
 // roles: who may use the page (the API decides; operators may read the
@@ -25,6 +27,7 @@ const PAGES = {
   categories: { hash: '#/admin/categories', mod: categories, roles: ['admin'], title: 'cat_title' },
   access: { hash: '#/admin/contact-access', mod: access, roles: ['admin', 'supervisor'], title: 'acc_title' },
   departments: { hash: '#/admin/departments', mod: departments, roles: ['admin'], title: 'dep_title' },
+  extensions: { hash: '#/admin/extensions', mod: extensions, roles: ['admin'], title: 'ext_title' },
 };
 let current = null; // the page shown, or null
 let role = '';

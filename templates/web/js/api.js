@@ -374,3 +374,16 @@ export function ctiCall(id) {
 export function ctiPick(callId, ticketId) {
   return call('POST', `/api/cti/calls/${Number(callId)}/ticket`, { ticket_id: Number(ticketId) });
 }
+
+// the operator <-> extension mapping (admins)
+export function ctiExtensions() {
+  return call('GET', '/api/admin/cti/extensions');
+}
+
+export function ctiExtensionPut(body) {
+  return call('PUT', '/api/admin/cti/extensions', body);
+}
+
+export function ctiExtensionDelete(id) {
+  return call('DELETE', `/api/admin/cti/extensions/${Number(id)}`);
+}
