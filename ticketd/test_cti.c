@@ -34,20 +34,30 @@ static void test_form_zammad(void)
 	free(s);
 }
 
+/* 1 when body is refused (and nothing is leaked when it is not) */
+static int test_refused(const char *body)
+{
+	char *s = test_dump(body);
+	int refused = s == NULL;
+
+	free(s);
+	return refused;
+}
+
 static void test_form_refused(void)
 {
 	char big[5000];
 
-	CHECK(test_dump("callId=%zz") == NULL);
-	CHECK(test_dump("callId=%4") == NULL);
-	CHECK(test_dump("callId=%ff%fe") == NULL); /* not UTF-8 */
-	CHECK(test_dump("=value") == NULL);
+	CHECK(test_refused("callId=%zz"));
+	CHECK(test_refused("callId=%4"));
+	CHECK(test_refused("callId=%ff%fe")); /* not UTF-8 */
+	CHECK(test_refused("=value"));
 	memcpy(big, "from=", 5);
 	memset(big + 5, '1', sizeof(big) - 6);
 	big[sizeof(big) - 1] = '\0';
-	CHECK(test_dump(big) == NULL); /* a value over 4 kB */
+	CHECK(test_refused(big)); /* a value over 4 kB */
 	big[4096 + 5] = '\0';
-	CHECK(test_dump(big) != NULL); /* exactly 4 kB */
+	CHECK(!test_refused(big)); /* exactly 4 kB */
 }
 
 static void test_const_eq(void)
