@@ -101,6 +101,7 @@ def main():
             idle = b.wait(lambda: b.js("return document.getElementById('phone-state').hidden"), 3)
             if n == CALLS - 1:
                 t.check('after the case is saved the header is idle again', acw and idle)
+        callbacks(b, env, pops[-1]['ticket'])
         t.check('every answer was accepted', all(p['status'] == 200 for p in pops), pops)
         lat = sorted(p['pop_ms'] for p in pops if p['pop_ms'] is not None)
         det = sorted(p['details_ms'] for p in pops if p['details_ms'] is not None)
@@ -112,6 +113,26 @@ def main():
         b.screenshot('pop')
         admin_page(b, base)
     return t.done()
+
+
+def callbacks(b, env, ticket):
+    """折り返し on the popped ticket: planned by keyboard, its outcome recorded"""
+    t.check('the ticket page offers 折り返し', b.wait(lambda: b.visible('#cb-form'), 5))
+    b.js("document.getElementById('cb-due').value = '2026-04-02T10:00'")
+    b.find('#cb-note').send_keys('書類到着後' + Keys.ENTER)
+    item = b.wait(lambda: b.visible('#cb-list li'), 5)
+    want = b.js("return new Date('2026-04-02T10:00').toISOString()")
+    got = env.sql(f"SELECT to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), note"
+                  f" FROM call_callback WHERE ticket_id = {ticket}")
+    t.equal('  ...planned: the due time as the browser meant it, the note', got, [[want, '書類到着後']])
+    t.check('  ...listed as open', item and '未完了' in item.get_attribute('textContent'))
+    cid = env.sql(f"SELECT id FROM call_callback WHERE ticket_id = {ticket}")[0][0]
+    b.find(f'#cb-outcome-{cid}').send_keys('不在')
+    b.find(f'#cb-close-{cid}').click()
+    t.check('  ...its outcome 不在 recorded', b.wait(
+        lambda: env.sql(f"SELECT outcome FROM call_callback WHERE id = {cid}") == [['no_answer']], 5))
+    t.check('  ...and shown', b.wait(lambda: '不在' in b.find('#cb-list li').get_attribute('textContent')
+                                     and not b.finds(f'#cb-close-{cid}'), 5))
 
 
 def admin_page(b, base):

@@ -387,3 +387,16 @@ export function ctiExtensionPut(body) {
 export function ctiExtensionDelete(id) {
   return call('DELETE', `/api/admin/cti/extensions/${Number(id)}`);
 }
+
+// 折り返し: the callbacks of a ticket (callback.js)
+export function callbacks(ticketId) {
+  return call('GET', `/api/tickets/${Number(ticketId)}/callbacks`);
+}
+
+export function callbackAdd(ticketId, body) {
+  return call('POST', `/api/tickets/${Number(ticketId)}/callbacks`, body);
+}
+
+export function callbackDone(id, outcome) {
+  return call('POST', `/api/callbacks/${Number(id)}`, { outcome });
+}

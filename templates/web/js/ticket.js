@@ -22,6 +22,7 @@ import * as keys from './keys.js';
 import * as merge from './merge.js'; // 統合・分割 (issue 5)
 import * as classify from './classify.js'; // 分類: category and tags (issue 5)
 import * as escalation from './escalation.js'; // 所管課へのエスカレーション (issue 6)
+import * as callback from './callback.js'; // 折り返し (issue 9)
 
 let shownId = null;
 let shownData = null;
@@ -89,6 +90,7 @@ export function render() {
     timeline(x, msgs),
     x.purged_at ? '' : composer.section(x, () => show(x.id)), // the reply composer (composer.js)
     escalation.section(x, refreshWork), // 所管課へのエスカレーション (escalation.js); a department's answer redraws the timeline
+    callback.section(x), // 折り返し (callback.js)
     privacyPanels(x.id),
   );
 }
