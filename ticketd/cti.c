@@ -127,7 +127,9 @@ static const struct db_stmt cti_stmts[] = {
 	 * event row (a repeat): no call change, no row returned.
 	 * $1 pbx $2 call id $3 key $4 kind $5 source $6 raw $7 at $8 direction
 	 * $9 from $10 to $11 dnis $12 ivr $13 queue $14 recording $15 cause
-	 * $16 target $17 timeline kind $18 its detail $19 state event */
+	 * $16 target $17 timeline kind $18 its detail $19 state event.
+	 * After-call work needs an operator and a ticket whose case record
+	 * ends it: a hang-up without either is done at once. */
 	{ "cti_fast",
 	  "WITH e AS (INSERT INTO call_event (pbx, call_id, idem_key, kind, source, raw, received_at)"
 	  "  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT DO NOTHING RETURNING id),"
@@ -161,11 +163,11 @@ static const struct db_stmt cti_stmts[] = {
 	  "  transfers = c.transfers + CASE WHEN $4 = 'transfer' OR ($4 = 'hangup' AND c.state = 'ringing'"
 	  "   AND $15 = 'forwarded') THEN 1 ELSE 0 END,"
 	  "  transferred_to = CASE WHEN $4 = 'transfer' THEN coalesce($16, '') ELSE c.transferred_to END,"
-	  "  acw_end_at = CASE WHEN $4 = 'hangup' AND c.state IN ('talking', 'hold') AND c.user_id IS NULL"
-	  "   THEN $7 ELSE c.acw_end_at END,"
+	  "  acw_end_at = CASE WHEN $4 = 'hangup' AND c.state IN ('talking', 'hold')"
+	  "   AND (c.user_id IS NULL OR c.ticket_id IS NULL) THEN $7 ELSE c.acw_end_at END,"
 	  "  state = CASE"
 	  "   WHEN $4 = 'hangup' THEN CASE WHEN c.state IN ('talking', 'hold') THEN"
-	  "    CASE WHEN c.user_id IS NULL THEN 'done' ELSE 'acw' END"
+	  "    CASE WHEN c.user_id IS NULL OR c.ticket_id IS NULL THEN 'done' ELSE 'acw' END"
 	  "    WHEN c.state = 'ringing' THEN CASE WHEN $15 = 'forwarded' THEN 'done'"
 	  "    WHEN c.direction = 'in' THEN 'abandoned' ELSE 'missed' END ELSE c.state END"
 	  "   WHEN $4 = 'hold' AND c.state = 'talking' THEN 'hold'"

@@ -159,6 +159,18 @@ def zammad_flow(env, port, op):
     return int(tid)
 
 
+def outbound(env, port):
+    """an operator's outgoing call: no ticket, so no after-call work to wait for"""
+    zammad(port, {'event': 'newCall', 'from': '0355550000', 'to': '0312345678', 'direction': 'out',
+                  'callId': 'out-1', 'user[]': 'オペレーター 一号'})
+    zammad(port, {'event': 'answer', 'from': '0355550000', 'to': '0312345678', 'direction': 'out',
+                  'callId': 'out-1', 'answeringNumber': '101'})
+    zammad(port, {'event': 'hangup', 'callId': 'out-1', 'cause': 'normalClearing', 'direction': 'out'})
+    t.equal('an outbound call: no ticket, done at the hang-up (no ACW without a case to save)',
+            row(env, "SELECT direction, state, ticket_id IS NULL, acw_end_at = ended_at, dnis FROM call"
+                " WHERE call_id = 'out-1'"), ['out', 'done', 't', 't', ''])
+
+
 def refusals(env, d, port):
     st, _ = zammad(port, {'event': 'newCall', 'callId': 'x1', 'from': '1', 'to': '2',
                           'direction': 'in'}, token='wrong-secret-0123456789')
@@ -359,9 +371,9 @@ def purge(env):
                 " ON e.pbx = c.pbx AND e.call_id = c.call_id WHERE c.call_id = 'rs-1'"
                 " GROUP BY c.from_number, c.to_number, c.answered_at"), ['', '', 't', '3', 't'])
     n = row(env, "SELECT call_purge_unticketed(now() + interval '1 s')")
-    t.equal('calls without a ticket (ghost-1, ab-1, C) purged by age',
+    t.equal('calls without a ticket (ghost-1, ab-1, C, out-1) purged by age',
             (n, sorted(tuple(r) for r in env.sql("SELECT call_id, from_number FROM call WHERE ticket_id IS NULL"))),
-            (['3'], [('C', ''), ('ab-1', ''), ('ghost-1', '')]))
+            (['4'], [('C', ''), ('ab-1', ''), ('ghost-1', ''), ('out-1', '')]))
 
 
 def main():
@@ -374,6 +386,7 @@ def main():
             c.login(login, pw)
             clients[role] = c
         earlier = zammad_flow(env, port, clients['operator'])
+        outbound(env, port)
         refusals(env, d, port)
         odd_orders(env, d, port)
         json_calls(env, port)
