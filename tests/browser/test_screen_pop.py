@@ -112,7 +112,22 @@ def main():
         t.check(f'all {CALLS} pops showed the IVR choice within 1 s', len(det) == CALLS and det[-1] < 1000, det)
         b.screenshot('pop')
         admin_page(b, base)
+        calls_page(b, env)
     return t.done()
+
+
+def calls_page(b, env):
+    """電話の状況 from the header: today's figures as the database counts them"""
+    b.find('#nav-calls').click()
+    cell = b.wait(lambda: b.find('#calls-total td[data-key="offered"]').get_attribute('textContent'), 5)
+    day = b.find('#calls-from').get_attribute('value')
+    want = env.sql(f"SELECT count(*) FROM call WHERE direction = 'in' AND (offered_at AT TIME ZONE 'Asia/Tokyo')::date = '{day}'")
+    t.equal('電話の状況: today\'s calls offered, as counted in PostgreSQL', cell, want[0][0])
+    vals = [b.find(f'#calls-total td[data-key="{k}"]').get_attribute('textContent')
+            for k in ('abandon_rate', 'answered_15s_rate')]
+    t.equal('  ...放棄呼率 0.0%, 目標内応答時間率 100.0%', vals, ['0.0%', '100.0%'])
+    v = axe(b, open(AXE, encoding='utf-8').read())
+    t.check('  ...axe: no WCAG 2.1 AA violation', not v, v)
 
 
 def callbacks(b, env, ticket):

@@ -400,3 +400,9 @@ export function callbackAdd(ticketId, body) {
 export function callbackDone(id, outcome) {
   return call('POST', `/api/callbacks/${Number(id)}`, { outcome });
 }
+
+// 電話の状況: the phone figures of a period (today when from and to are null)
+export function ctiStats(from, to) {
+  const q = from && to ? `?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}` : '';
+  return call('GET', `/api/cti/stats${q}`);
+}
