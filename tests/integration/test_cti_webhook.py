@@ -23,7 +23,7 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
 sys.path.insert(0, os.path.dirname(__file__))
 import mdg  # noqa: E402
-from ticketd_http import USERS, Client  # noqa: E402
+from ticketd_http import USERS, Client, EventStream  # noqa: E402
 
 t = mdg.Checks('cti_webhook')
 SECRET = 'zammad-secret-0123456789'
@@ -169,6 +169,35 @@ def outbound(env, port):
     t.equal('an outbound call: no ticket, done at the hang-up (no ACW without a case to save)',
             row(env, "SELECT direction, state, ticket_id IS NULL, acw_end_at = ended_at, dnis FROM call"
                 " WHERE call_id = 'out-1'"), ['out', 'done', 't', 't', ''])
+
+
+def pop_target(env, port, clients):
+    """the call event goes to the answering operator's streams only, and names no number"""
+    op_es = EventStream(port, clients['operator'].token)
+    sv_es = EventStream(port, clients['supervisor'].token)
+    op_es.next(2)
+    sv_es.next(2)
+    zammad(port, {'event': 'newCall', 'from': '0312340077', 'to': '0355550000', 'direction': 'in',
+                  'callId': 'tg-1'})
+    zammad(port, {'event': 'answer', 'callId': 'tg-1', 'answeringNumber': '101', 'direction': 'in'})
+    cid, tid = row(env, "SELECT id, ticket_id FROM call WHERE call_id = 'tg-1'")
+
+    def call_event(es):
+        while True:
+            _, ev = es.next(3)
+            if ev is None or ev.startswith('event: call'):
+                return ev
+    ev = call_event(op_es)
+    doc = json.loads(ev.split('data: ', 1)[1]) if ev else {}
+    t.equal("op1's stream: the call event with the call and its ticket",
+            (doc.get('op'), doc.get('call'), doc.get('ticket'), doc.get('extension')),
+            ('answer', int(cid), int(tid), '101'))
+    t.check('  ...and no caller number in it', ev and '0312340077' not in ev, ev)
+    t.equal("sv1's stream: no call event", call_event(sv_es), None)
+    op_es.close()
+    sv_es.close()
+    zammad(port, {'event': 'hangup', 'callId': 'tg-1', 'direction': 'in'})
+    env.sql(f"UPDATE call SET state = 'done' WHERE call_id = 'tg-1'")
 
 
 def refusals(env, d, port):
@@ -387,6 +416,7 @@ def main():
             clients[role] = c
         earlier = zammad_flow(env, port, clients['operator'])
         outbound(env, port)
+        pop_target(env, port, clients)
         refusals(env, d, port)
         odd_orders(env, d, port)
         json_calls(env, port)
