@@ -131,11 +131,25 @@ static int cti_path(struct api_call *c, size_t prefix, const char **pbx, const c
 	return 0;
 }
 
+/* Every refusal and failure: the reply {"error": why} and one log line
+ * "cti=PBX/CALLID: STATUS why".  Not api_error(), whose log line names the
+ * path: Zammad's style puts the PBX's secret in it. */
 static void cti_refuse(struct api_call *c, int status, const char *pbx, const char *call,
 		       const char *why)
 {
-	log_warn("cti=%s/%s: %d %s", pbx ? pbx : "?", call ? call : "-", status, why);
-	api_error(c, status, why);
+	json_t *doc = json_pack("{s:s}", "error", why);
+	char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+
+	if (status >= 500)
+		log_error("cti=%s/%s: %d %s", pbx ? pbx : "?", call ? call : "-", status, why);
+	else
+		log_warn("cti=%s/%s: %d %s", pbx ? pbx : "?", call ? call : "-", status, why);
+	json_decref(doc);
+	if (s == NULL) {
+		http_reply(c->req, status, "application/json; charset=utf-8", "{}", 2);
+		return;
+	}
+	http_reply_owned(c->req, status, "application/json; charset=utf-8", s, strlen(s), free, s);
 }
 
 /* the shared secret: 0 when the request may go on (else answered) */
@@ -150,7 +164,7 @@ static int cti_gate(struct api_call *c, const char *pbx, const char *token)
 	}
 	ok = cti_secret_ok(c->db, pbx, given);
 	if (ok < 0)
-		api_error(c, 503, "database unavailable");
+		cti_refuse(c, 503, pbx, NULL, "database unavailable");
 	else if (ok == 0)
 		cti_refuse(c, 403, pbx, NULL, "unknown PBX or wrong secret");
 	return ok == 1 ? 0 : -1;
@@ -221,7 +235,7 @@ static void cti_submit(struct api_call *c, struct cti_event *ev, json_t *doc, in
 		if (bad)
 			cti_refuse(c, 400, ev->pbx, ev->call_id, "a value is malformed (at?)");
 		else
-			api_error(c, 503, "database unavailable");
+			cti_refuse(c, 503, ev->pbx, ev->call_id, "database unavailable");
 		return;
 	}
 	free(raw);
@@ -332,7 +346,7 @@ void cti_hook_agents(struct api_call *c)
 	r = db_query(c->db, "cti_agents", 1, v, NULL, NULL, 0);
 	if (r == NULL || db_res_rows(r) != 1) {
 		db_res_free(r);
-		api_error(c, 503, "database unavailable");
+		cti_refuse(c, 503, pbx, NULL, "database unavailable");
 		return;
 	}
 	api_json(c, 200, json_pack("{s:o}", "agents", api_col_json(r, 0, 0)));

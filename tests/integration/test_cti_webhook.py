@@ -226,6 +226,7 @@ def refusals(env, d, port):
     t.equal('a malformed time in our JSON: 400', st, 400)
     st, _ = event(port, {'event': 'newCall', 'call_id': 'x4'}, secret='nope')
     t.equal('our JSON with a wrong secret: 403', st, 403)
+    t.check("the PBX's secret is in no log line", SECRET not in d.log_text(), 'the log names it')
     t.equal('nothing stored for the refused events',
             row(env, "SELECT count(*) FROM call WHERE call_id IN ('x1', 'x2', 'x3', 'x4', '777')"), ['0'])
 
