@@ -244,6 +244,14 @@ def odd_orders(env, d, port):
             row(env, "SELECT state, (SELECT count(*) FROM ticket WHERE channel = 'call'"
                 " AND id = c.ticket_id), offered_at <= answered_at FROM call c WHERE call_id = 'ooo-1'"),
             ['talking', '1', 't'])
+    for ev in ({'event': 'newCall', 'from': '0312340002', 'to': '0355550000', 'direction': 'in', 'callId': 'ooo-2'},
+               {'event': 'hangup', 'callId': 'ooo-2', 'cause': 'normalClearing', 'direction': 'in'},
+               {'event': 'answer', 'callId': 'ooo-2', 'answeringNumber': '101', 'direction': 'in'}):
+        zammad(port, ev)
+    t.equal('a hangup before its answer: answered after all, in ACW, with its ticket, not abandoned',
+            row(env, "SELECT state, ticket_id IS NOT NULL, answered_at IS NOT NULL FROM call"
+                " WHERE call_id = 'ooo-2'"), ['acw', 't', 't'])
+    env.sql("UPDATE call SET state = 'done' WHERE call_id IN ('ooo-1', 'ooo-2')")  # out of the way
     st, _ = zammad(port, {'event': 'hangup', 'callId': 'ghost-1', 'cause': 'normalClearing',
                           'from': '0399990000', 'to': '0355550000', 'direction': 'in'})
     t.equal('a hangup for an unknown call: 200', st, 200)
