@@ -138,8 +138,12 @@ BEGIN
     END LOOP;
     RETURN NULL;
 END $$;
-CREATE TRIGGER call_case_saved AFTER INSERT OR UPDATE ON case_record
+-- a save sets updated_at; a category rename or a merge's move does not
+CREATE TRIGGER call_case_saved AFTER INSERT ON case_record
     FOR EACH ROW EXECUTE FUNCTION call_case_saved();
+CREATE TRIGGER call_case_resaved AFTER UPDATE ON case_record
+    FOR EACH ROW WHEN (NEW.updated_at IS DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION call_case_saved();
 
 -- The caller's number into the contact store for a call's ticket: linked to
 -- the newest contact with that phone number, or a new contact; one
