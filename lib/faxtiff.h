@@ -17,7 +17,7 @@ struct faxtiff_page {
 };
 
 /* Split a TIFF (file or memory) into pages.  0, or -1 with err filled (the
- * pages read before the error are still returned in *pages/*n, so a broken
+ * pages read before the error are still returned in *pages and *n, so a broken
  * file keeps what it has). */
 int faxtiff_split_file(const char *path, struct faxtiff_page **pages, int *n, char *err, size_t errlen);
 int faxtiff_split_mem(const uint8_t *data, size_t len, struct faxtiff_page **pages, int *n,
@@ -34,5 +34,10 @@ int faxtiff_decode(const uint8_t *tiff, size_t len, struct faxtiff_bitmap *bm, c
 /* Encode a bitmap as a single-page T.6 (G4) TIFF. */
 int faxtiff_encode_g4(const struct faxtiff_bitmap *bm, struct faxtiff_page *out, char *err, size_t errlen);
 void faxtiff_bitmap_free(struct faxtiff_bitmap *bm);
+
+/* Join single-page TIFFs (strips copied raw) into one multi-page TIFF file
+ * at path, the file a fax engine sends from.  0 or -1 with err. */
+int faxtiff_join_file(const struct faxtiff_page *pages, int n, const char *path, char *err,
+		      size_t errlen);
 
 #endif

@@ -85,6 +85,12 @@ lib_test_piidetect_LDADD = $(MDG_LIBS)
 TESTS += lib/test_piidetect
 # bizcal: business calendars and SLA due times (Tokyo); bizcal_db fills one from sql/016
 lib_libmadoguchi_a_SOURCES += lib/bizcal.c lib/bizcal.h lib/bizcal_db.c lib/bizcal_db.h
+# holidays: the Cabinet Office list's parser (madoguchi-admin holidays-load, the admin page)
+lib_libmadoguchi_a_SOURCES += lib/holidays.c lib/holidays.h
+check_PROGRAMS += lib/test_holidays
+lib_test_holidays_SOURCES = lib/test_holidays.c
+lib_test_holidays_LDADD = $(MDG_LIBS)
+TESTS += lib/test_holidays
 check_PROGRAMS += lib/test_bizcal
 lib_test_bizcal_SOURCES = lib/test_bizcal.c
 lib_test_bizcal_LDADD = $(MDG_LIBS)
@@ -93,3 +99,47 @@ TESTS += lib/test_bizcal
 EXTRA_PROGRAMS += tests/bench/bizcal_bench
 tests_bench_bizcal_bench_SOURCES = tests/bench/bizcal_bench.c
 tests_bench_bizcal_bench_LDADD = $(MDG_LIBS)
+# faxdsp: the spandsp adapter (audio and T.38 fax sessions, G.711, line model); udptl: T.38 UDPTL framing
+lib_libmdgfax_a_SOURCES += lib/faxdsp.c
+check_PROGRAMS += lib/test_faxdsp
+lib_test_faxdsp_SOURCES = lib/test_faxdsp.c
+lib_test_faxdsp_CFLAGS = $(AM_CFLAGS) $(SPANDSP_CFLAGS) $(TIFF_CFLAGS)
+lib_test_faxdsp_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS) -ltiff
+TESTS += lib/test_faxdsp
+lib_libmdgfax_a_SOURCES += lib/udptl.c
+check_PROGRAMS += lib/test_udptl
+lib_test_udptl_SOURCES = lib/test_udptl.c
+lib_test_udptl_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+TESTS += lib/test_udptl
+# the fax benchmark: built on demand (make tests/bench/fax_bench), never run by make check
+EXTRA_PROGRAMS += tests/bench/fax_bench
+tests_bench_fax_bench_SOURCES = tests/bench/fax_bench.c
+tests_bench_fax_bench_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+# faxtiff: the one adapter over libtiff (split pages as received, decode, encode G4)
+lib_libmdgfax_a_SOURCES += lib/faxtiff.c
+check_PROGRAMS += lib/test_faxtiff
+lib_test_faxtiff_SOURCES = lib/test_faxtiff.c
+lib_test_faxtiff_CFLAGS = $(AM_CFLAGS) $(TIFF_CFLAGS)
+lib_test_faxtiff_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+TESTS += lib/test_faxtiff
+# pngout: the one adapter over libpng (fax pages shown in the browser)
+lib_libmdgfax_a_SOURCES += lib/pngout.c lib/pngout.h
+lib_libmdgfax_a_CFLAGS += $(PNG_CFLAGS)
+MDG_FAX_LIBS += $(PNG_LIBS)
+# faxpdf: the one adapter over poppler-glib and cairo (mailed PDFs become fax pages)
+lib_libmdgfax_a_SOURCES += lib/faxpdf.c lib/faxpdf.h
+check_PROGRAMS += lib/test_faxpdf lib/test_pngout
+lib_test_faxpdf_SOURCES = lib/test_faxpdf.c
+lib_test_faxpdf_CFLAGS = $(AM_CFLAGS) $(POPPLER_CFLAGS)
+lib_test_faxpdf_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+lib_test_pngout_SOURCES = lib/test_pngout.c
+lib_test_pngout_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
+lib_test_pngout_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+TESTS += lib/test_faxpdf lib/test_pngout
+# faxrender: reply text on A4 fax pages (pango/cairo), the preview PNG, letterhead variables
+lib_libmdgfax_a_SOURCES += lib/faxrender.c lib/faxrender.h
+check_PROGRAMS += lib/test_faxrender
+lib_test_faxrender_SOURCES = lib/test_faxrender.c
+lib_test_faxrender_CFLAGS = $(AM_CFLAGS) $(PANGO_CFLAGS)
+lib_test_faxrender_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+TESTS += lib/test_faxrender

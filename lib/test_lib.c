@@ -156,6 +156,19 @@ static void test_utf8(void)
 	CHECK_STR(utf8_clean(p, "x\0y", 3, NULL), "x\xef\xbf\xbdy");
 	/* truncated 3-byte sequence at the end */
 	CHECK_STR(utf8_clean(p, "\xe7\xaa", 2, NULL), "\xef\xbf\xbd\xef\xbf\xbd");
+	{ /* decode: 窓 (3 bytes), 𠮷 (4), A, and the bad ones give 0 */
+		uint32_t c = 0;
+
+		CHECK_INT((int)utf8_decode("窓口", 6, &c), 3);
+		CHECK_INT((int)c, 0x7A93);
+		CHECK_INT((int)utf8_decode("\xf0\xa0\xae\xb7", 4, &c), 4);
+		CHECK_INT((int)c, 0x20BB7);
+		CHECK_INT((int)utf8_decode("A", 1, &c), 1);
+		CHECK_INT((int)c, 'A');
+		CHECK_INT((int)utf8_decode("\xe7\xaa", 2, &c), 0);
+		CHECK_INT((int)utf8_decode("\xc0\xaf", 2, &c), 0);
+		CHECK_INT((int)utf8_decode("", 0, &c), 0);
+	}
 	pool_destroy(p);
 }
 

@@ -34,6 +34,23 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
 	return 0;
 }
 
+size_t utf8_decode(const char *s, size_t left, uint32_t *c)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = left > 0 ? utf8_seq(p, left) : 0;
+
+	if (n == 1)
+		*c = p[0];
+	else if (n == 2)
+		*c = (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+	else if (n == 3)
+		*c = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+	else if (n == 4)
+		*c = (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
+		     (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+	return n;
+}
+
 int utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;

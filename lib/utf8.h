@@ -18,4 +18,8 @@ const char *utf8_clean(struct pool *p, const char *s, size_t len, int *replaced)
  * values past U+10FFFF become U+FFFD.  Returns the bytes written. */
 size_t utf8_encode(char *d, uint32_t c);
 
+/* the code point of the valid sequence at s[0..left) into *c; its length
+ * (1-4), or 0 when the bytes there are not valid UTF-8 (or NUL) */
+size_t utf8_decode(const char *s, size_t left, uint32_t *c);
+
 #endif

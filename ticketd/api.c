@@ -6,6 +6,7 @@
 
 #include "admin_api.h"
 #include "admin_queues.h" /* admin_queues: the known queues (admin_queues.h) */
+#include "admin_calendar.h" /* business calendars and SLA policies (admin_calendar.h) */
 #include "api.h"
 #include "approval.h"
 #include "auth.h"
@@ -14,11 +15,13 @@
 #include "clock.h"
 #include "config.h"
 #include "contacts.h"
+#include "faxocr.h"
 #include "cti.h" /* calls through a CTI hook (issue 9) */
 #include "cti_api.h"
 #include "db.h"
 #include "department.h" /* department directory (issue 6) */
 #include "escalate.h" /* escalation to departments (issue 6) */
+#include "faxview.h" /* fax pages (issue 7) */
 #include "http.h"
 #include "log.h"
 #include "merge.h" /* merge: merge and split (merge.h) */
@@ -30,6 +33,7 @@
 #include "sse.h"
 #include "tickets.h"
 #include "upload.h" /* upload: files uploaded in the reply composer (upload.h) */
+#include "faxreply.h" /* replies by fax */
 #include "webroot.h"
 #include "workflow.h"
 
@@ -88,6 +92,12 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/api/messages/#/html", API_CORRESPONDENCE, messages_html },
 	{ "GET", "/api/messages/#/attachments/#", API_CORRESPONDENCE, messages_attachment },
 	{ "GET", "/api/messages/#/cid/*", API_CORRESPONDENCE, messages_cid },
+	{ "GET", "/api/messages/#/ocr", API_CORRESPONDENCE, faxocr_get },
+	{ "POST", "/api/messages/#/ocr/#/reread", API_CORRESPONDENCE, faxocr_reread },
+	{ "POST", "/api/fax-candidates/#/accept", API_OPERATOR | API_SUPERVISOR, faxocr_accept },
+	{ "GET", "/api/messages/#/fax", API_CORRESPONDENCE, faxview_info }, /* faxview.h */
+	{ "GET", "/api/messages/#/fax/#.png", API_CORRESPONDENCE, faxview_png },
+	{ "GET", "/api/messages/#/fax/#.tif", API_CORRESPONDENCE, faxview_tif },
 	{ "GET", "/api/events", API_ANY, sse_events },
 	/* replies and their templates (reply.h) */
 	{ "GET", "/api/templates", API_CORRESPONDENCE, reply_templates_list },
@@ -139,6 +149,37 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/admin/rules/order", API_ADMIN, admin_api_rules_order },
 	{ "PUT", "/api/admin/rules/#", API_ADMIN, admin_api_rules_update },
 	{ "DELETE", "/api/admin/rules/#", API_ADMIN, admin_api_rules_delete },
+	/* business calendars and SLA policies (admin_calendar.h): admins edit, supervisors read */
+	{ "GET", "/api/admin/calendars", API_ADMIN | API_SUPERVISOR, admin_calendar_list },
+	{ "POST", "/api/admin/calendars", API_ADMIN, admin_calendar_create },
+	{ "PUT", "/api/admin/calendars/#", API_ADMIN, admin_calendar_rename },
+	{ "DELETE", "/api/admin/calendars/#", API_ADMIN, admin_calendar_delete },
+	{ "PUT", "/api/admin/calendars/#/departments", API_ADMIN, admin_calendar_departments },
+	{ "PUT", "/api/admin/calendars/#/hours", API_ADMIN, admin_calendar_hours },
+	{ "PUT", "/api/admin/calendars/#/openings", API_ADMIN, admin_calendar_openings },
+	{ "POST", "/api/admin/annual-closures", API_ADMIN, admin_calendar_annual_create },
+	{ "PUT", "/api/admin/annual-closures/#", API_ADMIN, admin_calendar_annual_update },
+	{ "DELETE", "/api/admin/annual-closures/#", API_ADMIN, admin_calendar_annual_delete },
+	{ "POST", "/api/admin/closures", API_ADMIN, admin_calendar_closure_create },
+	{ "PUT", "/api/admin/closures/#", API_ADMIN, admin_calendar_closure_update },
+	{ "DELETE", "/api/admin/closures/#", API_ADMIN, admin_calendar_closure_delete },
+	{ "GET", "/api/admin/holidays", API_ADMIN | API_SUPERVISOR, admin_calendar_holidays },
+	{ "POST", "/api/admin/holidays", API_ADMIN, admin_calendar_holiday_add },
+	{ "POST", "/api/admin/holidays/import", API_ADMIN, admin_calendar_holiday_import },
+	{ "DELETE", "/api/admin/holidays/*", API_ADMIN, admin_calendar_holiday_remove },
+	{ "GET", "/api/admin/sla-policies", API_ADMIN | API_SUPERVISOR, admin_calendar_policies },
+	{ "POST", "/api/admin/sla-policies", API_ADMIN, admin_calendar_policy_create },
+	{ "POST", "/api/admin/sla-policies/preview", API_ADMIN | API_SUPERVISOR, admin_calendar_preview },
+	{ "PUT", "/api/admin/sla-policies/#", API_ADMIN, admin_calendar_policy_update },
+	{ "DELETE", "/api/admin/sla-policies/#", API_ADMIN, admin_calendar_policy_delete },
+	{ "GET", "/api/admin/calendar-audit", API_ADMIN | API_SUPERVISOR, admin_calendar_audit },
+	/* replies by fax (faxreply.h) */
+	{ "POST", "/api/tickets/#/fax-reply/preview", API_CORRESPONDENCE, faxreply_preview },
+	{ "POST", "/api/tickets/#/fax-reply", API_OPERATOR | API_SUPERVISOR, faxreply_send },
+	{ "GET", "/api/tickets/#/faxes", API_CORRESPONDENCE, faxreply_list },
+	{ "POST", "/api/tickets/#/faxes/#/cancel", API_OPERATOR | API_SUPERVISOR, faxreply_cancel },
+	{ "GET", "/api/faxes/#/#.png", API_CORRESPONDENCE, faxreply_page },
+	{ "POST", "/api/tickets/#/faxes/#/approve", API_OPERATOR | API_SUPERVISOR, faxreply_approve },
 	/* calls (issue 9): the PBX webhooks are public routes behind the PBX's secret */
 	{ "POST", "/cti/zammad/*", API_PUBLIC, cti_hook_zammad },
 	{ "POST", "/cti/events/*", API_PUBLIC, cti_hook_events },
@@ -182,6 +223,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	admin_api_prepare(db);
 	casebook_prepare(db);
 	contacts_prepare(db);
+	faxocr_prepare(db);
 	reply_prepare(db);
 	reply_configure(cfg);
 	approval_prepare(db);
@@ -193,7 +235,11 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	escalate_configure(cfg);
 	admin_queues_prepare(db); /* admin_queues */
 	upload_prepare(db); /* upload */
+	admin_calendar_prepare(db); /* admin_calendar */
 	upload_configure(cfg);
+	faxview_prepare(db); /* faxview */
+	faxreply_prepare(db); /* faxreply */
+	faxreply_configure(cfg);
 	cti_api_prepare(db); /* calls (issue 9) */
 	return a;
 }
@@ -217,6 +263,7 @@ void api_configure(struct api *a, const struct config *cfg)
 	reply_configure(cfg);
 	escalate_configure(cfg);
 	upload_configure(cfg);
+	faxreply_configure(cfg);
 }
 
 static void api_session_gone(void *arg, const char *token_sha)

@@ -45,6 +45,7 @@
 #include "config.h"
 #include "db.h"
 #include "intake.h"
+#include "intake_fax.h"
 #include "log.h"
 #include "mailout.h"
 #include "mime.h"
@@ -102,8 +103,10 @@ static const struct db_stmt intake_stmts[] = {
 	{ "intake_lease_end",
 	  "WITH d AS (DELETE FROM intake_lease WHERE id = $1 AND $2::boolean)"
 	  " SELECT pg_advisory_unlock(" INTAKE_LEASE_KEY("$1::bigint") ")" },
+	/* a fax item (sql/021 fax_item) takes the fax path (intake_fax.h) */
 	{ "intake_lock",
-	  "SELECT id FROM inbound_item WHERE id = ANY($1::bigint[]) AND state = 'new'"
+	  "SELECT id, EXISTS (SELECT 1 FROM fax_item f WHERE f.inbound_item_id = inbound_item.id)"
+	  " FROM inbound_item WHERE id = ANY($1::bigint[]) AND state = 'new'"
 	  " ORDER BY id FOR UPDATE SKIP LOCKED" },
 	/* binary results: id as int8, raw as bytes */
 	{ "intake_raw", "SELECT id, raw FROM inbound_item WHERE id = ANY($1::bigint[])" },
@@ -232,6 +235,8 @@ struct intake_item {
 	/* filled when sent, for the log line after the results */
 	size_t natt;
 	const char *state;
+	int fax;    /* has a fax_item row (intake_lock) */
+	int as_fax; /* sent by the fax path (not given up on) */
 };
 
 struct intake {
@@ -255,6 +260,7 @@ struct intake *intake_new(struct db *db, const struct config *cfg)
 	}
 	in->db = db;
 	db_prepare_all(db, intake_stmts);
+	intake_fax_prepare(db);
 	intake_configure(in, cfg);
 	return in;
 }
@@ -296,7 +302,8 @@ static int intake_idlist(struct buf *b, struct intake_item *items, int n, int bi
 	if (buf_append_str(b, "{") < 0)
 		return -1;
 	for (int i = 0; i < n; i++) {
-		if (items[i].raw_size >= INTAKE_SMALL_RAW && !big)
+		/* fax items need no raw bytes: their facts are in fax_item */
+		if ((items[i].raw_size >= INTAKE_SMALL_RAW || items[i].fax) && !big)
 			continue;
 		if (buf_printf(b, "%s%lld", first ? "" : ",", items[i].id) < 0)
 			return -1;
@@ -408,8 +415,10 @@ static int intake_lock(struct intake *in, struct intake_item *items, int n, stru
 		return -1;
 	for (int r = 0; r < db_res_rows(res); r++) {
 		struct intake_item *it = intake_find(items, n, db_res_ll(res, r, 0));
-		if (it != NULL)
-			keep[m++] = *it;
+		if (it != NULL) {
+			keep[m] = *it;
+			keep[m++].fax = strcmp(db_res_val(res, r, 1), "t") == 0;
+		}
 	}
 	db_res_free(res);
 	memcpy(items, keep, (size_t)m * sizeof(items[0]));
@@ -436,7 +445,7 @@ static int intake_fetch(struct intake *in, struct intake_item *items, int n, str
 		intake_take_raw(*small, items, n);
 	}
 	for (int i = 0; i < n; i++) {
-		if (items[i].raw_size < INTAKE_SMALL_RAW)
+		if (items[i].raw_size < INTAKE_SMALL_RAW || items[i].fax)
 			continue;
 		snprintf(one, sizeof(one), "{%lld}", items[i].id);
 		vals[0] = one;
@@ -810,14 +819,46 @@ static int intake_collect_lease(struct intake *in, long long lease)
 	return res != NULL ? 0 : -1;
 }
 
+/* the fax_item facts of the batch's fax items, or NULL when it has none
+ * (*err set on a database error) */
+static struct db_res *intake_fax_facts(struct intake *in, struct intake_item *items, int n,
+				       int *err)
+{
+	struct buf b;
+	struct db_res *r = NULL;
+	int any = 0;
+
+	*err = 0;
+	buf_init(&b, 32 * INTAKE_MAX_BATCH);
+	buf_append_str(&b, "{");
+	for (int i = 0; i < n; i++)
+		if (items[i].fax && buf_printf(&b, "%s%lld", any++ ? "," : "", items[i].id) < 0)
+			*err = 1;
+	if (!*err && any && buf_append_str(&b, "}") == 0)
+		*err = (r = intake_fax_fetch(in->db, b.data)) == NULL;
+	buf_free(&b);
+	return r;
+}
+
+/* one item into the pipeline, by the fax path or the mail path */
+static int intake_send_any(struct intake *in, struct intake_item *it, int giveup,
+			   const struct db_res *facts)
+{
+	it->as_fax = it->fax && !giveup && facts != NULL;
+	if (!it->as_fax)
+		return intake_send(in, it, giveup);
+	pool_clear(in->pool);
+	return intake_fax_send(in->db, in->route, in->pool, it->id, facts);
+}
+
 /* one transaction over items[0..n), ending lease (0: none); 0 or -1
  * (rolled back) */
 static int intake_batch(struct intake *in, struct intake_item *items, int n, int giveup,
 			long long lease)
 {
-	struct db_res *small = NULL;
+	struct db_res *small = NULL, *facts = NULL;
 	struct buf ids;
-	int m, sent, all, r = -1;
+	int m, sent, all, r = -1, ferr;
 
 	buf_init(&ids, 32 * INTAKE_MAX_BATCH);
 	if (db_begin(in->db) < 0)
@@ -825,15 +866,20 @@ static int intake_batch(struct intake *in, struct intake_item *items, int n, int
 	m = intake_lock(in, items, n, &ids);
 	if (m < 0 || intake_fetch(in, items, m, &ids, &small) < 0)
 		goto out;
+	facts = intake_fax_facts(in, items, m, &ferr);
+	if (ferr)
+		goto out;
 	if (db_pipeline_begin(in->db) < 0)
 		goto out;
 	for (sent = 0; sent < m; sent++)
-		if (intake_send(in, &items[sent], giveup || items[sent].attempts > in->max_attempts) < 0)
+		if (intake_send_any(in, &items[sent], giveup || items[sent].attempts > in->max_attempts,
+				    facts) < 0)
 			break;
 	all = sent == m && intake_send_lease(in, lease) == 0;
 	r = db_pipeline_end(in->db);
 	for (int i = 0; r == 0 && i < sent; i++)
-		r = intake_collect(in, &items[i]);
+		r = items[i].as_fax ? intake_fax_collect(in->db, items[i].id)
+				    : intake_collect(in, &items[i]);
 	if (r == 0 && all)
 		r = intake_collect_lease(in, lease);
 	if (db_pipeline_finish(in->db) < 0 || !all)
@@ -845,6 +891,7 @@ out:
 	if (r < 0)
 		db_rollback(in->db);
 	intake_release(items, n, small);
+	db_res_free(facts);
 	buf_free(&ids);
 	return r;
 }

@@ -11,7 +11,7 @@ ticketd_libticketd_a_SOURCES = \
 	ticketd/messages.c ticketd/messages.h \
 	ticketd/sse.c ticketd/sse.h \
 	ticketd/webroot.c ticketd/webroot.h \
-	ticketd/intake.c ticketd/intake.h \
+	ticketd/intake.c ticketd/intake.h ticketd/intake_fax.c ticketd/intake_fax.h \
 	ticketd/search.c ticketd/search.h \
 	ticketd/route.c ticketd/route.h \
 	ticketd/reply.c ticketd/reply.h ticketd/reply_int.h \
@@ -50,7 +50,8 @@ TESTS += ticketd/test_reply
 
 # case history (応対履歴) and the contact store
 ticketd_libticketd_a_SOURCES += ticketd/casebook.c ticketd/casebook.h \
-	ticketd/contacts.c ticketd/contacts.h
+	ticketd/contacts.c ticketd/contacts.h \
+	ticketd/faxocr.c ticketd/faxocr.h
 
 # approval before sending, the dead-mail list, queue settings (approval.h)
 ticketd_libticketd_a_SOURCES += ticketd/approval.c ticketd/approval.h
@@ -75,6 +76,20 @@ check_PROGRAMS += ticketd/test_upload
 ticketd_test_upload_SOURCES = ticketd/test_upload.c
 ticketd_test_upload_LDADD = $(TICKETD_LIBS)
 TESTS += ticketd/test_upload
+# the admin pages of business calendars and SLA policies (admin_calendar.h)
+ticketd_libticketd_a_SOURCES += ticketd/admin_calendar.c ticketd/admin_calendar.h
+
+# fax items (issue 7): the intake path and the page viewer's API; fax
+# pages are decoded by lib/faxtiff and sent as PNG by lib/pngout
+ticketd_libticketd_a_SOURCES += ticketd/faxview.c ticketd/faxview.h
+TICKETD_LIBS += $(MDG_FAX_LIBS)
+# replies by fax (faxreply.h): lib/faxrender pages, outbound_fax (sql/023); unit test of the number rules
+ticketd_libticketd_a_SOURCES += ticketd/faxreply.c ticketd/faxreply.h
+check_PROGRAMS += ticketd/test_faxreply
+ticketd_test_faxreply_SOURCES = ticketd/test_faxreply.c
+ticketd_test_faxreply_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+ticketd_test_faxreply_LDADD = $(TICKETD_LIBS)
+TESTS += ticketd/test_faxreply
 
 # calls through a CTI hook (issue 9): webhooks, the call API, the AMI client
 ticketd_libticketd_a_SOURCES += ticketd/cti.c ticketd/cti.h ticketd/cti_hook.c \

@@ -21,6 +21,7 @@
 #include "reply.h"
 #include "sse.h"
 #include "upload.h"
+#include "faxreply.h"
 #include "webroot.h"
 
 static const struct config_key main_keys[] = {
@@ -34,7 +35,7 @@ static const struct config_key *const main_tables[] = {
 	config_common_keys, main_keys, http_config_keys, auth_config_keys, sse_config_keys,
 	webroot_config_keys, intake_config_keys, search_config_keys,
 	reply_config_keys, escalate_config_keys, sla_config_keys, upload_config_keys,
-	cti_ami_config_keys, NULL,
+	faxreply_config_keys, cti_ami_config_keys, NULL,
 };
 
 static void main_usage(FILE *f)

@@ -41,8 +41,10 @@
 #define MESSAGES_NAME_MAX 512
 
 static const struct db_stmt messages_stmts[] = {
+	/* a fax from the line (sql/021) keeps its call record as JSON, not a mail */
 	{ "messages_raw",
-	  "SELECT i.raw FROM message m JOIN inbound_item i ON i.id = m.inbound_item_id"
+	  "SELECT i.raw, EXISTS (SELECT 1 FROM fax_item f WHERE f.inbound_item_id = i.id"
+	  " AND f.origin = 'line') FROM message m JOIN inbound_item i ON i.id = m.inbound_item_id"
 	  " WHERE m.id = $1" },
 	{ "messages_html", "SELECT body_html FROM message WHERE id = $1 AND body_html IS NOT NULL" },
 	{ "messages_attachment",
@@ -103,13 +105,17 @@ void messages_raw(struct api_call *c)
 {
 	struct db_res *r = messages_fetch(c, "messages_raw", 1, "no raw message");
 	const char *cd;
+	int line_fax;
 
 	if (r == NULL)
 		return;
-	cd = pool_printf(c->req->pool, "attachment; filename=\"message-%lld.eml\"", c->id[0]);
+	/* binary result: the boolean is one byte */
+	line_fax = db_res_len(r, 0, 1) == 1 && db_res_val(r, 0, 1)[0] == 1;
+	cd = pool_printf(c->req->pool, "attachment; filename=\"%s-%lld.%s\"",
+			 line_fax ? "fax-call" : "message", c->id[0], line_fax ? "json" : "eml");
 	if (cd != NULL)
 		http_add_header(c->req, "Content-Disposition", cd);
-	messages_send(c, "message/rfc822", r, 0);
+	messages_send(c, line_fax ? "application/json" : "message/rfc822", r, 0);
 }
 
 /* ---- the HTML view ---- */

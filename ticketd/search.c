@@ -47,10 +47,27 @@ static const struct db_stmt search_stmts[] = {
 	  "SELECT n.id, n.ticket_id, left(n.body, $3::int)"
 	  " FROM ticket_note n WHERE n.id > $1::bigint AND NOT EXISTS (SELECT 1 FROM search_doc d"
 	  " WHERE d.kind = 'note' AND d.source_id = n.id) ORDER BY n.id LIMIT $2::int" },
+	/* a fax's OCR text once every page is read (sql/026): the pages joined,
+	 * under the fax message's id; found through the partial index of items
+	 * read and not indexed, whatever their ids ($1 is not needed) */
+	{ "search_pending_ocr",
+	  "SELECT m.id, m.ticket_id, left(string_agg(coalesce(p.ocr_text, ''), E'\\n'"
+	  "  ORDER BY p.page_no), $3::int)"
+	  " FROM fax_item fi JOIN message m ON m.inbound_item_id = fi.inbound_item_id"
+	  " JOIN fax_page p ON p.inbound_item_id = fi.inbound_item_id"
+	  " WHERE fi.ocr_done_at IS NOT NULL AND NOT fi.ocr_indexed AND $1::bigint >= 0"
+	  " AND NOT EXISTS (SELECT 1 FROM ticket t WHERE t.id = m.ticket_id"
+	  " AND t.purged_at IS NOT NULL)"
+	  " GROUP BY m.id, m.ticket_id ORDER BY m.id LIMIT $2::int" },
+	/* a text read again (読み直し) replaces the one indexed */
 	{ "search_insert",
 	  "INSERT INTO search_doc (kind, source_id, ticket_id, folded, grams)"
 	  " VALUES ($5, $1, $2, $3, string_to_array($4, E'\\n'))"
-	  " ON CONFLICT (kind, source_id) DO NOTHING" },
+	  " ON CONFLICT (kind, source_id) DO UPDATE SET folded = EXCLUDED.folded,"
+	  " grams = EXCLUDED.grams WHERE $5 = 'ocr'" },
+	{ "search_ocr_indexed",
+	  "UPDATE fax_item fi SET ocr_indexed = true FROM message m"
+	  " WHERE m.id = $1 AND fi.inbound_item_id = m.inbound_item_id" },
 	/* Newest first, straight down the (ticket_id, source_id) index when the
 	 * words are common (the first rows match), through the GIN index when
 	 * they are rare: no count of every match, which for a word in half of
@@ -77,7 +94,7 @@ struct search_source {
 struct search {
 	struct db *db;
 	long max_chars, batch;
-	struct search_source src[2];
+	struct search_source src[3];
 };
 
 struct search *search_new(struct db *db, const struct config *cfg)
@@ -89,6 +106,7 @@ struct search *search_new(struct db *db, const struct config *cfg)
 	s->db = db;
 	s->src[0] = (struct search_source){ "message", "search_pending", 0, 0 };
 	s->src[1] = (struct search_source){ "note", "search_pending_note", 0, 0 };
+	s->src[2] = (struct search_source){ "ocr", "search_pending_ocr", 0, 0 };
 	search_configure(s, cfg);
 	db_prepare_all(db, search_stmts);
 	return s;
@@ -105,7 +123,8 @@ void search_configure(struct search *s, const struct config *cfg)
 	s->batch = config_int(cfg, "ticketd.search_batch");
 }
 
-/* fold one text and send its row into the pipeline; 0 or -1 */
+/* fold one text and send its row into the pipeline (and, for a fax's OCR
+ * text, the mark that it is indexed); the statements sent, or -1 */
 static int search_send(struct search *s, struct pool *p, const char *kind, const char *id,
 		       const char *tid, const char *text)
 {
@@ -124,28 +143,33 @@ static int search_send(struct search *s, struct pool *p, const char *kind, const
 	v[2] = folded;
 	v[3] = grams;
 	v[4] = kind;
-	return db_send(s->db, "search_insert", 5, v, NULL, NULL);
+	if (db_send(s->db, "search_insert", 5, v, NULL, NULL) < 0)
+		return -1;
+	if (strcmp(kind, "ocr") == 0) /* the item leaves the partial index */
+		return db_send(s->db, "search_ocr_indexed", 1, v, NULL, NULL) < 0 ? -1 : 2;
+	return 1;
 }
 
-/* send every row of r; the count sent, or -1 */
+/* send every row of r; the count of statements sent, or -1 */
 static int search_send_all(struct search *s, const char *kind, const struct db_res *r,
 			   long long *top)
 {
 	struct pool *p = pool_create(SEARCH_POOL);
-	int n = db_res_rows(r), i;
+	int n = db_res_rows(r), i, sent = 0, k;
 
 	if (p == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (search_send(s, p, kind, db_res_val(r, i, 0), db_res_val(r, i, 1),
-				db_res_val(r, i, 2)) < 0)
+		if ((k = search_send(s, p, kind, db_res_val(r, i, 0), db_res_val(r, i, 1),
+				     db_res_val(r, i, 2))) < 0)
 			break;
+		sent += k;
 		if (db_res_ll(r, i, 0) > *top)
 			*top = db_res_ll(r, i, 0);
 		pool_clear(p);
 	}
 	pool_destroy(p);
-	return i == n ? n : -1;
+	return i == n ? sent : -1;
 }
 
 /* the pipeline's results, all of them; 0 or -1 */

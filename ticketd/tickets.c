@@ -63,7 +63,11 @@
 	" (SELECT count(*) FROM message m JOIN attachment a ON a.message_id = m.id"           \
 	"  WHERE m.ticket_id = t.id), t.category, array_to_json(t.tags)::text,"               \
 	" t.assignee, u.login, u.display_name, " US("t.due_at") ", t.resolution,"             \
-	" " US("t.warn_at") ", " US("t.responded_at")
+	" " US("t.warn_at") ", " US("t.responded_at") ","                                      \
+	/* a fax's OCR progress (sql/026): "pages read/pages" */                             \
+	" CASE WHEN t.channel = 'fax' THEN (SELECT count(*) FILTER (WHERE p.ocr_state <>"    \
+	"  'pending') || '/' || count(*) FROM message m JOIN fax_page p"                      \
+	"  ON p.inbound_item_id = m.inbound_item_id WHERE m.ticket_id = t.id) END"
 #define TL_JOINS                                                                              \
 	" LEFT JOIN LATERAL"                                                                  \
 	" (SELECT m.from_name, m.from_addr, i.arrived_at FROM message m"                      \
@@ -203,6 +207,16 @@ static int tickets_param(struct api_call *c, const char *name, long long min, lo
 	return 0;
 }
 
+/* a fax's OCR progress, {"read": k, "pages": n}; no key for other tickets */
+static void tickets_ocr(json_t *row, const struct db_res *r, int i, int col)
+{
+	int read = 0, pages = 0;
+
+	if (db_res_null(r, i, col) || sscanf(db_res_val(r, i, col), "%d/%d", &read, &pages) != 2)
+		return;
+	json_object_set_new(row, "ocr", json_pack("{s:i, s:i}", "read", read, "pages", pages));
+}
+
 static json_t *tickets_row(const struct db_res *r, int i)
 {
 	json_t *row = json_pack(
@@ -228,6 +242,7 @@ static json_t *tickets_row(const struct db_res *r, int i)
 	/* the queue's due cell (queue.js): warned, or off the clock once answered */
 	json_object_set_new(row, "warn_at", api_col_time(r, i, 19));
 	json_object_set_new(row, "responded_at", api_col_time(r, i, 20));
+	tickets_ocr(row, r, i, 21);
 	return row;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "faxmail.h"
 #include "settings.h"
 #include "tls.h"
 
@@ -71,6 +72,23 @@ const struct config_key settings_keys[] = {
 	{ "ingest_mail.db_max_mb", CFG_INT, "0", 0, 1073741824,
 	  "intake pauses while pg_database_size() is above this many MiB; 0 turns the "
 	  "check off" },
+	{ "ingest_mail.fax_senders", CFG_STR, "", 0, 0,
+	  "fax-to-mail: sender addresses (a@b.jp) or domains (b.jp, and its subdomains),"
+	  " separated by commas, whose mails with TIFF or PDF attachments are stored as fax"
+	  " items with their pages; empty turns fax-to-mail off" },
+	{ "ingest_mail.fax_did_header", CFG_STR, "", 0, 0,
+	  "fax-to-mail: the header field holding the number the fax was sent to (its digits"
+	  " are the DID that routes it), e.g. X-Fax-DID; empty: none" },
+	{ "ingest_mail.fax_did_subject", CFG_STR, "", 0, 0,
+	  "fax-to-mail: a POSIX extended regular expression with one group ( ) around the"
+	  " number the fax was sent to, matched against the subject when the header gives"
+	  " none, e.g. FAX to ([0-9-]+); empty: none" },
+	{ "ingest_mail.fax_max_pages", CFG_INT, "50", 1, 1000,
+	  "fax-to-mail: most pages taken from one mail (TIFF and PDF together); the rest"
+	  " stays in the raw mail and the fax is marked incomplete" },
+	{ "ingest_mail.fax_pdf_seconds", CFG_INT, "60", 1, 3600,
+	  "fax-to-mail: a PDF is rendered in a child process that is stopped after this many"
+	  " seconds (the pages done by then are kept, the fax marked incomplete)" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL },
 };
 
@@ -177,6 +195,13 @@ int settings_from_config(struct settings *s, const struct config *cfg, char *err
 	s->min_free_path = config_path(cfg, "ingest_mail.min_free_path");
 	s->min_free_mb = config_int(cfg, "ingest_mail.min_free_mb");
 	s->db_max_mb = config_int(cfg, "ingest_mail.db_max_mb");
+	s->fax_senders = config_str(cfg, "ingest_mail.fax_senders");
+	s->fax_did_header = config_str(cfg, "ingest_mail.fax_did_header");
+	s->fax_did_subject = config_str(cfg, "ingest_mail.fax_did_subject");
+	s->fax_max_pages = (int)config_int(cfg, "ingest_mail.fax_max_pages");
+	s->fax_pdf_seconds = (int)config_int(cfg, "ingest_mail.fax_pdf_seconds");
+	if (faxmail_check_pattern(s->fax_did_subject, err, errlen) < 0)
+		return -1;
 	if (s->account[0] == '\0' || s->mailbox[0] == '\0') {
 		snprintf(err, errlen, "ingest_mail.account and ingest_mail.imap_mailbox may not be empty");
 		return -1;

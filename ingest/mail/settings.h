@@ -37,6 +37,12 @@ struct settings {
 	const char *min_free_path;
 	int64_t min_free_mb;
 	int64_t db_max_mb;
+	/* fax-to-mail (faxmail.h) */
+	const char *fax_senders;     /* "" when off */
+	const char *fax_did_header;
+	const char *fax_did_subject; /* POSIX extended regex with one group, or "" */
+	int fax_max_pages;
+	int fax_pdf_seconds;
 };
 
 extern const struct config_key settings_keys[];

@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "config.h"
 #include "db.h"
+#include "faxmail.h"
 #include "log.h"
 #include "settings.h"
 #include "store.h"
@@ -93,6 +94,21 @@ static const struct db_stmt store_stmts[] = {
 	  "DO UPDATE SET uidvalidity = EXCLUDED.uidvalidity, last_uid = EXCLUDED.last_uid, "
 	  "updated_at = EXCLUDED.updated_at" },
 	{ "ingest_db_mb", "SELECT pg_database_size(current_database()) / 1048576" },
+	/* fax-to-mail (faxmail.h): the item, channel 'fax' when it has pages,
+	 * with its fax_item; $1 account, $2 key, $3 raw, $4 sha, $5 now, $6
+	 * arrived, $7 pages, $8 DID, $9 complete, $10 result, $11 by hash */
+	{ "ingest_put_fax",
+	  "WITH ins AS (" STORE_COLS "SELECT CASE WHEN $7::int > 0 THEN 'fax' ELSE 'mail' END,"
+	  " $1::text, $2::text, $3::bytea, length($3::bytea), $4::bytea, '{}', "
+	  STORE_TIME("$6::bigint") ", " STORE_TIME("$5::bigint")
+	  " WHERE NOT $11::bool OR NOT EXISTS (SELECT 1 FROM inbound_item WHERE source = $1::text"
+	  " AND raw_sha256 = $4::bytea) ON CONFLICT (source, source_key) DO NOTHING RETURNING id),"
+	  " f AS (INSERT INTO fax_item (inbound_item_id, origin, did, pages, complete, result_text)"
+	  "  SELECT id, 'mail', $8, $7::int, $9::bool, $10 FROM ins WHERE $7::int > 0)"
+	  " SELECT id FROM ins" },
+	{ "ingest_put_fax_page",
+	  "INSERT INTO fax_page (inbound_item_id, page_no, tiff, width_px, height_px, x_dpi, y_dpi,"
+	  " compression, source_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)" },
 	{ NULL, NULL },
 };
 
@@ -112,6 +128,7 @@ struct store {
 	int pending; /* rows in the arrays */
 	int pending_by_hash; /* they are to go in with ingest_put_many_by_hash */
 	int recycle; /* close the connection after this batch */
+	struct faxmail *fax; /* NULL: fax-to-mail is off */
 };
 
 struct store *store_new(const struct config *cfg, const struct settings *set)
@@ -126,6 +143,7 @@ struct store *store_new(const struct config *cfg, const struct settings *set)
 	for (int i = 0; i < STORE_NARRAYS; i++)
 		buf_init(&st->arr[i], STORE_FLUSH_BYTES + STORE_ALONE_BYTES + 4096);
 	db_prepare_all(st->db, store_stmts);
+	st->fax = faxmail_new(set);
 	return st;
 }
 
@@ -135,6 +153,7 @@ void store_free(struct store *st)
 		return;
 	for (int i = 0; i < STORE_NARRAYS; i++)
 		buf_free(&st->arr[i]);
+	faxmail_free(st->fax);
 	db_free(st->db);
 	free(st);
 }
@@ -262,6 +281,85 @@ static int store_put_now(struct store *st, const char *key, const void *raw, siz
 	return 0;
 }
 
+/* the pages of fax item id; 0 or -1 */
+static int store_fax_pages(struct store *st, const char *id, const struct faxmail_item *it)
+{
+	static const int binary[9] = { 0, 0, 1, 0, 0, 0, 0, 0, 0 };
+
+	for (int i = 0; i < it->npages; i++) {
+		const struct faxtiff_page *p = &it->pages[i];
+		char no[16], w[16], h[16], xd[16], yd[16];
+		const char *vals[9] = { id, no, (const char *)p->tiff, w, h, xd, yd, p->compression,
+					it->source[i] ? it->source[i] : "" };
+		int lens[9] = { 0, 0, (int)p->len, 0, 0, 0, 0, 0, 0 };
+
+		snprintf(no, sizeof(no), "%d", i + 1);
+		snprintf(w, sizeof(w), "%d", p->width);
+		snprintf(h, sizeof(h), "%d", p->height);
+		snprintf(xd, sizeof(xd), "%d", p->x_dpi);
+		snprintf(yd, sizeof(yd), "%d", p->y_dpi);
+		if (db_cmd(st->db, "ingest_put_fax_page", 9, vals, lens, binary) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void store_fax_log(long long id, const char *key, const struct faxmail_item *it)
+{
+	if (it->npages == 0)
+		log_warn("item=%lld: fax-to-mail (msg=%s): no page could be taken (%s); kept as a"
+			 " mail item", id, key, it->result_text);
+	else if (!it->complete)
+		log_warn("item=%lld: fax-to-mail (msg=%s): %d pages, DID \"%s\"; incomplete: %s",
+			 id, key, it->npages, it->did, it->result_text);
+	else
+		log_info("item=%lld: fax-to-mail (msg=%s): %d pages, DID \"%s\"", id, key,
+			 it->npages, it->did);
+}
+
+/* a fax sender's mail: converted, then inserted alone with its fax rows */
+static int store_put_fax(struct store *st, const char *key, const void *raw, size_t len,
+			 const unsigned char *sha, int64_t arrived_us, int by_hash)
+{
+	static const int binary[11] = { 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0 };
+	struct faxmail_item it;
+	char now[24], arrived[24], pages[16], id[24];
+	const char *vals[11] = { st->set->account, key, raw, (const char *)sha, now, arrived,
+				 pages, NULL, NULL, NULL, by_hash ? "true" : "false" };
+	int lens[11] = { 0, 0, (int)len, TLS_SHA256_LEN, 0, 0, 0, 0, 0, 0, 0 };
+	struct db_res *r;
+	int rc = -1;
+
+	if (store_flush(st) < 0)
+		return -1;
+	if (faxmail_convert(st->fax, raw, len, &it) < 0) {
+		log_error("msg=%s: out of memory converting a fax mail", key);
+		faxmail_item_free(&it);
+		return -1;
+	}
+	snprintf(now, sizeof(now), "%lld", (long long)clock_now_us());
+	snprintf(arrived, sizeof(arrived), "%lld", (long long)arrived_us);
+	snprintf(pages, sizeof(pages), "%d", it.npages);
+	vals[7] = it.did;
+	vals[8] = it.complete ? "true" : "false";
+	vals[9] = it.result_text;
+	r = db_query(st->db, "ingest_put_fax", 11, vals, lens, binary, 0);
+	if (r == NULL)
+		goto out;
+	rc = 0;
+	if (db_res_rows(r) == 1) { /* inserted now, not found from before */
+		snprintf(id, sizeof(id), "%s", db_res_val(r, 0, 0));
+		rc = store_fax_pages(st, id, &it);
+		if (rc == 0)
+			store_fax_log(db_res_ll(r, 0, 0), key, &it);
+	}
+	store_count(st, r);
+	db_res_free(r);
+out:
+	faxmail_item_free(&it);
+	return rc;
+}
+
 int store_begin(struct store *st)
 {
 	st->max_id = 0;
@@ -287,6 +385,8 @@ int store_put(struct store *st, const char *key, const void *raw, size_t len,
 	}
 	tls_sha256(raw, len, sha);
 	over = (int64_t)len > st->set->max_message_bytes;
+	if (st->fax != NULL && !over && faxmail_wants(st->fax, raw, len))
+		return store_put_fax(st, key, raw, len, sha, arrived_us, by_hash);
 	if (len > STORE_ALONE_BYTES)
 		return store_put_now(st, key, raw, len, sha, over, arrived_us, by_hash);
 	if (st->pending > 0 && st->pending_by_hash != by_hash && store_flush(st) < 0)

@@ -20,7 +20,7 @@ is added, switched off and moved.  The access log shows, newest first, the exact
 contact save and read done in the test by a supervisor, filters by
 ticket and contact, pages back with before=.  axe-core finds no WCAG 2.1
 AA violation on any of the four pages (the templates page in English too).
-A supervisor's menu holds the access log only; an operator gets no menu,
+A supervisor's menu holds the access log and the calendar and SLA pages; an operator gets no menu,
 a refusal on the pages, and 403 from the API.  No CSP violation or script
 error.  Screenshots go to tests/artefacts/browser-admin-*.png.
 
@@ -125,7 +125,8 @@ def step_menu(b):
     t.equal('menu entries for an admin',
             b.js("return Array.from(document.querySelectorAll('#admin-menu-list li'))"
                  ".filter(li => !li.hidden).map(li => li.textContent.trim())"),
-            ['定型文', '承認設定（キュー別）', '分類の管理', '連絡先閲覧記録', '所管課の管理'])  # the last: admin_departments.js
+            ['定型文', '承認設定（キュー別）', '分類の管理', '連絡先閲覧記録', '所管課の管理',  # admin_departments.js
+             '営業日カレンダー', 'SLAポリシー'])  # admin_calendar.js, admin_sla.js
     b.js("document.getElementById('admin-menu-button').focus()")
     keys(b, Keys.ENTER)
     t.equal('Enter opens the menu on its first entry',
@@ -386,9 +387,10 @@ def step_access(b, axe_src):
 
 def step_supervisor(b, base):
     login(b, base, SUPER)
-    t.equal('supervisor: the menu holds the access log only',
+    t.equal('supervisor: the menu holds the access log and the calendar and SLA pages (read only)',
             b.js("return Array.from(document.querySelectorAll('#admin-menu-list li'))"
-                 ".filter(li => !li.hidden).map(li => li.textContent.trim())"), ['連絡先閲覧記録'])
+                 ".filter(li => !li.hidden).map(li => li.textContent.trim())"),
+            ['連絡先閲覧記録', '営業日カレンダー', 'SLAポリシー'])
     ok = open_from_menu(b, 'nav-access', '連絡先閲覧記録')
     t.check('supervisor: the access log opens', bool(ok) and len(access_rows(b)) >= 2)
     b.get(base + '/#/admin/templates')

@@ -104,15 +104,18 @@ def seeds_and_grants(env):
             sql(env, "SELECT coalesce(calendar_id, 0), from_month, from_day, to_month, to_day,"
                      " reason FROM calendar_annual_closure"),
             [['0', '12', '29', '1', '3', '年末年始']])
-    t.equal('seeded policy: 24 wall-clock hours for mail and fax',
+    t.equal('seeded policies: 24 wall-clock hours for mail and fax, processing 6 h (sql/025), departments 2 business days',
             sql(env, "SELECT id, coalesce(queue, '*'), channel, clock, mode, target_seconds,"
                      " warning_seconds, pause_when_waiting_citizen FROM sla_policy ORDER BY id"),
             [['1', '*', 'mail', 'response', 'wall_clock_hours', '86400', '21600', 't'],
-             ['2', '*', 'fax', 'response', 'wall_clock_hours', '86400', '21600', 't']])
+             ['2', '*', 'fax', 'response', 'wall_clock_hours', '86400', '21600', 't'],
+             ['3', '*', 'mail', 'processing', 'wall_clock_hours', '21600', '0', 't'],
+             ['4', '*', 'fax', 'processing', 'wall_clock_hours', '21600', '0', 't'],
+             ['5', '*', '', 'department', 'business_hours', '63000', '31500', 'f']])
     for role in ('madoguchi_ticketd', 'madoguchi_escalation'):
         t.equal(f'{role} reads holiday and sla_policy',
                 sql(env, 'SELECT (SELECT count(*) > 1000 FROM holiday),'
-                         ' (SELECT count(*) FROM sla_policy)', user=role), [['t', '2']])
+                         ' (SELECT count(*) FROM sla_policy)', user=role), [['t', '5']])
         t.check(f'{role} may not write holiday', refused(
             env, "INSERT INTO holiday VALUES ('2040-01-01', 'x', 'local')", role))
         t.check(f'{role} may not write sla_policy', refused(
@@ -250,34 +253,34 @@ def sla_due(env):
     t.equal('wall clock: Fri 2026-12-25 17:20', due(env, 1, '2026-12-25 17:20'),
             '2026-12-26 17:20:00 / 2026-12-26 11:20:00')
     t.equal('next business day, ward: Mon 12/28 16:00 is due 1/4',
-            due(env, 3, '2026-12-28 16:00'), '2027-01-04 17:15:00 / 2027-01-04 15:15:00')
+            due(env, 6, '2026-12-28 16:00'), '2027-01-04 17:15:00 / 2027-01-04 15:15:00')
     t.equal('next business day, ward: 12/29 counts as 1/4',
-            due(env, 3, '2026-12-29T09:00'), '2027-01-04 17:15:00 / 2027-01-04 15:15:00')
+            due(env, 6, '2026-12-29T09:00'), '2027-01-04 17:15:00 / 2027-01-04 15:15:00')
     t.equal('next business day, ward: Sat 1/9, Mon 1/11 成人の日 from the table',
-            due(env, 3, '2027-01-09 10:00'), '2027-01-12 17:15:00 / 2027-01-12 15:15:00')
+            due(env, 6, '2027-01-09 10:00'), '2027-01-12 17:15:00 / 2027-01-12 15:15:00')
     t.equal('business hours, ward: Sat 11/21 10:00, Mon 11/23 勤労感謝の日',
-            due(env, 4, '2026-11-21 10:00'), '2026-11-24 16:30:00 / 2026-11-24 14:30:00')
+            due(env, 7, '2026-11-21 10:00'), '2026-11-24 16:30:00 / 2026-11-24 14:30:00')
     t.equal('department with a Saturday opening: Fri 11/20 17:20 due Sat 12:00',
-            due(env, 5, '2026-11-20 17:20:00'), '2026-11-21 12:00:00 / 2026-11-21 10:00:00')
+            due(env, 8, '2026-11-20 17:20:00'), '2026-11-21 12:00:00 / 2026-11-21 10:00:00')
     t.equal('centre open on Saturdays: Fri 12/25 17:20 due Sat 12/26',
-            due(env, 6, '2026-12-25 17:20'), '2026-12-26 17:15:00 / 2026-12-26 15:15:00')
+            due(env, 9, '2026-12-25 17:20'), '2026-12-26 17:15:00 / 2026-12-26 15:15:00')
     sql(env, "INSERT INTO calendar_closure (calendar_id, starts_at, ends_at, reason) VALUES"
              " (NULL, '2026-12-10 13:00+09', '2026-12-10 17:15+09', '停電'),"
              " (2, '2026-12-11 00:00+09', '2026-12-12 00:00+09', '庁舎点検')")
     t.equal('closure of an afternoon: due at its start',
-            due(env, 3, '2026-12-09 10:00'), '2026-12-10 13:00:00 / 2026-12-10 11:00:00')
+            due(env, 6, '2026-12-09 10:00'), '2026-12-10 13:00:00 / 2026-12-10 11:00:00')
     t.equal('closure of a whole day: skipped',
-            due(env, 3, '2026-12-10 10:00'), '2026-12-14 17:15:00 / 2026-12-14 15:15:00')
+            due(env, 6, '2026-12-10 10:00'), '2026-12-14 17:15:00 / 2026-12-14 15:15:00')
     sql(env, "INSERT INTO crisis_pause (started_at, ended_at, reason, started_by) VALUES"
              " ('2026-12-07 13:00+09', '2026-12-08 10:00+09', '大雨', 'sv1')",
         user='madoguchi_ticketd')
     t.equal('crisis pause, business hours: 4 h before, 4 h after',
-            due(env, 4, '2026-12-07 09:00'), '2026-12-08 14:00:00 / 2026-12-08 12:00:00')
+            due(env, 7, '2026-12-07 09:00'), '2026-12-08 14:00:00 / 2026-12-08 12:00:00')
     t.equal('crisis pause, wall clock: 21 h later',
             due(env, 1, '2026-12-07 09:00'), '2026-12-09 06:00:00 / 2026-12-09 00:00:00')
     sql(env, "INSERT INTO crisis_pause (started_at, reason, started_by) VALUES"
              " ('2026-12-15 10:00+09', '地震', 'sv1')", user='madoguchi_ticketd')
-    t.equal('crisis switch on: no due time', due(env, 4, '2026-12-15 09:00'),
+    t.equal('crisis switch on: no due time', due(env, 7, '2026-12-15 09:00'),
             'never (a pause has not ended) / never (a pause has not ended)')
     t.check('a second crisis switch while one is on: refused', fails(
         env, "INSERT INTO crisis_pause (started_at, reason, started_by)"
@@ -286,7 +289,7 @@ def sla_due(env):
     sql(env, "UPDATE crisis_pause SET ended_at = '2026-12-15 12:00+09', ended_by = 'sv1'"
              " WHERE ended_at IS NULL", user='madoguchi_ticketd')
     t.equal('crisis switch off at 12:00: 1 h + 5:15 on Tue, 1:45 on Wed',
-            due(env, 4, '2026-12-15 09:00'), '2026-12-16 10:15:00 / 2026-12-15 17:00:00')
+            due(env, 7, '2026-12-15 09:00'), '2026-12-16 10:15:00 / 2026-12-15 17:00:00')
     t.check('sla-due: unknown policy', due(env, 99, '2026-12-15 09:00').startswith('exit 1')
             and 'no such SLA policy' in due(env, 99, '2026-12-15 09:00'))
     t.check('sla-due: 2/30 is a usage error',

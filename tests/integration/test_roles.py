@@ -149,6 +149,50 @@ TABLE = [
     ('DELETE', '/api/tickets/1/uploads/99', True, [404, 404, 403, 403, 401]),
     ('DELETE', '/api/tickets/1/uploads/99', False, [403, 403, 403, 403, 401]),
     # end uploads
+    # business calendars and SLA policies (ticketd/admin_calendar.h): admins edit, supervisors read and
+    # preview; bodies refused at validation, deletes of ids that do not exist
+    ('GET', '/api/admin/calendars', True, [403, 200, 403, 200, 401]),
+    ('POST', '/api/admin/calendars', True, [403, 403, 403, 400, 401], {}),
+    ('PUT', '/api/admin/calendars/1', True, [403, 403, 403, 400, 401], {}),
+    ('DELETE', '/api/admin/calendars/1', True, [403, 403, 403, 409, 401]),
+    ('PUT', '/api/admin/calendars/1/departments', True, [403, 403, 403, 400, 401], {}),
+    ('PUT', '/api/admin/calendars/1/hours', True, [403, 403, 403, 400, 401], {}),
+    ('PUT', '/api/admin/calendars/1/hours', False, [403, 403, 403, 403, 401], {}),
+    ('PUT', '/api/admin/calendars/1/openings', True, [403, 403, 403, 400, 401], {}),
+    ('POST', '/api/admin/annual-closures', True, [403, 403, 403, 400, 401], {}),
+    ('PUT', '/api/admin/annual-closures/1', True, [403, 403, 403, 400, 401], {}),
+    ('DELETE', '/api/admin/annual-closures/99', True, [403, 403, 403, 404, 401]),
+    ('POST', '/api/admin/closures', True, [403, 403, 403, 400, 401], {}),
+    ('PUT', '/api/admin/closures/1', True, [403, 403, 403, 400, 401], {}),
+    ('DELETE', '/api/admin/closures/99', True, [403, 403, 403, 404, 401]),
+    ('GET', '/api/admin/holidays?year=2027', True, [403, 200, 403, 200, 401]),
+    ('POST', '/api/admin/holidays', True, [403, 403, 403, 400, 401], {}),
+    ('POST', '/api/admin/holidays/import', True, [403, 403, 403, 415, 401], {}),
+    ('DELETE', '/api/admin/holidays/2027-06-01', True, [403, 403, 403, 404, 401]),
+    ('GET', '/api/admin/sla-policies', True, [403, 200, 403, 200, 401]),
+    ('POST', '/api/admin/sla-policies', True, [403, 403, 403, 400, 401], {}),
+    ('POST', '/api/admin/sla-policies/preview', True, [403, 200, 403, 200, 401],
+     {'id': 1, 'received': '2026-12-25 17:20'}),
+    ('POST', '/api/admin/sla-policies/preview', False, [403, 403, 403, 403, 401],
+     {'id': 1, 'received': '2026-12-25 17:20'}),
+    ('PUT', '/api/admin/sla-policies/1', True, [403, 403, 403, 400, 401], {}),
+    ('DELETE', '/api/admin/sla-policies/99', True, [403, 403, 403, 404, 401]),
+    ('GET', '/api/admin/calendar-audit', True, [403, 200, 403, 200, 401]),
+    # end calendars
+    # fax pages (ticketd/faxview.h): message 11 is a mail, so 404 past the role gate
+    ('GET', '/api/messages/11/fax', True, [404, 404, 403, 404, 401]),
+    ('GET', '/api/messages/11/fax/1.png', True, [404, 404, 403, 404, 401]),
+    ('GET', '/api/messages/11/fax/1.tif', True, [404, 404, 403, 404, 401]),
+    # end fax
+    # replies by fax (ticketd/faxreply.h): an empty body is 400
+    ('POST', '/api/tickets/1/fax-reply/preview', True, [400, 400, 403, 400, 401], {}),
+    ('POST', '/api/tickets/1/fax-reply', True, [400, 400, 403, 403, 401], {}),
+    ('POST', '/api/tickets/1/fax-reply', False, [403, 403, 403, 403, 401], {}),
+    ('GET', '/api/tickets/1/faxes', True, [200, 200, 403, 200, 401]),
+    ('POST', '/api/tickets/1/faxes/99/cancel', True, [409, 409, 403, 403, 401]),
+    ('GET', '/api/faxes/99/1.png', True, [404, 404, 403, 404, 401]),
+    ('POST', '/api/tickets/1/faxes/99/approve', True, [409, 409, 403, 403, 401]),
+    # end faxes
     # calls (ticketd/cti_api.c, issue 9); the PBX webhooks under /cti/ are test_cti_webhook's
     ('GET', '/api/cti/me', True, [200, 200, 200, 200, 401]),
     ('GET', '/api/cti/calls/1', True, [404, 404, 403, 404, 401]),

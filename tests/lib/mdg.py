@@ -33,6 +33,8 @@ PROGRAMS = {
     'ticketd': 'ticketd/ticketd',
     'madoguchi-admin': 'admin/madoguchi-admin',
     'escalationd': 'escalation/escalationd',
+    'ingest-ocr': 'ingest/ocr/ingest-ocr',
+    'madoguchi-ocr-page': 'ingest/ocr/madoguchi-ocr-page',
 }
 
 
@@ -233,6 +235,7 @@ class Env:
              'ticketd.reply_templates': os.path.join(REPO, 'templates', 'reply'),
              'ticketd.escalation_templates': os.path.join(REPO, 'templates', 'escalation'),
              'escalation.reminder_template': os.path.join(REPO, 'templates', 'reminder', 'reminder.txt'),
+             'ticketd.fax_letterhead': os.path.join(REPO, 'templates', 'fax', 'letterhead.txt'),
              'ingest_mail.maildir': 'var/mail/inbox'}
         s.update(self.settings)
         self.conf = os.path.join(self.root, 'etc', 'madoguchi.conf')

@@ -4,6 +4,8 @@
 //   #/admin/categories      分類の管理 (admin_categories.js), admins
 //   #/admin/contact-access  連絡先閲覧記録 (admin_access.js), supervisors and admins
 //   #/admin/departments     所管課の管理 (admin_departments.js), admins
+//   #/admin/calendars       営業日カレンダー (admin_calendar.js), admins edit, supervisors read
+//   #/admin/sla-policies    SLAポリシー (admin_sla.js), admins edit, supervisors read
 //   #/admin/extensions      内線の割り当て (admin_extensions.js), admins
 // The menu is a disclosure: a button (aria-expanded) opening a list of
 // links; Escape closes it and gives the focus back to the button, as does
@@ -16,6 +18,8 @@ import * as queues from './admin_queues.js';
 import * as categories from './admin_categories.js';
 import * as access from './admin_access.js';
 import * as departments from './admin_departments.js'; // issue 6
+import * as calendars from './admin_calendar.js'; // issue 6: business calendars
+import * as slaPolicies from './admin_sla.js'; // issue 6: SLA policies
 import * as extensions from './admin_extensions.js'; // issue 9
 import { refused } from './admin_form.js';
 
@@ -27,6 +31,8 @@ const PAGES = {
   categories: { hash: '#/admin/categories', mod: categories, roles: ['admin'], title: 'cat_title' },
   access: { hash: '#/admin/contact-access', mod: access, roles: ['admin', 'supervisor'], title: 'acc_title' },
   departments: { hash: '#/admin/departments', mod: departments, roles: ['admin'], title: 'dep_title' },
+  calendars: { hash: '#/admin/calendars', mod: calendars, roles: ['admin', 'supervisor'], title: 'cal_title' },
+  slaPolicies: { hash: '#/admin/sla-policies', mod: slaPolicies, roles: ['admin', 'supervisor'], title: 'slp_title' },
   extensions: { hash: '#/admin/extensions', mod: extensions, roles: ['admin'], title: 'ext_title' },
 };
 let current = null; // the page shown, or null
@@ -69,7 +75,7 @@ export async function show(name, focus) {
     refused(PAGES[name].title, { status: 403 });
     return;
   }
-  await PAGES[name].mod.show(focus);
+  await PAGES[name].mod.show(focus, role); // the role: pages that supervisors only read
 }
 
 // Leaving the admin pages (or switching between them).

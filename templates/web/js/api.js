@@ -361,6 +361,119 @@ export function slaCrisisOff() {
 }
 // end SLA
 
+// business calendars and SLA policies (admin_calendar.js, admin_sla.js; ticketd/admin_calendar.h)
+export function adminCalendars() {
+  return call('GET', '/api/admin/calendars');
+}
+
+// a department's calendar: id null creates it
+export function saveCalendar(id, name) {
+  return id == null ? call('POST', '/api/admin/calendars', { name })
+    : call('PUT', `/api/admin/calendars/${encodeURIComponent(id)}`, { name });
+}
+
+export function deleteCalendar(id) {
+  return call('DELETE', `/api/admin/calendars/${encodeURIComponent(id)}`);
+}
+
+export function setCalendarDepartments(calendarId, ids) {
+  return call('PUT', `/api/admin/calendars/${encodeURIComponent(calendarId)}/departments`, { department_ids: ids });
+}
+
+export function setCalendarHours(calendarId, hours) {
+  return call('PUT', `/api/admin/calendars/${encodeURIComponent(calendarId)}/hours`, { hours });
+}
+
+export function setCalendarOpenings(calendarId, openings) {
+  return call('PUT', `/api/admin/calendars/${encodeURIComponent(calendarId)}/openings`, { openings });
+}
+
+// kind: 'annual-closures' or 'closures'; id null creates
+export function saveClosure(kind, id, fields) {
+  return id == null ? call('POST', `/api/admin/${kind}`, fields)
+    : call('PUT', `/api/admin/${kind}/${encodeURIComponent(id)}`, fields);
+}
+
+export function deleteClosure(kind, id) {
+  return call('DELETE', `/api/admin/${kind}/${encodeURIComponent(id)}`);
+}
+
+export function adminHolidays(year) {
+  return call('GET', `/api/admin/holidays?year=${encodeURIComponent(year)}`);
+}
+
+export function addHoliday(day, name) {
+  return call('POST', '/api/admin/holidays', { day, name });
+}
+
+export function removeHoliday(day) {
+  return call('DELETE', `/api/admin/holidays/${encodeURIComponent(day)}`);
+}
+
+// the Cabinet Office CSV as its bytes (CP932 or UTF-8)
+export function importHolidays(file) {
+  return call('POST', '/api/admin/holidays/import', file, false, { 'Content-Type': 'text/csv' });
+}
+
+export function slaPolicies() {
+  return call('GET', '/api/admin/sla-policies');
+}
+
+export function saveSlaPolicy(id, fields) {
+  return id == null ? call('POST', '/api/admin/sla-policies', fields)
+    : call('PUT', `/api/admin/sla-policies/${encodeURIComponent(id)}`, fields);
+}
+
+export function deleteSlaPolicy(id) {
+  return call('DELETE', `/api/admin/sla-policies/${encodeURIComponent(id)}`);
+}
+
+// body: {received: 'YYYY-MM-DD HH:MM', id} or {received, policy: {...}}
+export function slaPreview(body) {
+  return call('POST', '/api/admin/sla-policies/preview', body);
+}
+// end calendars
+
+// the OCR of a fax message (ticketd/faxocr.h)
+export function faxOcr(messageId) {
+  return call('GET', `/api/messages/${encodeURIComponent(messageId)}/ocr`);
+}
+
+export function faxOcrReread(messageId, page) {
+  return call('POST', `/api/messages/${encodeURIComponent(messageId)}/ocr/${encodeURIComponent(page)}/reread`);
+}
+
+export function faxCandidateAccept(id) {
+  return call('POST', `/api/fax-candidates/${encodeURIComponent(id)}/accept`);
+}
+
+// replies by fax (faxreply.js; ticketd/faxreply.h)
+export function faxPreview(ticketId, draft) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/fax-reply/preview`, draft);
+}
+
+export function faxSend(ticketId, draft) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/fax-reply`, draft);
+}
+
+export function faxList(ticketId) {
+  return call('GET', `/api/tickets/${encodeURIComponent(ticketId)}/faxes`);
+}
+
+export function faxCancel(ticketId, faxId) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/faxes/${encodeURIComponent(faxId)}/cancel`);
+}
+
+export function faxApprove(ticketId, faxId) {
+  return call('POST', `/api/tickets/${encodeURIComponent(ticketId)}/faxes/${encodeURIComponent(faxId)}/approve`);
+}
+
+// the ticket's contact, read (and audited) for a fax's number
+export function faxContact(ticketId) {
+  const q = new URLSearchParams({ reason: 'FAXで返信' });
+  return call('GET', `/api/tickets/${encodeURIComponent(ticketId)}/contact?${q}`);
+}
+
 // calls (ticketd/cti_api.c): the phone state, a call for the screen pop,
 // putting a call on another ticket
 export function ctiMe() {

@@ -332,7 +332,7 @@ function patchRow(row, x) {
     el('td', { class: 'c-date' }, el('time', { datetime: isoOrEmpty(x.arrived_at || x.created_at) },
       tokyoTime(x.arrived_at || x.created_at))),
     el('td', { class: 'c-status' }, statusBadge(x.status)),
-    el('td', { class: 'c-channel' }, channelLabel(x.channel)),
+    el('td', { class: 'c-channel' }, channelLabel(x.channel), ocrProgress(x.ocr)),
     el('td', { class: 'c-flags' }, ...flagBadges(x.flags)),
     attachmentCell(x.attachments),
     el('td', { class: 'c-holder' }, holderText(x.assignee)),
@@ -422,6 +422,15 @@ export function statusBadge(status) {
 }
 
 const CHANNEL_ICONS = new Set(['mail', 'fax', 'call', 'form']);
+
+// a fax's OCR progress under its channel (ingest-ocr, sql/026): "OCR 2/3", or
+// "OCR済" once every page is read
+function ocrProgress(o) {
+  if (!o || !Number.isSafeInteger(o.pages) || o.pages <= 0) return '';
+  const done = o.read >= o.pages;
+  return el('span', { class: `ocr-progress${done ? ' ocr-done' : ''}` }, el('br'),
+    done ? t('ocr_done') : t('ocr_progress', { read: Number(o.read) || 0, pages: o.pages }));
+}
 
 export function channelLabel(channel) {
   const span = el('span', { class: 'channel' });

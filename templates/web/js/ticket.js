@@ -22,6 +22,8 @@ import * as keys from './keys.js';
 import * as merge from './merge.js'; // 統合・分割 (issue 5)
 import * as classify from './classify.js'; // 分類: category and tags (issue 5)
 import * as escalation from './escalation.js'; // 所管課へのエスカレーション (issue 6)
+import * as fax from './fax.js'; // FAXのページ表示 (issue 7)
+import * as faxreply from './faxreply.js'; // FAXで返信 (issue 7)
 import * as callback from './callback.js'; // 折り返し (issue 9)
 
 let shownId = null;
@@ -30,6 +32,7 @@ let shownWf = null; // the workflow document (workflow.js), null for roles that 
 let generation = 0;
 const WF_OPS = new Set(['claimed', 'released', 'assigned', 'status', 'note', 'classified']); // classified: classify.js
 WF_OPS.add('escalated').add('escalation_closed'); // the status and the timeline change with them (escalation.js)
+WF_OPS.add('fax'); // a fax reply's progress is on the timeline (faxreply.js, sql/023)
 
 export function currentId() {
   return shownId;
@@ -90,6 +93,7 @@ export function render() {
     timeline(x, msgs),
     x.purged_at ? '' : composer.section(x, () => show(x.id)), // the reply composer (composer.js)
     escalation.section(x, refreshWork), // 所管課へのエスカレーション (escalation.js); a department's answer redraws the timeline
+    faxreply.section(x, () => show(x.id)), // FAXで返信 (faxreply.js)
     callback.section(x), // 折り返し (callback.js)
     privacyPanels(x.id),
   );
@@ -160,6 +164,7 @@ function reply() {
 // is offered with a button, so nothing moves under the operator's eyes.
 export function changed(ev) {
   escalation.changed(ev); // its list follows every event of the ticket
+  faxreply.changed(ev); // the faxes' states too
   if (shownData && ev && WF_OPS.has(ev.op)) {
     refreshWork();
     return;
@@ -227,6 +232,7 @@ function messageArticle(m, title, subject) {
   body.textContent = m.body_text ? String(m.body_text).replace(/\r\n?/g, '\n') : t('body_empty');
   if (!m.body_text) body.classList.add('body-empty');
   art.append(body);
+  if (shownData && shownData.channel === 'fax' && m.direction !== 'out') art.append(fax.viewer(m)); // fax.js
   if (m.has_html && apiUrl(m.html_url)) art.append(htmlBlock(m, title));
   if (Array.isArray(m.attachments)) {
     m.attachments.forEach((a, i) => { if (a && a.nested) art.append(nestedBlock(a, `${hid}-fwd-${i}`)); });
