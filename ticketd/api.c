@@ -16,6 +16,8 @@
 #include "config.h"
 #include "contacts.h"
 #include "faxocr.h"
+#include "cti.h" /* calls through a CTI hook (issue 9) */
+#include "cti_api.h"
 #include "db.h"
 #include "department.h" /* department directory (issue 6) */
 #include "escalate.h" /* escalation to departments (issue 6) */
@@ -178,6 +180,20 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/api/tickets/#/faxes/#/cancel", API_OPERATOR | API_SUPERVISOR, faxreply_cancel },
 	{ "GET", "/api/faxes/#/#.png", API_CORRESPONDENCE, faxreply_page },
 	{ "POST", "/api/tickets/#/faxes/#/approve", API_OPERATOR | API_SUPERVISOR, faxreply_approve },
+	/* calls (issue 9): the PBX webhooks are public routes behind the PBX's secret */
+	{ "POST", "/cti/zammad/*", API_PUBLIC, cti_hook_zammad },
+	{ "POST", "/cti/events/*", API_PUBLIC, cti_hook_events },
+	{ "GET", "/cti/agents/*", API_PUBLIC, cti_hook_agents },
+	{ "GET", "/api/cti/me", API_ANY, cti_api_me },
+	{ "GET", "/api/cti/calls/#", API_CORRESPONDENCE, cti_api_call },
+	{ "POST", "/api/cti/calls/#/ticket", API_WORK, cti_api_pick },
+	{ "GET", "/api/cti/stats", API_ANY, cti_api_stats },
+	{ "GET", "/api/admin/cti/extensions", API_ADMIN, cti_api_ext_list },
+	{ "PUT", "/api/admin/cti/extensions", API_ADMIN, cti_api_ext_put },
+	{ "DELETE", "/api/admin/cti/extensions/#", API_ADMIN, cti_api_ext_delete },
+	{ "GET", "/api/tickets/#/callbacks", API_CORRESPONDENCE, cti_api_cb_list },
+	{ "POST", "/api/tickets/#/callbacks", API_WORK, cti_api_cb_add },
+	{ "POST", "/api/callbacks/#", API_WORK, cti_api_cb_done },
 };
 
 struct api {
@@ -224,6 +240,7 @@ struct api *api_new(struct db *db, const struct config *cfg)
 	faxview_prepare(db); /* faxview */
 	faxreply_prepare(db); /* faxreply */
 	faxreply_configure(cfg);
+	cti_api_prepare(db); /* calls (issue 9) */
 	return a;
 }
 
@@ -292,6 +309,17 @@ void api_answer_rows(struct api_call *c, const char *stmt, int n, const char *co
 void api_presence(struct api *a, const char *payload)
 {
 	sse_broadcast_event(a->sse, "presence", payload);
+}
+
+/* NOTIFY cti_call: the screen pop, to the streams of the answering user only */
+void api_cti_call(struct api *a, const char *payload)
+{
+	json_t *doc = json_loads(payload, 0, NULL);
+	json_int_t uid = json_integer_value(json_object_get(doc, "user_id"));
+
+	if (uid > 0)
+		sse_send_user(a->sse, (long)uid, "call", payload);
+	json_decref(doc);
 }
 
 /* 1 when path matches pattern; the '#' segments land in ids */
@@ -379,7 +407,8 @@ void api_handle(void *arg, struct http_req *req)
 	struct api_session s;
 	int known;
 
-	if (strncmp(req->path, "/api/", 5) != 0 && strcmp(req->path, "/api") != 0) {
+	if (strncmp(req->path, "/api/", 5) != 0 && strcmp(req->path, "/api") != 0 &&
+	    strncmp(req->path, "/cti/", 5) != 0) { /* /cti/: the PBX webhooks (cti_hook.c) */
 		webroot_serve(a->web, req);
 		return;
 	}

@@ -65,6 +65,8 @@ size_t api_body_limit(const struct http_req *req);
 void api_ticket_change(struct api *a, const char *payload);
 /* NOTIFY presence (workflow.c): typing hints from any ticketd */
 void api_presence(struct api *a, const char *payload);
+/* NOTIFY cti_call (cti.c): the "call" event to the answering user's streams */
+void api_cti_call(struct api *a, const char *payload);
 
 /* replies */
 void api_json(struct api_call *c, int status, json_t *doc); /* takes doc */

@@ -90,3 +90,11 @@ ticketd_test_faxreply_SOURCES = ticketd/test_faxreply.c
 ticketd_test_faxreply_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 ticketd_test_faxreply_LDADD = $(TICKETD_LIBS)
 TESTS += ticketd/test_faxreply
+
+# calls through a CTI hook (issue 9): webhooks, the call API, the AMI client
+ticketd_libticketd_a_SOURCES += ticketd/cti.c ticketd/cti.h ticketd/cti_hook.c \
+	ticketd/cti_api.c ticketd/cti_api.h ticketd/cti_ami.c ticketd/cti_ami.h
+check_PROGRAMS += ticketd/test_cti
+ticketd_test_cti_SOURCES = ticketd/test_cti.c
+ticketd_test_cti_LDADD = $(TICKETD_LIBS)
+TESTS += ticketd/test_cti

@@ -24,6 +24,7 @@
 #include "api.h"
 #include "clock.h"
 #include "config.h"
+#include "cti_ami.h" /* the AMI client (issue 9) */
 #include "daemon.h"
 #include "db.h"
 #include "http.h"
@@ -64,6 +65,7 @@ struct loop {
 	int busy; /* more to do at once: poll without sleeping */
 	int was_connected;
 	int notified; /* notifications delivered by the last read */
+	struct cti_ami *ami; /* the AMI client: its socket is polled here */
 };
 
 static void loop_log_level(const struct config *cfg)
@@ -97,11 +99,18 @@ struct loop *loop_new(struct config *cfg, const struct config_key *const *tables
 		loop_free(l);
 		return NULL;
 	}
+	l->ami = cti_ami_new(db, cfg);
+	if (l->ami == NULL) {
+		loop_free(l);
+		return NULL;
+	}
 	intake_set_route(l->intake, l->route);
 	db_listen(db, "inbound");
 	db_listen(db, "ticket_change");
 	db_listen(db, "route_change");
 	db_listen(db, "presence");
+	db_listen(db, "cti_call"); /* the screen pop (cti.c) */
+	db_listen(db, "cti_acw"); /* queue pauses for after-call work (cti_ami.c) */
 	l->http = http_new(cfg, api_handle, l->api);
 	if (l->http == NULL) {
 		loop_free(l);
@@ -124,6 +133,7 @@ void loop_free(struct loop *l)
 	route_free(l->route); /* after intake, which uses it */
 	search_free(l->search);
 	sla_free(l->sla);
+	cti_ami_free(l->ami);
 	db_free(l->db);
 	config_free(l->cfg);
 	free(l);
@@ -147,6 +157,7 @@ static void loop_reload(struct loop *l)
 	intake_configure(l->intake, n);
 	search_configure(l->search, n);
 	sla_configure(l->sla, n);
+	cti_ami_configure(l->ami, n);
 	config_free(l->cfg);
 	l->cfg = n;
 	log_info("configuration reloaded from %s", config_file(n));
@@ -165,6 +176,10 @@ static void loop_on_notify(void *arg, const char *channel, const char *payload)
 		l->route_due = 1;
 	else if (strcmp(channel, "presence") == 0)
 		api_presence(l->api, payload);
+	else if (strcmp(channel, "cti_call") == 0)
+		api_cti_call(l->api, payload);
+	else if (strcmp(channel, "cti_acw") == 0)
+		cti_ami_acw(l->ami, payload);
 	else if (strcmp(channel, "calendar_change") == 0) {
 		sla_calendar_changed(l->sla);
 		l->sla_due = 1;
@@ -205,13 +220,16 @@ static void loop_db(struct loop *l)
 
 static void loop_wait(struct loop *l)
 {
-	struct pollfd pfd[2] = { { http_fd(l->http), POLLIN, 0 }, { db_fd(l->db), POLLIN, 0 } };
+	struct pollfd pfd[3] = { { http_fd(l->http), POLLIN, 0 }, { db_fd(l->db), POLLIN, 0 },
+				 { cti_ami_fd(l->ami), cti_ami_poll_events(l->ami), 0 } };
 	int64_t now = clock_mono_ms();
 	int64_t t = l->next_tick > now ? l->next_tick - now : 0;
-	int ht = http_timeout_ms(l->http);
+	int ht = http_timeout_ms(l->http), at = cti_ami_timeout_ms(l->ami);
 
 	if (ht >= 0 && ht < t)
 		t = ht;
+	if (at >= 0 && at < t)
+		t = at;
 	if (!db_connected(l->db) && db_retry_in_ms(l->db) < t)
 		t = db_retry_in_ms(l->db);
 	if (l->sla_due && db_connected(l->db)) {
@@ -222,7 +240,11 @@ static void loop_wait(struct loop *l)
 	}
 	if (l->busy || ((l->intake_due || l->route_due || l->search_due) && db_connected(l->db)))
 		t = 0;
-	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, (int)t) < 0 && errno != EINTR)
+	if (pfd[1].fd < 0) { /* poll skips a negative fd; keep the AMI's */
+		pfd[1].fd = -1;
+		pfd[1].events = 0;
+	}
+	if (poll(pfd, 3, (int)t) < 0 && errno != EINTR)
 		log_error("poll failed: %s", strerror(errno));
 }
 
@@ -311,6 +333,8 @@ int loop_run(struct loop *l)
 		loop_intake(l);
 		loop_search(l);
 		loop_sla(l);
+		if (db_connected(l->db))
+			cti_ami_run(l->ami); /* AMI events go straight to PostgreSQL */
 		/* again: the tick's and intake's queries may have read NOTIFYs */
 		loop_serve(l);
 	}

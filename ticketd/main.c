@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "cti_ami.h"
 #include "daemon.h"
 #include "db.h"
 #include "escalate.h"
@@ -33,7 +34,8 @@ static const struct config_key main_keys[] = {
 static const struct config_key *const main_tables[] = {
 	config_common_keys, main_keys, http_config_keys, auth_config_keys, sse_config_keys,
 	webroot_config_keys, intake_config_keys, search_config_keys,
-	reply_config_keys, escalate_config_keys, sla_config_keys, upload_config_keys, faxreply_config_keys, NULL,
+	reply_config_keys, escalate_config_keys, sla_config_keys, upload_config_keys,
+	faxreply_config_keys, cti_ami_config_keys, NULL,
 };
 
 static void main_usage(FILE *f)

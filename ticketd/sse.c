@@ -31,6 +31,7 @@ struct sse_client {
 	struct http_stream *st;
 	struct sse_client *prev, *next;
 	char token_sha[65];
+	long user_id; /* sse_send_user() */
 };
 
 struct sse {
@@ -110,6 +111,7 @@ void sse_events(struct api_call *c)
 	}
 	cl->sse = s;
 	snprintf(cl->token_sha, sizeof(cl->token_sha), "%s", c->session->token_sha);
+	cl->user_id = c->session->user_id;
 	http_add_header(c->req, "Cache-Control", "no-cache");
 	http_add_header(c->req, "X-Accel-Buffering", "no");
 	cl->st = http_reply_stream(c->req, "text/event-stream; charset=utf-8", s->max_buffer,
@@ -171,6 +173,16 @@ void sse_broadcast_event(struct sse *s, const char *event, const char *payload)
 		return;
 	}
 	sse_send_all(s, frame, n);
+}
+
+void sse_send_user(struct sse *s, long user_id, const char *event, const char *payload)
+{
+	char frame[SSE_FRAME_MAX];
+	size_t n = sse_frame(event, payload, frame, sizeof(frame));
+
+	for (struct sse_client *cl = s->clients; n > 0 && cl != NULL; cl = cl->next)
+		if (cl->user_id == user_id)
+			http_stream_send(cl->st, frame, n);
 }
 
 void sse_broadcast(struct sse *s, const char *payload)

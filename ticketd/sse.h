@@ -24,6 +24,8 @@ void sse_events(struct api_call *c);
 void sse_broadcast(struct sse *s, const char *payload);
 /* an event of another name (workflow.c: "presence") to every stream */
 void sse_broadcast_event(struct sse *s, const char *event, const char *payload);
+/* an event to the streams of one user only (the screen pop of a call) */
+void sse_send_user(struct sse *s, long user_id, const char *event, const char *payload);
 /* heartbeat when due */
 void sse_tick(struct sse *s);
 /* close the streams opened under this session */

@@ -199,6 +199,20 @@ TABLE = [
     ('POST', '/api/messages/11/ocr/1/reread', False, [403, 403, 403, 403, 401]),
     ('POST', '/api/fax-candidates/99/accept', True, [404, 404, 403, 403, 401]),
     # end ocr
+    # calls (ticketd/cti_api.c, issue 9); the PBX webhooks under /cti/ are test_cti_webhook's
+    ('GET', '/api/cti/me', True, [200, 200, 200, 200, 401]),
+    ('GET', '/api/cti/calls/1', True, [404, 404, 403, 404, 401]),
+    ('POST', '/api/cti/calls/1/ticket', True, [404, 404, 403, 403, 401], {'ticket_id': 1}),
+    ('POST', '/api/cti/calls/1/ticket', False, [403, 403, 403, 403, 401], {'ticket_id': 1}),
+    ('GET', '/api/cti/stats', True, [200, 200, 200, 200, 401]),
+    ('GET', '/api/admin/cti/extensions', True, [403, 403, 403, 200, 401]),
+    ('PUT', '/api/admin/cti/extensions', True, [403, 403, 403, 400, 401], {}),
+    ('DELETE', '/api/admin/cti/extensions/99', True, [403, 403, 403, 404, 401]),
+    ('GET', '/api/tickets/1/callbacks', True, [200, 200, 403, 200, 401]),
+    ('POST', '/api/tickets/1/callbacks', True, [400, 400, 403, 403, 401], {}),
+    ('POST', '/api/callbacks/99', True, [400, 400, 403, 403, 401], {}),
+    ('POST', '/api/callbacks/99', False, [403, 403, 403, 403, 401], {}),
+    # end calls
     ('POST', '/api/logout', True, [204, 204, 204, 204, 401]),
 ]
 

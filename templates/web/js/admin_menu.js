@@ -6,6 +6,7 @@
 //   #/admin/departments     所管課の管理 (admin_departments.js), admins
 //   #/admin/calendars       営業日カレンダー (admin_calendar.js), admins edit, supervisors read
 //   #/admin/sla-policies    SLAポリシー (admin_sla.js), admins edit, supervisors read
+//   #/admin/extensions      内線の割り当て (admin_extensions.js), admins
 // The menu is a disclosure: a button (aria-expanded) opening a list of
 // links; Escape closes it and gives the focus back to the button, as does
 // following a link.  It offers only the pages the role may use; a page
@@ -19,6 +20,7 @@ import * as access from './admin_access.js';
 import * as departments from './admin_departments.js'; // issue 6
 import * as calendars from './admin_calendar.js'; // issue 6: business calendars
 import * as slaPolicies from './admin_sla.js'; // issue 6: SLA policies
+import * as extensions from './admin_extensions.js'; // issue 9
 import { refused } from './admin_form.js';
 
 // roles: who may use the page (the API decides; operators may read the
@@ -31,6 +33,7 @@ const PAGES = {
   departments: { hash: '#/admin/departments', mod: departments, roles: ['admin'], title: 'dep_title' },
   calendars: { hash: '#/admin/calendars', mod: calendars, roles: ['admin', 'supervisor'], title: 'cal_title' },
   slaPolicies: { hash: '#/admin/sla-policies', mod: slaPolicies, roles: ['admin', 'supervisor'], title: 'slp_title' },
+  extensions: { hash: '#/admin/extensions', mod: extensions, roles: ['admin'], title: 'ext_title' },
 };
 let current = null; // the page shown, or null
 let role = '';

@@ -473,3 +473,49 @@ export function faxContact(ticketId) {
   const q = new URLSearchParams({ reason: 'FAXで返信' });
   return call('GET', `/api/tickets/${encodeURIComponent(ticketId)}/contact?${q}`);
 }
+
+// calls (ticketd/cti_api.c): the phone state, a call for the screen pop,
+// putting a call on another ticket
+export function ctiMe() {
+  return call('GET', '/api/cti/me');
+}
+
+export function ctiCall(id) {
+  return call('GET', `/api/cti/calls/${Number(id)}`);
+}
+
+export function ctiPick(callId, ticketId) {
+  return call('POST', `/api/cti/calls/${Number(callId)}/ticket`, { ticket_id: Number(ticketId) });
+}
+
+// the operator <-> extension mapping (admins)
+export function ctiExtensions() {
+  return call('GET', '/api/admin/cti/extensions');
+}
+
+export function ctiExtensionPut(body) {
+  return call('PUT', '/api/admin/cti/extensions', body);
+}
+
+export function ctiExtensionDelete(id) {
+  return call('DELETE', `/api/admin/cti/extensions/${Number(id)}`);
+}
+
+// 折り返し: the callbacks of a ticket (callback.js)
+export function callbacks(ticketId) {
+  return call('GET', `/api/tickets/${Number(ticketId)}/callbacks`);
+}
+
+export function callbackAdd(ticketId, body) {
+  return call('POST', `/api/tickets/${Number(ticketId)}/callbacks`, body);
+}
+
+export function callbackDone(id, outcome) {
+  return call('POST', `/api/callbacks/${Number(id)}`, { outcome });
+}
+
+// 電話の状況: the phone figures of a period (today when from and to are null)
+export function ctiStats(from, to) {
+  const q = from && to ? `?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}` : '';
+  return call('GET', `/api/cti/stats${q}`);
+}

@@ -23,10 +23,13 @@ import './password.js'; // パスワード変更: wires its header button by its
 import * as admin from './admin_menu.js'; // 管理メニュー: templates, approval, categories, access log
 import * as sla from './sla.js'; // SLA状況
 import * as slaalert from './slaalert.js'; // SLA警告 on every page
+import * as callpop from './callpop.js'; // 電話着信: the screen pop of a call
+import * as calls from './calls.js'; // 電話の状況: the phone figures
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { clearError, showError, errorText } from './ui.js';
 
-const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approvals', 'dead', 'search', 'admin', 'sla'];
+const VIEWS = ['loading', 'login', 'queue', 'ticket', 'rules', 'cases', 'approvals', 'dead', 'search', 'admin', 'sla',
+  'calls'];
 let session = null;       // {user, csrf} while logged in
 let lastTicket = null;    // to put the focus back on its row
 let firstRoute = true;
@@ -41,6 +44,7 @@ function parseRoute() {
   if (m) return { view: 'ticket', id: Number(m[1]) };
   if (h === '#/admin/rules') return { view: 'rules' };
   if (h === '#/sla') return { view: 'sla' }; // sla.js
+  if (h === '#/calls') return { view: 'calls' }; // calls.js
   const ap = admin.pageOf(h); // admin_menu.js
   if (ap && !(session && session.user && session.user.role === 'viewer')) return { view: 'admin', page: ap };
   const sq = search.queryOf(h); // #/search?q=... (search.js)
@@ -88,6 +92,11 @@ function route() {
     return;
   }
   admin.clear();
+  if (r.view === 'calls') { // calls.js
+    showView('calls');
+    calls.show(focus);
+    return;
+  }
   if (r.view === 'sla') { // sla.js
     showView('sla');
     sla.show(focus);
@@ -132,6 +141,8 @@ function startSession(data) {
   admin.start(u.role); // the admin menu's entries for the role
   sla.start(u.role); // its nav link
   slaalert.start(u.role); // SLA警告 notices on every page
+  if (u.role !== 'viewer') callpop.start(u.role); // 電話着信 (calls are correspondence)
+  calls.start(u.role); // its nav link
   search.showForm(u.role !== 'viewer'); // search reads correspondence
   document.body.dataset.role = u.role || ''; // which panels the ticket page offers (case.js, contact.js)
   document.body.dataset.login = u.login || ''; // whose tickets are "mine" (queue.js, workflow.js)
@@ -146,6 +157,7 @@ function startSession(data) {
       approvals.changed(ev);
       sla.changed(ev);
       slaalert.changed(ev);
+      callpop.changed(ev);
     },
     onOpen: () => { refreshQueue(); sla.changed(); },
     onState: setLiveState,
@@ -156,6 +168,8 @@ function startSession(data) {
 
 function endSession(message) {
   live.stop();
+  callpop.stop();
+  calls.stop();
   session = null;
   queue.reset('open');
   ticket.clear();
@@ -261,6 +275,7 @@ function onLangToggle() {
   else if (['approvals', 'dead'].includes(parseRoute().view)) approvals.render();
   else if (parseRoute().view === 'admin') admin.render();
   else if (parseRoute().view === 'sla') sla.render();
+  else if (parseRoute().view === 'calls') calls.render();
   else if (parseRoute().view === 'search') search.show(parseRoute().q);
   else document.title = `${queue.title()} – 窓口`;
 }

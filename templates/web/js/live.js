@@ -49,6 +49,9 @@ function deliver(type, data) {
     if (data && Number.isSafeInteger(data.id)) handlers.onTicket(data);
   } else if (type === 'presence') {
     window.dispatchEvent(new CustomEvent('mdg:presence', { detail: data }));
+  } else if (type === 'call') {
+    // the screen pop of a call this user answered (callpop.js)
+    window.dispatchEvent(new CustomEvent('mdg:call', { detail: data }));
   } else if (type === 'open') {
     handlers.onState(true);
     handlers.onOpen();
@@ -94,6 +97,17 @@ function connect() {
       return; // a broken event is no event
     }
     emit('presence', data);
+  });
+  // a call answered on this user's extension (ticketd sends it to this user only)
+  es.addEventListener('call', (ev) => {
+    if (source !== es) return;
+    let data;
+    try {
+      data = JSON.parse(ev.data);
+    } catch (e) {
+      return;
+    }
+    emit('call', data);
   });
   es.addEventListener('error', () => {
     if (source !== es) return;

@@ -24,6 +24,7 @@ import * as classify from './classify.js'; // 分類: category and tags (issue 5
 import * as escalation from './escalation.js'; // 所管課へのエスカレーション (issue 6)
 import * as fax from './fax.js'; // FAXのページ表示 (issue 7)
 import * as faxreply from './faxreply.js'; // FAXで返信 (issue 7)
+import * as callback from './callback.js'; // 折り返し (issue 9)
 
 let shownId = null;
 let shownData = null;
@@ -93,6 +94,7 @@ export function render() {
     x.purged_at ? '' : composer.section(x, () => show(x.id)), // the reply composer (composer.js)
     escalation.section(x, refreshWork), // 所管課へのエスカレーション (escalation.js); a department's answer redraws the timeline
     faxreply.section(x, () => show(x.id)), // FAXで返信 (faxreply.js)
+    callback.section(x), // 折り返し (callback.js)
     privacyPanels(x.id),
   );
 }
