@@ -115,7 +115,7 @@ def step_calendar(b, env, axe_src):
             (bool(ok), active_id(b)), (True, 'admin-title'))
     t.equal('the centre\'s Monday and Sunday as stored', (b.find('#cal-h-1').get_attribute('value'),
                                                           b.find('#cal-h-0').get_attribute('value')), ('08:30-17:15', ''))
-    b.js("const s = document.getElementById('cal-pv-policy'); s.value = '3';")
+    b.js("const s = document.getElementById('cal-pv-policy'); s.value = '6';")
     retype(b, '#cal-pv-received', '2026-12-25 17:20')
     t.equal('preview: Fri 17:20, 8 business hours', result(b, 'cal', '期限 2026-12-26 16:30、警告 2026-12-26 14:30'),
             '期限 2026-12-26 16:30、警告 2026-12-26 14:30')
@@ -203,20 +203,21 @@ def step_sla(b, env, axe_src):
     ok = open_from_menu(b, 'nav-sla-policies', 'SLAポリシー')
     t.check('admin: SLAポリシー from the menu', bool(ok))
     rows = b.js("return Array.from(document.querySelectorAll('#sla-body tr')).map(r => r.cells[0].textContent)")
-    t.equal('the three policies listed', rows, ['すべてのキュー / メール / 初回回答', 'すべてのキュー / FAX / 初回回答',
-                                               'キュー「biz」 / メール / 初回回答'])
-    b.find('#sla-edit-3').click()
+    t.equal('the six policies listed (the seeds of sql/016 and sql/025, then biz)', rows, [
+        'すべてのキュー / メール / 初回回答', 'すべてのキュー / FAX / 初回回答', 'すべてのキュー / メール / 処理完了',
+        'すべてのキュー / FAX / 処理完了', 'すべてのキュー / すべての経路 / 所管課の回答', 'キュー「biz」 / メール / 初回回答'])
+    b.find('#sla-edit-6').click()
     t.check('the form opens on the queue field', bool(b.wait(lambda: active_id(b) == 'sla-f-queue', 5)))
     retype(b, '#sla-f-warning', '8')
     t.equal('a warning as long as the target: refused beside it',
             field_error(b, 'sla-f-warning'), ('警告の残り時間は目標より短くしてください。', 'true', 'sla-f-warning'))
     retype(b, '#sla-f-warning', '1', enter=False)
     retype(b, '#sla-f-target', '4')
-    got = mdg.wait_for(lambda: sql(env, 'SELECT target_seconds, warning_seconds FROM sla_policy WHERE id = 3')
+    got = mdg.wait_for(lambda: sql(env, 'SELECT target_seconds, warning_seconds FROM sla_policy WHERE id = 6')
                        == [['14400', '3600']], 10)
     t.check('target 4 h, warning 1 h stored', bool(got),
-            sql(env, 'SELECT target_seconds, warning_seconds FROM sla_policy WHERE id = 3'))
-    b.js("const s = document.getElementById('sla-pv-policy'); s.value = '3';")
+            sql(env, 'SELECT target_seconds, warning_seconds FROM sla_policy WHERE id = 6'))
+    b.js("const s = document.getElementById('sla-pv-policy'); s.value = '6';")
     retype(b, '#sla-pv-received', '2026-12-25 17:20')
     t.equal('preview of the changed policy: 3.5 h on Saturday, the last half hour on 2027-01-04 (12-28 closed)',
             result(b, 'sla', '期限 2027-01-04 09:00、警告 2026-12-26 11:30'), '期限 2027-01-04 09:00、警告 2026-12-26 11:30')
