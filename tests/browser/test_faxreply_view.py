@@ -40,8 +40,9 @@ def login(t, b, base, who, pw):
 
 
 def text_of(b, css):
-    els = b.finds(css)
-    return els[0].text if els else None
+    # read in the page: the list is redrawn live, so an element found a
+    # moment ago may be gone (StaleElementReference)
+    return b.js("const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : null", css)
 
 
 def fill(b, css, value):
