@@ -142,7 +142,7 @@ def step_claim(t, b, env, dove, base):
 
 
 def expected_template(env, tid, msg_in):
-    arrived = env.sql(f"SELECT extract(epoch FROM i.arrived_at)::bigint FROM message m"
+    arrived = env.sql(f"SELECT floor(extract(epoch FROM i.arrived_at))::bigint FROM message m"
                       f" JOIN inbound_item i ON i.id = m.inbound_item_id WHERE m.id = {msg_in}")[0][0]
     return rp.template_text('002_回答', {
         'citizen.name': CITIZEN[0], 'centre.name': '区民相談窓口', 'ticket.id': str(tid),

@@ -134,6 +134,18 @@ def cells(row):
     return [td.get_attribute('textContent') for td in row.find_elements('css selector', 'td')]
 
 
+def row_read(b, subject):
+    """[ticket id, texts of the cells] of the row with that subject, read in one go in the page
+    (the list is redrawn live: an element found a moment ago may be stale)"""
+    return b.js("""
+for (const a of document.querySelectorAll('#queue-body tr a.row-link'))
+  if (a.textContent === arguments[0]) {
+    const tr = a.closest('tr');
+    return [Number(tr.dataset.id), Array.from(tr.querySelectorAll('td')).map(td => td.textContent)];
+  }
+return null;""", subject)
+
+
 def headers_of(b, article):
     """The <dl class=headers> of a message article as {dt: dd}."""
     return b.js("""
@@ -224,8 +236,7 @@ def step_live_row(t, b, deliver):
     t.check(f'mail 1 appears in the queue within {LATENCY_MS} ms ({latency:.0f} ms)',
             latency <= LATENCY_MS, f'{latency:.0f} ms')
     t.equal('no page reload', b.js('return window.__mdgMarker'), 'still-the-same-page')
-    row = row_for(b, SUBJ1)
-    c = cells(row)
+    tid, c = b.wait(lambda: row_read(b, SUBJ1), 5)
     t.check('row marked new by text', c[1].startswith('新着'), repr(c[1]))
     t.equal('row: from', c[2], FROM1[0] + FROM1[1])
     t.equal('row: arrived in Asia/Tokyo', c[3], '2026-11-20 09:05')
@@ -238,16 +249,17 @@ def step_live_row(t, b, deliver):
     t.equal('to-do count went up by one', b.find('[data-count="todo"]').text,
             str(int(count_before) + 1) if count_before.isdigit() else f'{count_before}+1')
     b.screenshot('2-queue-new-row')
-    step_language(t, b, int(row.get_attribute('data-id')))
-    return int(row.get_attribute('data-id'))
+    step_language(t, b, tid)
+    return tid
 
 
 def step_language(t, b, tid):
     """English through the toggle, and back; the choice is kept in localStorage."""
     b.find('#lang-toggle').click()
-    row = b.find(f'#queue-body tr[data-id="{tid}"]')
+    status = b.js("const r = document.querySelector(`#queue-body tr[data-id=\"${arguments[0]}\"]`);"
+                  " return r ? r.querySelectorAll('td')[4].textContent : null", tid)
     t.equal('English: html lang, heading, status',
-            [b.js('return document.documentElement.lang'), b.find('#queue-title').text, cells(row)[4]],
+            [b.js('return document.documentElement.lang'), b.find('#queue-title').text, status],
             ['en', 'Work queue', 'New'])
     b.find('#lang-toggle').click()
     t.equal('back to Japanese', [b.js('return document.documentElement.lang'), b.find('#queue-title').text],
@@ -288,8 +300,7 @@ def step_keyboard_open(t, b, tid1, deliver):
     if not b.wait(lambda: b.js('return window.__mdgSeen[arguments[0]]', SUBJ2), 10):
         t.fail('mail 2 appears in the queue', 'not within 10 s')
         return None
-    row = row_for(b, SUBJ2)
-    tid2 = int(row.get_attribute('data-id'))
+    tid2 = b.wait(lambda: row_read(b, SUBJ2), 5)[0]
     b.js("document.getElementById('queue-title').focus()")
     actions = ActionChains(b.driver)
     presses = 0

@@ -152,7 +152,7 @@ def main():
         tid, msg_in = rp.wait_ticket(env, 'browser-reply-1@example.jp')
         t.check('mail became a ticket', tid is not None)
         if tid is not None:
-            arrived = env.sql(f"SELECT extract(epoch FROM i.arrived_at)::bigint FROM message m"
+            arrived = env.sql(f"SELECT floor(extract(epoch FROM i.arrived_at))::bigint FROM message m"
                               f" JOIN inbound_item i ON i.id = m.inbound_item_id WHERE m.id = {msg_in}")[0][0]
             expected = rp.template_text('001_受付確認', {
                 'citizen.name': rp.CITIZEN[0], 'centre.name': '区民相談窓口', 'ticket.id': str(tid),

@@ -161,7 +161,7 @@ def check_templates(t, env, op, ad, tid, msg_in):
     t.equal('GET an unknown template: 404', op.get(tpl_path('999_なし')).status, 404)
     t.equal('GET a path outside the folder: 404', op.get('/api/templates/..%2Fetc%2Fpasswd').status, 404)
 
-    arrived = q(env, f"SELECT extract(epoch FROM i.arrived_at)::bigint FROM message m"
+    arrived = q(env, f"SELECT floor(extract(epoch FROM i.arrived_at))::bigint FROM message m"
                      f" JOIN inbound_item i ON i.id = m.inbound_item_id WHERE m.id = {msg_in}")[0][0]
     r = op.request('POST', f'/api/tickets/{tid}/reply/render', json_body={'template': '001_受付確認'})
     d = r.json() or {}
