@@ -45,24 +45,6 @@ static int calendar_read(const char *path, struct buf *b)
 	return 0;
 }
 
-/* 1 to maxd digits up to the next sep (or end); advances *s */
-static int calendar_num(const char **s, const char *end, int maxd, char sep, int *out)
-{
-	int v = 0, d = 0;
-
-	while (*s < end && **s >= '0' && **s <= '9' && d < maxd) {
-		v = v * 10 + (**s - '0');
-		(*s)++;
-		d++;
-	}
-	if (d == 0 || (*s < end && **s != sep) || (*s == end && sep != '\0'))
-		return -1;
-	if (*s < end)
-		(*s)++;
-	*out = v;
-	return 0;
-}
-
 /* the reasons holidays_parse kept, then what was refused */
 static void calendar_report(const struct holidays_list *l, const char *path)
 {
@@ -136,10 +118,10 @@ static int calendar_when(const char *arg, int64_t *t)
 		s[10] = ' ';
 	for (e = s; *e; e++)
 		colons += *e == ':';
-	if (calendar_num(&p, e, 4, '-', &y) < 0 || calendar_num(&p, e, 2, '-', &mo) < 0 ||
-	    calendar_num(&p, e, 2, ' ', &d) < 0 || calendar_num(&p, e, 2, ':', &h) < 0 ||
-	    calendar_num(&p, e, 2, colons == 2 ? ':' : '\0', &mi) < 0 ||
-	    (colons == 2 && calendar_num(&p, e, 2, '\0', &sec) < 0) || colons > 2)
+	if (holidays_num(&p, e, 4, '-', &y) < 0 || holidays_num(&p, e, 2, '-', &mo) < 0 ||
+	    holidays_num(&p, e, 2, ' ', &d) < 0 || holidays_num(&p, e, 2, ':', &h) < 0 ||
+	    holidays_num(&p, e, 2, colons == 2 ? ':' : '\0', &mi) < 0 ||
+	    (colons == 2 && holidays_num(&p, e, 2, '\0', &sec) < 0) || colons > 2)
 		return -1;
 	if (!bizcal_valid_date(y, mo, d) || h > 23 || mi > 59 || sec > 59)
 		return -1;

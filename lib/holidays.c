@@ -24,8 +24,7 @@ const struct db_stmt holidays_stmts[] = {
 	{ NULL, NULL },
 };
 
-/* 1 to maxd digits up to the next sep (or end); advances *s */
-static int holidays_num(const char **s, const char *end, int maxd, char sep, int *out)
+int holidays_num(const char **s, const char *end, int maxd, char sep, int *out)
 {
 	int v = 0, d = 0;
 

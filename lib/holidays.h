@@ -62,4 +62,9 @@ void holidays_list_free(struct holidays_list *l);
 /* a parsed list with no bad line (l->n > 0) into the table: 0, or -1 */
 int holidays_store(struct db *db, const struct holidays_list *l, struct holidays_counts *out);
 
+/* 1 to maxd digits at *s up to the next sep ('\0': the end), into *out;
+ * advances *s past the separator.  0, or -1 when that is not what is there.
+ * Also read by madoguchi-admin's date-time arguments. */
+int holidays_num(const char **s, const char *end, int maxd, char sep, int *out);
+
 #endif
