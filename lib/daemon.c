@@ -1,9 +1,12 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -51,4 +54,45 @@ int daemon_pidfile(const char *path)
 	}
 	close(fd);
 	return 0;
+}
+
+static void daemon_usage(FILE *f, const char *name)
+{
+	fprintf(f,
+		"usage: %s [-c CONFIG] [--config-keys]\n"
+		"  -c CONFIG      configuration file (default etc/madoguchi.conf)\n"
+		"  --config-keys  print the configuration keys %s reads, and exit\n",
+		name, name);
+}
+
+const char *daemon_options(int argc, char **argv, const char *name,
+			   const struct config_key *const *tables)
+{
+	static const struct option opts[] = { { "config-keys", no_argument, NULL, 'k' },
+					       { "help", no_argument, NULL, 'h' },
+					       { NULL, 0, NULL, 0 } };
+	const char *path = "etc/madoguchi.conf";
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'k':
+			config_print_keys(tables);
+			exit(0);
+		case 'h':
+			daemon_usage(stdout, name);
+			exit(0);
+		default:
+			daemon_usage(stderr, name);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		daemon_usage(stderr, name);
+		exit(2);
+	}
+	return path;
 }

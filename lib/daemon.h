@@ -11,4 +11,11 @@ void daemon_signals(void);
 /* write our pid to path (if not NULL) */
 int daemon_pidfile(const char *path);
 
+struct config_key;
+/* The options every daemon takes: -c CONFIG (default etc/madoguchi.conf),
+ * --config-keys (print tables and exit 0), --help; anything else prints
+ * the usage of name and exits 2.  Returns the config path. */
+const char *daemon_options(int argc, char **argv, const char *name,
+			   const struct config_key *const *tables);
+
 #endif

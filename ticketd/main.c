@@ -1,7 +1,6 @@
 /* ticketd: the ticket daemon — intake, the JSON API, the web pages and
  * live updates.  This file is the lifecycle only: options, config, the
  * database handle, the loop (loop.c), and the way out. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -38,47 +37,9 @@ static const struct config_key *const main_tables[] = {
 	faxreply_config_keys, cti_ami_config_keys, NULL,
 };
 
-static void main_usage(FILE *f)
-{
-	fprintf(f, "usage: ticketd [-c CONFIG] [--config-keys]\n"
-		   "  -c CONFIG      configuration file (default etc/madoguchi.conf)\n"
-		   "  --config-keys  print the configuration keys ticketd reads, and exit\n");
-}
-
-static const char *main_options(int argc, char **argv)
-{
-	static const struct option opts[] = { { "config-keys", no_argument, NULL, 'k' },
-					       { "help", no_argument, NULL, 'h' },
-					       { NULL, 0, NULL, 0 } };
-	const char *path = "etc/madoguchi.conf";
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'k':
-			config_print_keys(main_tables);
-			exit(0);
-		case 'h':
-			main_usage(stdout);
-			exit(0);
-		default:
-			main_usage(stderr);
-			exit(2);
-		}
-	}
-	if (optind != argc) {
-		main_usage(stderr);
-		exit(2);
-	}
-	return path;
-}
-
 int main(int argc, char **argv)
 {
-	const char *path = main_options(argc, argv);
+	const char *path = daemon_options(argc, argv, "ticketd", main_tables);
 	struct config *cfg;
 	struct loop *loop;
 	struct db *db;

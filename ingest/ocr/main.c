@@ -13,7 +13,6 @@
  * way.  SIGTERM/SIGINT: the workers are told to stop, and killed after 5 s.
  * Always in the foreground; logs to stderr. */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,42 +69,6 @@ struct main_state {
 	struct main_worker w[MAIN_MAX_WORKERS];
 	int n;
 };
-
-static void main_usage(FILE *f)
-{
-	fprintf(f, "usage: ingest-ocr [-c CONFIG] [--config-keys]\n");
-}
-
-static const char *main_options(int argc, char **argv)
-{
-	static const struct option opts[] = { { "config-keys", no_argument, NULL, 'k' },
-					       { "help", no_argument, NULL, 'h' },
-					       { NULL, 0, NULL, 0 } };
-	const char *path = "etc/madoguchi.conf";
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'k':
-			config_print_keys(main_tables);
-			exit(0);
-		case 'h':
-			main_usage(stdout);
-			exit(0);
-		default:
-			main_usage(stderr);
-			exit(2);
-		}
-	}
-	if (optind != argc) {
-		main_usage(stderr);
-		exit(2);
-	}
-	return path;
-}
 
 static struct db *main_db(const struct config *cfg, const char *app, const struct db_stmt *stmts)
 {
@@ -306,7 +269,7 @@ static void main_one_thread(char **argv)
 
 int main(int argc, char **argv)
 {
-	const char *path = main_options(argc, argv);
+	const char *path = daemon_options(argc, argv, "ingest-ocr", main_tables);
 	static struct main_state s;
 	char err[512];
 
