@@ -35,7 +35,15 @@ struct faxdsp_opts {
 	faxdsp_t38_tx_fn t38_tx;   /* required when t38 */
 	faxdsp_page_fn page;       /* optional */
 	void *arg;
+	/* Added after the first contract (both optional, zero = default): */
+	int compressions;          /* FAXDSP_T4_1D|FAXDSP_T4_2D|FAXDSP_T6 to offer; 0: all three */
+	const char *subaddress;    /* SUB to send with the pages (tx), or NULL */
+	int max_bit_rate;          /* 4800, 9600 or 14400 (V.17); 0: 9600 over audio, 14400 over T.38 */
 };
+
+#define FAXDSP_T4_1D 1
+#define FAXDSP_T4_2D 2
+#define FAXDSP_T6 4   /* used only with ECM, as T.30 requires */
 
 /* NULL with *err set (static text) when spandsp refuses the settings. */
 struct faxdsp *faxdsp_new(const struct faxdsp_opts *o, const char **err);
@@ -51,6 +59,12 @@ int faxdsp_audio_tx(struct faxdsp *f, int16_t *amp, int n);
 int faxdsp_t38_rx(struct faxdsp *f, const uint8_t *ifp, size_t len, uint16_t seq);
 void faxdsp_t38_tick(struct faxdsp *f, int samples);
 
+/* The line dropped (BYE, RTP timeout): T.30 ends at once with
+ * T30_ERR_CALLDROPPED unless it was already over, the pages completed so far
+ * stay in rx_tiff and the file is closed.  faxdsp_free() does the same when
+ * the caller did not.  (Added after the first contract.) */
+void faxdsp_hangup(struct faxdsp *f);
+
 /* 1 once T.30 reached phase E (the call's fax part is over, well or not). */
 int faxdsp_done(const struct faxdsp *f);
 
@@ -64,6 +78,7 @@ struct faxdsp_result {
 	int x_dpi, y_dpi;       /* of the last page (spandsp gives pixels per metre) */
 	char remote_ident[21];  /* the other side's TSI/CSI */
 	char subaddress[21];    /* SUB the sender gave, or "" */
+	int compression;        /* FAXDSP_T4_1D/_2D/_T6 the line used, 0 before DCS (added) */
 };
 void faxdsp_result(const struct faxdsp *f, struct faxdsp_result *r);
 

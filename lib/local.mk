@@ -100,3 +100,10 @@ lib_test_faxtiff_SOURCES = lib/test_faxtiff.c
 lib_test_faxtiff_CFLAGS = $(AM_CFLAGS) $(TIFF_CFLAGS)
 lib_test_faxtiff_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
 TESTS += lib/test_faxtiff
+# faxdsp: the spandsp adapter (audio and T.38 fax sessions, G.711, line model); udptl: T.38 UDPTL framing
+lib_libmdgfax_a_SOURCES += lib/faxdsp.c
+check_PROGRAMS += lib/test_faxdsp
+lib_test_faxdsp_SOURCES = lib/test_faxdsp.c
+lib_test_faxdsp_CFLAGS = $(AM_CFLAGS) $(SPANDSP_CFLAGS) $(TIFF_CFLAGS)
+lib_test_faxdsp_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS) -ltiff
+TESTS += lib/test_faxdsp
