@@ -22,3 +22,7 @@ check_PROGRAMS += tests/tools/faxpeer
 tests_tools_faxpeer_SOURCES = tests/tools/faxpeer.c
 tests_tools_faxpeer_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/ingest/fax
 tests_tools_faxpeer_LDADD = $(FAXLINE_LIBS)
+# a fax_page TIFF as PBM, for the pixel comparisons of the same test
+check_PROGRAMS += tests/tools/faxpage2pbm
+tests_tools_faxpage2pbm_SOURCES = tests/tools/faxpage2pbm.c
+tests_tools_faxpage2pbm_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)

@@ -498,11 +498,12 @@ static int sipua_auth(char **user, char **pass, const char *realm, void *arg)
 	return 0;
 }
 
-struct sipua_call *sipua_dial(struct sipua *ua, const char *uri, int t38_initial, void *carg,
-			      char *err, size_t errlen)
+struct sipua_call *sipua_dial(struct sipua *ua, const char *uri, const char *diversion,
+			      int t38_initial, void *carg, char *err, size_t errlen)
 {
 	struct sipua_call *c = sipua_call_new(ua);
 	struct mbuf *mb = NULL;
+	char div[SIPUA_NUM_MAX + 64] = "";
 	int e;
 
 	if (c == NULL) {
@@ -511,6 +512,13 @@ struct sipua_call *sipua_dial(struct sipua *ua, const char *uri, int t38_initial
 	}
 	c->carg = carg;
 	c->t38_offered = t38_initial;
+	if (diversion != NULL) {
+		char num[SIPUA_NUM_MAX];
+
+		sipua_digits(diversion, strlen(diversion), num, sizeof(num));
+		re_snprintf(div, sizeof(div), "Diversion: <sip:%s@%j>;reason=unconditional\r\n", num,
+			    &ua->laddr);
+	}
 	if (sipua_sdp_new(c, !t38_initial, t38_initial) < 0 || sdp_encode(&mb, c->sdp, true) != 0) {
 		snprintf(err, errlen, "could not build the SDP offer");
 		sipua_call_free(c);
@@ -519,7 +527,7 @@ struct sipua_call *sipua_dial(struct sipua *ua, const char *uri, int t38_initial
 	e = sipsess_connect(&c->sess, ua->sock, uri, NULL, ua->from_uri, ua->o.user, NULL, 0,
 			    "application/sdp", mb, sipua_auth, ua, false, sipua_on_offer,
 			    sipua_on_answer, sipua_on_progress, sipua_on_estab, NULL, NULL,
-			    sipua_on_close, c, NULL);
+			    sipua_on_close, c, diversion != NULL ? "%s" : NULL, div);
 	mem_deref(mb);
 	if (e != 0) {
 		snprintf(err, errlen, "could not send the INVITE to %s: %s", uri, strerror(e));

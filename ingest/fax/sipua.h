@@ -74,10 +74,11 @@ void sipua_free(struct sipua *ua);
  * 100 ms (signal flags, shutdown). */
 int sipua_run(struct sipua *ua, int (*poll)(void *arg), void *arg);
 
-/* Place a call to uri ("sip:123@127.0.0.1:5070").  t38_initial: offer
- * image/t38 in the INVITE instead of audio.  NULL on error. */
-struct sipua_call *sipua_dial(struct sipua *ua, const char *uri, int t38_initial, void *carg,
-			      char *err, size_t errlen);
+/* Place a call to uri ("sip:123@127.0.0.1:5070").  diversion: a number
+ * for a Diversion header (the number first dialled), or NULL.  t38_initial:
+ * offer image/t38 in the INVITE instead of audio.  NULL on error. */
+struct sipua_call *sipua_dial(struct sipua *ua, const char *uri, const char *diversion,
+			      int t38_initial, void *carg, char *err, size_t errlen);
 /* Send a re-INVITE offering image/t38 (0 or -1). */
 int sipua_offer_t38(struct sipua_call *c);
 /* Send one frame of G.711 bytes (20 ms = 160) over RTP. */

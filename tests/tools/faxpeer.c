@@ -3,7 +3,7 @@
  *
  *   faxpeer call sip:DID@127.0.0.1:PORT FILE.tif [--t38 reinvite|initial] [--no-ecm]
  *           [--awgn DBM0 --delay-ms MS] [--hangup-after-page N] [--ident TSI]
- *           [--from USER] [--listen ADDR] [--timeout S]
+ *           [--from USER] [--diversion NUMBER] [--listen ADDR] [--timeout S]
  *   faxpeer answer --listen ADDR --expect-pages N --out FILE.tif [--t38 off|accept|offer]
  *           [--no-ecm] [--ident CSI] [--timeout S]
  *
@@ -23,7 +23,7 @@
 
 struct peer {
 	int answer;
-	const char *uri, *file, *listen, *from, *ident;
+	const char *uri, *file, *listen, *from, *ident, *diversion;
 	int t38_initial, t38_reinvite, ecm, hangup_after, expect_pages, timeout_s;
 	enum sipua_t38 t38;
 	double awgn;
@@ -159,7 +159,8 @@ static void peer_parse(struct peer *p, int argc, char **argv)
 		{ "ident", required_argument, NULL, 'i' }, { "from", required_argument, NULL, 'f' },
 		{ "listen", required_argument, NULL, 'l' }, { "timeout", required_argument, NULL, 'T' },
 		{ "expect-pages", required_argument, NULL, 'e' },
-		{ "out", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 }
+		{ "out", required_argument, NULL, 'o' },
+		{ "diversion", required_argument, NULL, 'D' }, { NULL, 0, NULL, 0 }
 	};
 	char *end;
 	int opt;
@@ -187,6 +188,7 @@ static void peer_parse(struct peer *p, int argc, char **argv)
 		case 'T': p->timeout_s = (int)peer_num(optarg, 1, 3600); break;
 		case 'e': p->expect_pages = (int)peer_num(optarg, 0, 1000); break;
 		case 'o': p->file = optarg; break;
+		case 'D': p->diversion = optarg; break;
 		default: peer_usage();
 		}
 	}
@@ -203,7 +205,7 @@ static int peer_start(struct peer *p, struct sipua *ua)
 	p->call = call_new(&o, "");
 	if (p->call == NULL)
 		return -1;
-	p->sc = sipua_dial(ua, p->uri, p->t38_initial, p->call, err, sizeof(err));
+	p->sc = sipua_dial(ua, p->uri, p->diversion, p->t38_initial, p->call, err, sizeof(err));
 	if (p->sc == NULL) {
 		printf("faxpeer: result=no_call pages=0 reason=\"%s\"\n", err);
 		return -1;
