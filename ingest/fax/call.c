@@ -5,13 +5,16 @@
  * 20 ms frames as the monotonic clock says are due.  A frame always feeds
  * the fax engine 160 samples (the next RTP payload in sequence, or silence
  * when it is missing) and sends 160, so T.30's timers run in real time
- * whatever the network does.  A loop more than a second late skips ahead
- * rather than bursting.
+ * whatever the network does.  A loop more than CALL_LATE_MS late skips
+ * ahead rather than bursting.
  *
  * Jitter: RTP payloads of 160 bytes go into a ring of CALL_JB_SLOTS frames
  * by sequence number; playout starts CALL_JB_PREFILL frames after the first
- * packet, late packets are dropped, and a buffer that has grown too deep
- * (the sender's clock runs fast) drops a frame. */
+ * packet.  On a loaded machine a sender stalls and then sends a burst: the
+ * prefill absorbs that, and an empty buffer plays silence without using up
+ * a turn, so the burst is played in order rather than dropped.  Late
+ * packets are dropped, and a buffer that has grown too deep (the sender's
+ * clock runs fast) drops its oldest frames. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +28,11 @@
 
 #define CALL_FRAME 160
 #define CALL_FRAME_MS 20
-#define CALL_JB_SLOTS 16
-#define CALL_JB_PREFILL 3
-#define CALL_JB_DEEP 10
+#define CALL_JB_SLOTS 128   /* 2.56 s */
+#define CALL_JB_PREFILL 12  /* 240 ms: absorbs a sender stalled that long */
+#define CALL_JB_DEEP 50     /* 1 s queued: our clock is slow, drop */
+#define CALL_LATE_MS 3000    /* a loop this late skips ahead instead of catching up */
+#define CALL_LATE_WARN_MS 200
 #define CALL_GRACE_MS 1500   /* after phase E: let the last frames (DCN) go out */
 #define CALL_UDPTL_MAX 1400
 #define CALL_T38_DGRAM 400
@@ -162,9 +167,11 @@ static void call_end(struct call *c, const char *reason, int hangup)
 	c->sc = NULL;
 	c->rec.ended_us = clock_now_us();
 	snprintf(c->rec.end_reason, sizeof(c->rec.end_reason), "%s", reason);
-	log_info("call=%s: ended: %s; %s, pages=%d, t30=%d (%s), transport=%s", c->rec.id, reason,
+	log_info("call=%s: ended: %s; %s, pages=%d, t30=%d (%s), transport=%s, frames lost=%ld",
+		 c->rec.id, reason,
 		 call_result(&c->rec), c->rec.fax.pages, c->rec.fax.code,
-		 c->rec.fax.text != NULL ? c->rec.fax.text : "", call_transport(c->rec.transport));
+		 c->rec.fax.text != NULL ? c->rec.fax.text : "", call_transport(c->rec.transport),
+		 c->jb.lost);
 	c->o.done(c->o.arg, c);
 }
 
@@ -262,28 +269,50 @@ static void call_jb_put(struct call_jb *jb, uint16_t seq, const uint8_t *pl)
 	if (ahead < 0)
 		return; /* too late: its turn has passed */
 	if (ahead >= CALL_JB_SLOTS) {
+		/* far ahead (a restart of the sender's numbering): start over */
 		memset(jb->full, 0, sizeof(jb->full));
 		jb->next = seq;
+		jb->prefill = CALL_JB_PREFILL;
 	}
 	memcpy(jb->pl[slot], pl, CALL_FRAME);
 	jb->seq[slot] = seq;
 	jb->full[slot] = 1;
 }
 
-/* the next frame to play: 1 with pl filled, 0 for silence */
-static int call_jb_get(struct call_jb *jb, uint8_t *pl)
+static int call_jb_depth(const struct call_jb *jb)
 {
-	int slot, depth = 0;
+	int depth = 0;
 
-	if (!jb->started || jb->prefill > 0) {
-		if (jb->started)
-			jb->prefill--;
-		return 0;
-	}
 	for (int i = 0; i < CALL_JB_SLOTS; i++)
 		depth += jb->full[i];
-	if (depth > CALL_JB_DEEP) {
-		jb->full[jb->next % CALL_JB_SLOTS] = 0;
+	return depth;
+}
+
+/* The next frame to play: 1 with pl filled, 0 for silence.  A frame
+ * missing while later ones are there is lost: its turn passes.  An empty
+ * buffer means the sender stalled: silence is played without using a turn,
+ * so the frames coming late in a burst are still played in order. */
+static int call_jb_get(struct call_jb *jb, uint8_t *pl)
+{
+	int slot, depth;
+
+	if (!jb->started)
+		return 0;
+	if (jb->prefill > 0) {
+		jb->prefill--;
+		return 0;
+	}
+	depth = call_jb_depth(jb);
+	if (depth == 0) {
+		jb->prefill = CALL_JB_PREFILL / 2;
+		return 0;
+	}
+	while (depth > CALL_JB_DEEP) {
+		/* our clock runs slow against the sender's: drop the oldest */
+		if (jb->full[jb->next % CALL_JB_SLOTS]) {
+			jb->full[jb->next % CALL_JB_SLOTS] = 0;
+			depth--;
+		}
 		jb->next++;
 	}
 	slot = jb->next % CALL_JB_SLOTS;
@@ -377,7 +406,7 @@ static int call_should_end(struct call *c, int64_t now, char *why, size_t n)
 	if (faxdsp_done(c->dsp)) {
 		if (c->done_ms == 0)
 			c->done_ms = now;
-		if (now - c->done_ms >= CALL_GRACE_MS) {
+		if (now - c->done_ms >= (c->o.grace_ms > 0 ? c->o.grace_ms : CALL_GRACE_MS)) {
 			snprintf(why, n, "fax done (T.30 phase E)");
 			return 1;
 		}
@@ -400,7 +429,10 @@ static void call_on_tick(void *carg)
 
 	if (c->ended)
 		return;
-	if (c->next_ms == 0 || now - c->next_ms > 1000)
+	if (c->next_ms != 0 && now - c->next_ms > CALL_LATE_WARN_MS)
+		log_warn("call=%s: media clock %lld ms late (machine overloaded?)", c->rec.id,
+			 (long long)(now - c->next_ms));
+	if (c->next_ms == 0 || now - c->next_ms > CALL_LATE_MS)
 		c->next_ms = now;
 	while (c->next_ms <= now && !c->ended) {
 		call_frame(c);

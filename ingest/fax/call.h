@@ -24,6 +24,7 @@ struct call_opts {
 	int calling;               /* we placed the call */
 	int no_train_ms;           /* end when no DCS came within this time (0: never) */
 	int max_call_ms;           /* end the call after this long (0: never) */
+	int grace_ms;              /* after phase E, before our BYE (0: 1500 ms) */
 	int hangup_after_page;     /* tests: hang up once this page is sent (0: never) */
 	int impair;                /* tests: pass our audio through a line model */
 	double awgn_dbm0;

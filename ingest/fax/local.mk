@@ -26,3 +26,8 @@ tests_tools_faxpeer_LDADD = $(FAXLINE_LIBS)
 check_PROGRAMS += tests/tools/faxpage2pbm
 tests_tools_faxpage2pbm_SOURCES = tests/tools/faxpage2pbm.c
 tests_tools_faxpage2pbm_LDADD = $(MDG_FAX_LIBS) $(MDG_LIBS)
+
+check_PROGRAMS += ingest/fax/test_fax
+ingest_fax_test_fax_SOURCES = ingest/fax/test_fax.c ingest/fax/store.c ingest/fax/store.h
+ingest_fax_test_fax_LDADD = $(FAXLINE_LIBS)
+TESTS += ingest/fax/test_fax

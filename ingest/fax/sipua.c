@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <re.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,7 +349,9 @@ static void sipua_on_close(int err, const struct sip_msg *msg, void *arg)
 	struct sipua_call *c = arg;
 	char reason[128];
 
-	if (err != 0)
+	if (err == ECONNRESET && msg == NULL)
+		snprintf(reason, sizeof(reason), "remote hangup (BYE)"); /* libre's word for it */
+	else if (err != 0)
 		re_snprintf(reason, sizeof(reason), "SIP error: %m", err);
 	else if (msg != NULL && msg->req)
 		re_snprintf(reason, sizeof(reason), "remote hangup (%r)", &msg->met);

@@ -89,6 +89,9 @@ static void peer_opts(struct peer *p, struct call_opts *o)
 	o->max_call_ms = p->timeout_s * 1000;
 	o->no_train_ms = 60000;
 	o->hangup_after_page = p->hangup_after;
+	/* the answering side hangs up first, as fax machines do; the caller
+	 * only when the answerer does not */
+	o->grace_ms = p->answer ? 1500 : 5000;
 	o->impair = p->impair;
 	o->awgn_dbm0 = p->awgn;
 	o->delay_ms = p->delay_ms;
