@@ -12,7 +12,8 @@ after page 2 keeps 2 pages (incomplete); 20 calls at once all complete; 20 calls
 a noisy line (AWGN -55 dBm0 after a mu-law round trip, 60 ms delay) with ECM: at least
 19 complete.  The DID comes from the Request-URI, else To, else Diversion.  baresip
 (Debian's, a SIP client no one here wrote) calls with plain speech-band audio: answered,
-ended with a logged reason, result no_fax, no inbound item.  Registration with digest
+ended with a logged reason, result no_fax, no inbound item.  fax.t38 = offer makes
+ingest-fax re-INVITE to T.38 itself; = off keeps a call on G.711.  Registration with digest
 authentication to Debian's kamailio as the trunk's registrar, which then routes a call
 to the line (a wrong password is refused and logged).  A sidecar left in the spool (a
 crash between call end and commit) is committed on start, once.
@@ -238,7 +239,7 @@ def scenario_did(env, port, work):
     t.equal('DID from Diversion: fax_call.did and caller', rows, [['0399998888', '0612345678']])
 
 
-def speech_wav(path, seconds=12):
+def speech_wav(path, seconds=30):
     """8 kHz mono 16-bit: a few tones with pauses, like a voice saying hello (not a fax tone)."""
     with wave.open(path, 'wb') as w:
         w.setnchannels(1)
@@ -271,11 +272,13 @@ def scenario_baresip(env, port, work):
     with open(os.path.join(conf, 'accounts'), 'w') as f:
         f.write(f'<sip:0398765432@127.0.0.1:{bport}>;regint=0\n')
     before = int(env.sql('SELECT count(*) FROM inbound_item')[0][0])
-    subprocess.run(['baresip', '-f', conf, '-e', f'/dial sip:0311119999@127.0.0.1:{port}', '-t', '30'],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    b = subprocess.Popen(['baresip', '-f', conf, '-e', f'/dial sip:0311119999@127.0.0.1:{port}', '-t', '40'],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     got = mdg.wait_for(lambda: env.sql("SELECT did, caller, result, pages, transport, end_reason, "
                                        "inbound_item_id IS NULL FROM fax_call WHERE did = '0311119999'"),
-                       20, interval=0.5)
+                       35, interval=0.5)
+    b.terminate()
+    b.wait(10)
     t.check('baresip with speech: answered and recorded as no_fax with no inbound item',
             got is not None and got[0][:5] == ['0311119999', '0398765432', 'no_fax', '0', 'pcmu']
             and got[0][6] == 't', repr(got))
@@ -319,6 +322,25 @@ def scenario_recovery(env, port, work):
     t.equal('recovery: still one fax_call, one inbound item',
             env.sql("SELECT count(*), count(inbound_item_id) FROM fax_call WHERE did = '0311117777'"),
             [['1', '1']])
+
+
+def scenario_offer(env, port, work):
+    """fax.t38 = offer: ingest-fax itself re-INVITEs an audio call to T.38; = off: it refuses
+    a caller's re-INVITE to T.38 and the fax goes through over G.711."""
+    for mode, did, expect in (('offer', '0311116001', 't38'), ('off', '0311116002', 'pcmu')):
+        env.daemons[-1].stop()
+        env.write_config(**{'fax.t38': mode})
+        d = env.start('ingest-fax')
+        d.wait_log('listening for SIP', 10)
+        rc, line = peer_call(port, did, chart('itu3_standard_g3-1d'), '--ident', f'MODE {mode}',
+                             *(['--t38', 'reinvite'] if mode == 'off' else []))
+        t.check(f'fax.t38 = {mode}: sent', rc == 0, line)
+        t.equal(f'fax.t38 = {mode}: fax_call transport and result',
+                env.sql(f"SELECT transport, result, pages FROM fax_call WHERE did = '{did}'"),
+                [[expect, 'ok', '1']])
+    env.daemons[-1].stop()
+    env.write_config(**{'fax.t38': 'accept'})
+    env.start('ingest-fax').wait_log('listening for SIP', 10)
 
 
 KAMAILIO_CFG = """#!KAMAILIO
@@ -426,6 +448,8 @@ def main():
                           'noise and 60 ms delay, ECM')
         if not only or 'baresip' in only:
             scenario_baresip(env, port, work)
+        if not only or 'offer' in only:
+            scenario_offer(env, port, work)
         if not only or 'register' in only:
             scenario_register(env, port, work)
         if not only or 'recovery' in only:
