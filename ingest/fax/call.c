@@ -8,7 +8,8 @@
  * whatever the network does.  A loop more than CALL_LATE_MS late skips
  * ahead rather than bursting.
  *
- * Jitter: RTP payloads of 160 bytes go into a ring of CALL_JB_SLOTS frames
+ * Jitter: RTP payloads (20 ms = 160 bytes; 40 and 80 ms packets are cut
+ * into 20 ms frames) go into a ring of CALL_JB_SLOTS frames
  * by sequence number; playout starts CALL_JB_PREFILL frames after the first
  * packet.  On a loaded machine a sender stalls and then sends a burst: the
  * prefill absorbs that, and an empty buffer plays silence without using up
@@ -44,6 +45,7 @@ struct call_jb {
 	uint16_t next;
 	int started, prefill;
 	long lost;
+	long odd; /* packets of a length we do not take (not 20, 40 or 80 ms) */
 };
 
 struct call {
@@ -167,11 +169,12 @@ static void call_end(struct call *c, const char *reason, int hangup)
 	c->sc = NULL;
 	c->rec.ended_us = clock_now_us();
 	snprintf(c->rec.end_reason, sizeof(c->rec.end_reason), "%s", reason);
-	log_info("call=%s: ended: %s; %s, pages=%d, t30=%d (%s), transport=%s, frames lost=%ld",
+	log_info("call=%s: ended: %s; %s, pages=%d, t30=%d (%s), transport=%s, frames lost=%ld, "
+		 "odd packets=%ld",
 		 c->rec.id, reason,
 		 call_result(&c->rec), c->rec.fax.pages, c->rec.fax.code,
 		 c->rec.fax.text != NULL ? c->rec.fax.text : "", call_transport(c->rec.transport),
-		 c->jb.lost);
+		 c->jb.lost, c->jb.odd);
 	c->o.done(c->o.arg, c);
 }
 
@@ -329,18 +332,18 @@ static int call_jb_get(struct call_jb *jb, uint8_t *pl)
 static void call_on_audio(void *carg, uint16_t seq, const uint8_t *pl, size_t n)
 {
 	struct call *c = carg;
+	int k = (int)(n / CALL_FRAME);
 
 	if (c->ended || c->dsp == NULL || c->dsp_t38)
 		return;
-	if (n == CALL_FRAME) {
-		call_jb_put(&c->jb, seq, pl);
-	} else if (n <= 4 * CALL_FRAME) {
-		/* another packet time: fed as it comes, without the buffer */
-		int16_t amp[4 * CALL_FRAME];
-
-		faxdsp_g711_decode(c->rec.transport == SIPUA_MEDIA_PCMA, pl, amp, (int)n);
-		faxdsp_audio_rx(c->dsp, amp, (int)n);
+	if (n % CALL_FRAME != 0 || (k != 1 && k != 2 && k != 4)) {
+		c->jb.odd++;
+		return;
 	}
+	/* 40 or 80 ms packets are cut into 20 ms frames; numbering them
+	 * seq * k + i stays continuous across the 16-bit wrap for k = 2, 4 */
+	for (int i = 0; i < k; i++)
+		call_jb_put(&c->jb, (uint16_t)(seq * k + i), pl + i * CALL_FRAME);
 }
 
 static void call_ifp(void *arg, const uint8_t *ifp, size_t len, uint16_t seq)

@@ -154,11 +154,12 @@ static int sipua_sdp_new(struct sipua_call *c, int audio, int image)
 	if (sdp_session_alloc(&s, &c->ua->laddr) != 0)
 		return -1;
 	if (audio) {
+		/* prepend puts PCMA first when asked: an answer follows the offer's order */
 		err = sdp_media_add(&m, s, "audio", sa_port(rtp_local(c->rtp)), "RTP/AVP");
 		err |= sdp_format_add(NULL, m, false, "0", "PCMU", 8000, 1, NULL, NULL, NULL, false,
 				      NULL);
-		err |= sdp_format_add(NULL, m, false, "8", "PCMA", 8000, 1, NULL, NULL, NULL, false,
-				      NULL);
+		err |= sdp_format_add(NULL, m, c->ua->o.pcma_first, "8", "PCMA", 8000, 1, NULL, NULL,
+				      NULL, false, NULL);
 		if (err) {
 			mem_deref(s);
 			return -1;

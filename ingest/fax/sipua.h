@@ -54,6 +54,7 @@ struct sipua_opts {
 	const char *user;         /* our user part in From and Contact */
 	enum sipua_t38 t38;
 	int t38_max_datagram;     /* T38FaxMaxDatagram we announce */
+	int pcma_first;           /* offer A-law before mu-law */
 	int rtp_port_min, rtp_port_max;
 	const char *register_uri; /* "sip:registrar:5060", or NULL/"" */
 	const char *register_user;

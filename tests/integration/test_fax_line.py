@@ -231,12 +231,14 @@ def scenario_many(env, port, work, n, base, args, need, what):
 
 
 def scenario_did(env, port, work):
-    """No digits in the R-URI/To: the DID comes from Diversion."""
+    """No digits in the R-URI/To: the DID comes from Diversion.  The caller offers A-law
+    first: the answer takes it (transport pcma)."""
     rc, line = peer_call(port, 'fax', chart('itu1_standard_g3-1d'), '--diversion', '0399998888',
-                         '--from', '0612345678', '--ident', 'DIVERSION')
+                         '--from', '0612345678', '--ident', 'DIVERSION', '--pcma')
     t.check('DID from Diversion: sent', rc == 0, line)
-    rows = env.sql("SELECT did, caller FROM fax_call WHERE remote_ident = 'DIVERSION'")
-    t.equal('DID from Diversion: fax_call.did and caller', rows, [['0399998888', '0612345678']])
+    rows = env.sql("SELECT did, caller, transport FROM fax_call WHERE remote_ident = 'DIVERSION'")
+    t.equal('DID from Diversion, A-law first offered: fax_call.did, caller and transport', rows,
+            [['0399998888', '0612345678', 'pcma']])
 
 
 def speech_wav(path, seconds=30):

@@ -3,7 +3,7 @@
  *
  *   faxpeer call sip:DID@127.0.0.1:PORT FILE.tif [--t38 reinvite|initial] [--no-ecm]
  *           [--awgn DBM0 --delay-ms MS] [--hangup-after-page N] [--ident TSI]
- *           [--from USER] [--diversion NUMBER] [--listen ADDR] [--timeout S]
+ *           [--from USER] [--diversion NUMBER] [--pcma] [--listen ADDR] [--timeout S]
  *   faxpeer answer --listen ADDR --expect-pages N --out FILE.tif [--t38 off|accept|offer]
  *           [--no-ecm] [--ident CSI] [--timeout S]
  *
@@ -27,7 +27,7 @@ struct peer {
 	int t38_initial, t38_reinvite, ecm, hangup_after, expect_pages, timeout_s;
 	enum sipua_t38 t38;
 	double awgn;
-	int delay_ms, impair;
+	int delay_ms, impair, pcma;
 	struct call *call;
 	struct sipua_call *sc;
 	int finished, status;
@@ -163,7 +163,8 @@ static void peer_parse(struct peer *p, int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' }, { "timeout", required_argument, NULL, 'T' },
 		{ "expect-pages", required_argument, NULL, 'e' },
 		{ "out", required_argument, NULL, 'o' },
-		{ "diversion", required_argument, NULL, 'D' }, { NULL, 0, NULL, 0 }
+		{ "diversion", required_argument, NULL, 'D' }, { "pcma", no_argument, NULL, 'A' },
+		{ NULL, 0, NULL, 0 }
 	};
 	char *end;
 	int opt;
@@ -192,6 +193,7 @@ static void peer_parse(struct peer *p, int argc, char **argv)
 		case 'e': p->expect_pages = (int)peer_num(optarg, 0, 1000); break;
 		case 'o': p->file = optarg; break;
 		case 'D': p->diversion = optarg; break;
+		case 'A': p->pcma = 1; break;
 		default: peer_usage();
 		}
 	}
@@ -255,6 +257,7 @@ int main(int argc, char **argv)
 	uo.user = p->from;
 	uo.t38 = p->t38;
 	uo.t38_max_datagram = 400;
+	uo.pcma_first = p->pcma;
 	uo.rtp_port_min = 20000;
 	uo.rtp_port_max = 59999;
 	uo.incoming = peer_incoming;
