@@ -30,7 +30,7 @@
 #define CALL_FRAME 160
 #define CALL_FRAME_MS 20
 #define CALL_JB_SLOTS 128   /* 2.56 s */
-#define CALL_JB_PREFILL 12  /* 240 ms: absorbs a sender stalled that long */
+#define CALL_JB_PREFILL 16  /* 320 ms: absorbs a sender stalled that long */
 #define CALL_JB_DEEP 50     /* 1 s queued: our clock is slow, drop */
 #define CALL_LATE_MS 3000    /* a loop this late skips ahead instead of catching up */
 #define CALL_LATE_WARN_MS 200
@@ -46,6 +46,7 @@ struct call_jb {
 	int started, prefill;
 	long lost;
 	long odd; /* packets of a length we do not take (not 20, 40 or 80 ms) */
+	long underruns; /* the buffer ran dry: the sender stalled longer than the prefill */
 };
 
 struct call {
@@ -170,11 +171,11 @@ static void call_end(struct call *c, const char *reason, int hangup)
 	c->rec.ended_us = clock_now_us();
 	snprintf(c->rec.end_reason, sizeof(c->rec.end_reason), "%s", reason);
 	log_info("call=%s: ended: %s; %s, pages=%d, t30=%d (%s), transport=%s, frames lost=%ld, "
-		 "odd packets=%ld",
+		 "underruns=%ld, odd packets=%ld",
 		 c->rec.id, reason,
 		 call_result(&c->rec), c->rec.fax.pages, c->rec.fax.code,
 		 c->rec.fax.text != NULL ? c->rec.fax.text : "", call_transport(c->rec.transport),
-		 c->jb.lost, c->jb.odd);
+		 c->jb.lost, c->jb.underruns, c->jb.odd);
 	c->o.done(c->o.arg, c);
 }
 
@@ -307,6 +308,7 @@ static int call_jb_get(struct call_jb *jb, uint8_t *pl)
 	}
 	depth = call_jb_depth(jb);
 	if (depth == 0) {
+		jb->underruns++;
 		jb->prefill = CALL_JB_PREFILL / 2;
 		return 0;
 	}

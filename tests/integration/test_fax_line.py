@@ -423,10 +423,13 @@ def main():
     if not os.path.isdir(TIFF) or not os.path.isdir(PBM):
         print(f'skip fax line: {CORPUS} absent', flush=True)
         t.done()
-    for tool in ('faxpeer', 'faxpage2pbm', 'ingest-fax'):
-        if not os.access(mdg.program(tool), os.X_OK):
-            t.fail(f'{tool} is built', mdg.program(tool))
-            t.done()
+    r = subprocess.run(['make', '-s', '-C', mdg.BUILD, 'tests/tools/faxpeer', 'tests/tools/faxpage2pbm',
+                        'ingest/fax/ingest-fax'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if not t.check('faxpeer, faxpage2pbm and ingest-fax build',
+                   r.returncode == 0 and all(os.access(mdg.program(p), os.X_OK)
+                                             for p in ('faxpeer', 'faxpage2pbm', 'ingest-fax')),
+                   r.stdout.decode('utf-8', 'replace')[-500:]):
+        t.done()
     only = os.environ.get('FAX_ONLY', '')
     with mdg.Env('fax-line') as env:
         env.start_db()

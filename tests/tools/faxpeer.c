@@ -219,6 +219,24 @@ static int peer_start(struct peer *p, struct sipua *ua)
 	return 0;
 }
 
+static void peer_ua_opts(struct peer *p, struct sipua_opts *uo)
+{
+	peer_handlers = call_handlers;
+	peer_handlers.answered = peer_answered;
+	peer_handlers.closed = peer_closed;
+	memset(uo, 0, sizeof(*uo));
+	uo->listen = p->listen;
+	uo->user = p->from;
+	uo->t38 = p->t38;
+	uo->t38_max_datagram = 400;
+	uo->pcma_first = p->pcma;
+	uo->rtp_port_min = 20000;
+	uo->rtp_port_max = 59999;
+	uo->incoming = peer_incoming;
+	uo->handlers = &peer_handlers;
+	uo->uarg = p;
+}
+
 int main(int argc, char **argv)
 {
 	struct peer *p = &peer;
@@ -249,20 +267,7 @@ int main(int argc, char **argv)
 	peer_parse(p, argc, argv);
 	if (p->file == NULL)
 		peer_usage();
-	peer_handlers = call_handlers;
-	peer_handlers.answered = peer_answered;
-	peer_handlers.closed = peer_closed;
-	memset(&uo, 0, sizeof(uo));
-	uo.listen = p->listen;
-	uo.user = p->from;
-	uo.t38 = p->t38;
-	uo.t38_max_datagram = 400;
-	uo.pcma_first = p->pcma;
-	uo.rtp_port_min = 20000;
-	uo.rtp_port_max = 59999;
-	uo.incoming = peer_incoming;
-	uo.handlers = &peer_handlers;
-	uo.uarg = p;
+	peer_ua_opts(p, &uo);
 	ua = sipua_new(&uo, err, sizeof(err));
 	if (ua == NULL) {
 		printf("faxpeer: result=no_call pages=0 reason=\"%s\"\n", err);
