@@ -30,6 +30,9 @@ ARTEFACTS = os.path.join(REPO, 'tests', 'artefacts')
 
 PROGRAMS = {
     'ingest-mail': 'ingest/mail/ingest-mail',
+    'ingest-fax': 'ingest/fax/ingest-fax',
+    'faxpeer': 'tests/tools/faxpeer',
+    'faxpage2pbm': 'tests/tools/faxpage2pbm',
     'ticketd': 'ticketd/ticketd',
     'madoguchi-admin': 'admin/madoguchi-admin',
     'escalationd': 'escalation/escalationd',
