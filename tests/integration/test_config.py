@@ -31,7 +31,7 @@ def documented():
 
 def main():
     doc = documented()
-    for prog in ('madoguchi-admin', 'ingest-mail', 'ticketd', 'escalationd'):
+    for prog in ('madoguchi-admin', 'ingest-mail', 'ingest-fax', 'ingest-ocr', 'ticketd', 'escalationd'):
         r = subprocess.run([mdg.program(prog), '--config-keys'], stdout=subprocess.PIPE, text=True)
         keys = [line.split('\t') for line in r.stdout.splitlines() if line]
         t.check(f'{prog} lists its keys', r.returncode == 0 and len(keys) > 3, r.stdout[:200])
