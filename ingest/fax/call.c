@@ -102,6 +102,7 @@ struct call *call_new(const struct call_opts *o, const char *call_id)
 	snprintf(c->rec.call_id, sizeof(c->rec.call_id), "%s", call_id);
 	call_hash_id(call_id, c->rec.id);
 	c->rec.started_us = clock_now_us();
+	c->rec.calling = o->calling;
 	c->start_ms = clock_mono_ms();
 	if (o->impair) {
 		c->line_tx = faxdsp_line_new(o->awgn_dbm0, o->delay_ms, 1);

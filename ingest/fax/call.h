@@ -44,6 +44,7 @@ struct call_record {
 	enum sipua_media transport;  /* the last media used */
 	int64_t started_us, answered_us, ended_us;  /* answered_us 0: never */
 	int phase_e;               /* T.30 reached its end */
+	int calling;               /* we placed the call (a reply by fax): fax_call direction 'out' */
 	struct faxdsp_result fax;
 	char end_reason[160];
 };

@@ -14,7 +14,9 @@ ingest_fax_ingest_fax_SOURCES = \
 	ingest/fax/main.c \
 	ingest/fax/line.c ingest/fax/line.h \
 	ingest/fax/settings.c ingest/fax/settings.h \
-	ingest/fax/store.c ingest/fax/store.h
+	ingest/fax/store.c ingest/fax/store.h \
+	$(OUTFAX_SOURCES)
+ingest_fax_ingest_fax_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
 ingest_fax_ingest_fax_LDADD = $(FAXLINE_LIBS)
 
 # the test caller and answerer (tests/integration/test_fax_line.py)

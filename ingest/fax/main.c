@@ -15,10 +15,11 @@
 #include "config.h"
 #include "daemon.h"
 #include "line.h"
+#include "outfax.h"
 #include "log.h"
 #include "settings.h"
 
-static const struct config_key *const main_tables[] = { config_common_keys, settings_keys,
+static const struct config_key *const main_tables[] = { config_common_keys, settings_keys, outfax_keys,
 							 NULL };
 
 static void main_usage(void)

@@ -15,17 +15,17 @@
 #include "log.h"
 
 const struct config_key outfax_keys[] = {
-	{ "ingest_fax.out_retry_minutes", CFG_STR, "1,5,15", 0, 0,
+	{ "fax.out_retry_minutes", CFG_STR, "1,5,15", 0, 0,
 	  "replies by fax: minutes before each retry after busy, no answer or failed "
 	  "training, comma-separated; the last value repeats for later retries" },
-	{ "ingest_fax.out_max_attempts", CFG_INT, "4", 1, 20,
+	{ "fax.out_max_attempts", CFG_INT, "4", 1, 20,
 	  "replies by fax: dialling attempts before the fax is given up as failed" },
-	{ "ingest_fax.out_lease_seconds", CFG_INT, "1800", 60, 86400,
+	{ "fax.out_lease_seconds", CFG_INT, "1800", 60, 86400,
 	  "replies by fax: how long a claimed fax is held by the instance dialling it; after "
 	  "that another instance counts the attempt as lost and dials again" },
-	{ "ingest_fax.out_max_calls", CFG_INT, "1", 1, 32,
+	{ "fax.out_max_calls", CFG_INT, "1", 1, 32,
 	  "replies by fax: outgoing calls at once (each takes a channel of the line)" },
-	{ "ingest_fax.out_spool", CFG_PATH, "var/spool/fax-out", 0, 0,
+	{ "fax.out_spool", CFG_PATH, "var/spool/fax-out", 0, 0,
 	  "replies by fax: folder for the page files being sent (removed after each call)" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL },
 };
@@ -95,15 +95,15 @@ int outfax_settings_load(const struct config *cfg, struct outfax_settings *s, ch
 	char host[48] = "";
 
 	memset(s, 0, sizeof *s);
-	if (outfax_parse_retry(config_str(cfg, "ingest_fax.out_retry_minutes"), s) < 0) {
-		snprintf(err, errlen, "ingest_fax.out_retry_minutes: expected minutes separated by "
+	if (outfax_parse_retry(config_str(cfg, "fax.out_retry_minutes"), s) < 0) {
+		snprintf(err, errlen, "fax.out_retry_minutes: expected minutes separated by "
 			 "commas (at most %d, each at most 1440)", OUTFAX_MAX_RETRY_STEPS);
 		return -1;
 	}
-	s->max_attempts = (int)config_int(cfg, "ingest_fax.out_max_attempts");
-	s->lease_s = (int)config_int(cfg, "ingest_fax.out_lease_seconds");
-	s->max_calls = (int)config_int(cfg, "ingest_fax.out_max_calls");
-	snprintf(s->spool_dir, sizeof s->spool_dir, "%s", config_path(cfg, "ingest_fax.out_spool"));
+	s->max_attempts = (int)config_int(cfg, "fax.out_max_attempts");
+	s->lease_s = (int)config_int(cfg, "fax.out_lease_seconds");
+	s->max_calls = (int)config_int(cfg, "fax.out_max_calls");
+	snprintf(s->spool_dir, sizeof s->spool_dir, "%s", config_path(cfg, "fax.out_spool"));
 	gethostname(host, sizeof host - 1);
 	snprintf(s->instance, sizeof s->instance, "%s:%ld", host, (long)getpid());
 	return 0;

@@ -24,7 +24,7 @@
  *
  * Retries: busy, no answer, no fax machine, failed training, a call cut
  * short and "could not start" are tried again after the configured delays
- * (ingest_fax.out_retry_minutes, "1,5,15": the first retry after 1 min, the
+ * (fax.out_retry_minutes, "1,5,15": the first retry after 1 min, the
  * next after 5, then 15 for every later one) until out_max_attempts; an
  * unreachable number (SIP 404/484/410/403/603) fails at once.  The final
  * state and the reason go on the ticket's timeline.

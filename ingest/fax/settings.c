@@ -44,6 +44,9 @@ const struct config_key settings_keys[] = {
 	{ "fax.register_password", CFG_STR, "", 0, 0, "digest password for the registration" },
 	{ "fax.register_expires", CFG_INT, "600", 60, 86400,
 	  "seconds a registration is asked to last; renewed before it runs out" },
+	{ "fax.out_uri", CFG_STR, "", 0, 0,
+	  "replies by fax: the SIP URI dialled, %s standing for the number's digits (for example "
+	  "sip:%s@gateway.example.lg.jp:5060); empty: replies by fax wait in the queue" },
 	{ "fax.db_user", CFG_STR, "madoguchi_fax", 0, 0,
 	  "PostgreSQL role ingest-fax logs in as (it may only insert fax calls, their "
 	  "inbound items and pages)" },
@@ -81,6 +84,14 @@ int settings_from_config(struct settings *s, const struct config *cfg, char *err
 	s->register_uri = config_str(cfg, "fax.register_uri");
 	s->register_user = config_str(cfg, "fax.register_user");
 	s->register_password = config_str(cfg, "fax.register_password");
+	s->out_uri = config_str(cfg, "fax.out_uri");
+	if (s->out_uri[0] != '\0' && (strstr(s->out_uri, "%s") == NULL ||
+				    strchr(strstr(s->out_uri, "%s") + 2, '%') != NULL ||
+				    strchr(s->out_uri, '%') != strstr(s->out_uri, "%s"))) {
+		snprintf(err, errlen, "fax.out_uri: \"%s\" must hold %%s (the number) once and no other %%",
+			 s->out_uri);
+		return -1;
+	}
 	s->register_expires = (int)config_int(cfg, "fax.register_expires");
 	if (settings_t38(config_str(cfg, "fax.t38"), &s->t38) < 0) {
 		snprintf(err, errlen, "fax.t38: expected off, accept or offer");

@@ -19,6 +19,7 @@ struct settings {
 	int rtp_port_min, rtp_port_max;
 	const char *register_uri, *register_user, *register_password;
 	int register_expires;
+	const char *out_uri;      /* replies by fax: where to dial, %s the number; "" off */
 };
 
 int settings_from_config(struct settings *s, const struct config *cfg, char *err, size_t errlen);

@@ -35,7 +35,7 @@ static const struct db_stmt store_stmts[] = {
 	{ "fax_call_put",
 	  "INSERT INTO fax_call (direction, line, sip_call_id, did, caller, remote_ident, "
 	  "subaddress, transport, ecm, started_at, answered_at, ended_at, pages, t30_code, "
-	  "t30_text, result, end_reason) SELECT 'in', j->>'line', j->>'sip_call_id', j->>'did', "
+	  "t30_text, result, end_reason) SELECT j->>'direction', j->>'line', j->>'sip_call_id', j->>'did', "
 	  "j->>'caller', j->>'remote_ident', j->>'subaddress', j->>'transport', "
 	  "(j->>'ecm')::boolean, " STORE_TIME("j->>'started_us'") ", "
 	  "CASE WHEN j->>'answered_us' IS NULL THEN NULL ELSE " STORE_TIME("j->>'answered_us'")
@@ -112,7 +112,7 @@ char *store_record_json(const struct call_record *r, const char *line, size_t *l
 	const struct faxdsp_result *f = &r->fax;
 
 	buf_init(&b, STORE_JSON_MAX);
-	buf_append_str(&b, "{\"direction\":\"in\",");
+	buf_printf(&b, "{\"direction\":\"%s\",", r->calling ? "out" : "in");
 	store_jstr(&b, "line", line);
 	store_jstr(&b, "id", r->id);
 	store_jstr(&b, "sip_call_id", r->call_id);
