@@ -11,7 +11,8 @@ import tempfile
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, WebDriverException
+from selenium.common.exceptions import (NoAlertPresentException, StaleElementReferenceException,
+                                        WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -94,8 +95,15 @@ class Browser:
             time.sleep(interval)
 
     def visible(self, css):
-        els = self.finds(css)
-        return els[0] if els and els[0].is_displayed() else None
+        """The first element css finds if it is displayed, else None.  The pages redraw
+        live: an element replaced between the find and the look is looked up again."""
+        for _ in range(3):
+            els = self.finds(css)
+            try:
+                return els[0] if els and els[0].is_displayed() else None
+            except StaleElementReferenceException:
+                continue
+        return None
 
     def alert_text(self):
         """The text of an open alert/confirm/prompt, or None."""

@@ -126,7 +126,8 @@ def step_menu(b):
             b.js("return Array.from(document.querySelectorAll('#admin-menu-list li'))"
                  ".filter(li => !li.hidden).map(li => li.textContent.trim())"),
             ['定型文', '承認設定（キュー別）', '分類の管理', '連絡先閲覧記録', '所管課の管理',  # admin_departments.js
-             '営業日カレンダー', 'SLAポリシー'])  # admin_calendar.js, admin_sla.js
+             '営業日カレンダー', 'SLAポリシー',  # admin_calendar.js, admin_sla.js
+             '内線の割り当て'])  # admin_extensions.js (CTI)
     b.js("document.getElementById('admin-menu-button').focus()")
     keys(b, Keys.ENTER)
     t.equal('Enter opens the menu on its first entry',
