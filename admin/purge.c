@@ -39,6 +39,8 @@ static const struct db_stmt purge_stmts[] = {
 	{ "purge_batch",
 	  "SELECT correspondence_purge_batch($1::bigint, $2::timestamptz, $3::timestamptz, $4::int)" },
 	{ "purge_orphans", "SELECT contact_purge_orphans($1::bigint, $2::timestamptz)" },
+	/* calls that made no ticket (abandoned, orphan events) lose their numbers by age (sql/027) */
+	{ "purge_calls", "SELECT call_purge_unticketed($1::timestamptz)" },
 	{ "purge_close",
 	  "UPDATE purge_run SET finished_at = $2 WHERE id = $1 RETURNING tickets, messages,"
 	  " attachments, blobs, blob_bytes, raw_items, outbound, notes, contacts, uploads" },
@@ -124,6 +126,12 @@ static int purge_finish(struct db *db, const char *run, const char *cutoff, cons
 
 	if (r == NULL)
 		return 1;
+	db_res_free(r);
+	if ((r = db_query(db, "purge_calls", 1, (const char *const[]){ cutoff }, NULL, NULL, 0)) ==
+	    NULL)
+		return 1;
+	log_info("purge=%s: %s call(s) without a ticket lost their numbers", run,
+		 db_res_val(r, 0, 0));
 	db_res_free(r);
 	if ((r = db_query(db, "purge_close", 2, v, NULL, NULL, 0)) == NULL)
 		return 1;

@@ -122,7 +122,19 @@ def first_run(env, op, a, b, c, cid):
     t.equal('dry run changed nothing', {x: snapshot(env, x) for x in (a, b, c)}, before)
     t.equal('dry run opened no run', q1(env, 'SELECT count(*) FROM purge_run'), [['0']])
     access_before = q1(env, 'SELECT count(*) FROM contact_access')
+    # two calls that made no ticket (an abandoned call two years ago, one last week): numbers are
+    # contact details, purged by age with the same cutoff (sql/027 call_purge_unticketed)
+    env.pg.psql("INSERT INTO call_pbx (name, secret) VALUES ('pbx1', 'a-secret-of-twenty-chars');"
+                " INSERT INTO call (pbx, call_id, from_number, state, offered_at, ended_at, created_at, updated_at)"
+                " VALUES ('pbx1', 'old-1', '0312345678', 'abandoned', now() - interval '2 years',"
+                "  now() - interval '2 years', now() - interval '2 years', now() - interval '2 years'),"
+                " ('pbx1', 'new-1', '0398765432', 'abandoned', now() - interval '7 days',"
+                "  now() - interval '7 days', now() - interval '7 days', now() - interval '7 days')",
+                user='madoguchi_owner')
     rc, out, err = admin(env, 'purge', '--days', '365', '--reason', '保存期間経過（1年）')
+    t.equal('calls without a ticket: the old one loses its number, the recent one keeps it',
+            q1(env, "SELECT call_id, from_number FROM call ORDER BY call_id"),
+            [['new-1', '0398765432'], ['old-1', '']])
     t.equal('purge --days 365: the summary', (rc, out.strip()),
             (0, 'purge run 1: 1 tickets, 1 messages, 1 attachments (0 bodies, 0 bytes freed),'
                 ' 1 raw items, 0 outgoing mails, 1 notes, 0 contacts, 0 uploads'))
