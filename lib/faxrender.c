@@ -5,10 +5,10 @@
  * layout is done in points, the same for both axes.  Pango lays the body
  * out once as one paragraph stream of the text box's width; the lines are
  * then dealt onto pages (pass 1, which also gives the page count "N"),
- * and each page is drawn on one A8 surface, reused, and thresholded at
- * half coverage into the 1-bit bitmap (pass 2).  Greyscale antialiasing
- * then thresholding keeps the strokes of small kanji better than drawing
- * with antialiasing off. */
+ * and each page is drawn on one A8 surface, reused, and thresholded into
+ * the 1-bit bitmap keeping thin strokes (pass 2; FAXRENDER_THIN).
+ * Greyscale antialiasing then thresholding keeps the strokes of small
+ * kanji better than drawing with antialiasing off. */
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
@@ -40,16 +40,25 @@ struct render {
 	double box_x, box_y, box_w, box_h; /* the text box, points */
 	double foot_h;          /* the footer band at the box's bottom */
 	double head_h;          /* letterhead + rule + gap, on page 1 */
+	unsigned char *std;     /* standard: the coverage of a page's rows, 1 per 2 */
 };
 
-void faxrender_text_box(const struct faxrender_opts *o, struct faxrender_box *box)
+static void text_box(const struct faxrender_opts *o, int rows, int ydpi, struct faxrender_box *box)
 {
 	double m = o->margin_mm / 25.4;
 
 	box->x0 = (int)(m * FAXRENDER_XDPI);
-	box->y0 = (int)(m * FAXRENDER_YDPI);
+	box->y0 = (int)(m * ydpi);
 	box->x1 = FAXRENDER_WIDTH - box->x0;
-	box->y1 = FAXRENDER_HEIGHT - box->y0;
+	box->y1 = rows - box->y0;
+}
+
+void faxrender_text_box(const struct faxrender_opts *o, struct faxrender_box *box)
+{
+	if (o->standard)
+		text_box(o, FAXRENDER_STD_HEIGHT, FAXRENDER_STD_YDPI, box);
+	else
+		text_box(o, FAXRENDER_HEIGHT, FAXRENDER_YDPI, box);
 }
 
 static int opts_check(const struct faxrender_opts *o, char *err, size_t errlen)
@@ -130,6 +139,9 @@ static int surface_setup(struct render *r)
 	if (cairo_status(r->cr) != CAIRO_STATUS_SUCCESS)
 		return -1;
 	cairo_scale(r->cr, FAXRENDER_XDPI / 72.0, FAXRENDER_YDPI / 72.0);
+	if (r->o->standard &&
+	    (r->std = malloc((size_t)FAXRENDER_WIDTH * FAXRENDER_STD_HEIGHT)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -137,8 +149,9 @@ static void geometry(struct render *r)
 {
 	struct faxrender_box b;
 
-	/* the box in points, from the pixel box, so both agree exactly */
-	faxrender_text_box(r->o, &b);
+	/* the box in points, from the pixel box, so both agree exactly (set
+	 * at fine resolution on both) */
+	text_box(r->o, FAXRENDER_HEIGHT, FAXRENDER_YDPI, &b);
 	r->box_x = b.x0 * 72.0 / FAXRENDER_XDPI;
 	r->box_y = b.y0 * 72.0 / FAXRENDER_YDPI;
 	r->box_w = (b.x1 - b.x0) * 72.0 / FAXRENDER_XDPI;
@@ -213,7 +226,22 @@ static void draw_head(struct render *r)
 	cairo_stroke(r->cr);
 }
 
-/* Threshold the A8 surface (coverage >= 50 % is ink) into a bitmap. */
+/* 1 when the pixel of coverage c, between a and b across a possible
+ * thin stroke, is that stroke's ink (FAXRENDER_THIN): the darker of the
+ * pair (ties go to the later pixel, so only one takes it) */
+static int thin_ink(int c, int a, int b)
+{
+	int other = a > b ? a : b;
+
+	return c >= a && c > b && c + other >= FAXRENDER_THIN;
+}
+
+/* Threshold the A8 surface into a bitmap: half coverage or more is ink,
+ * and the darker pixel of a thin stroke (FAXRENDER_THIN).  A standard
+ * page's row covers two rows of the surface: their mean is its coverage,
+ * as a sensor integrating over its line sees it (pango set glyphs at
+ * half their size on a surface scaled unevenly, so the page is set at
+ * fine resolution and its rows paired). */
 static int take_bitmap(struct render *r, struct faxtiff_bitmap *bm)
 {
 	const unsigned char *src;
@@ -223,20 +251,40 @@ static int take_bitmap(struct render *r, struct faxtiff_bitmap *bm)
 	src = cairo_image_surface_get_data(r->surf);
 	sstride = cairo_image_surface_get_stride(r->surf);
 	bm->width = FAXRENDER_WIDTH;
-	bm->height = FAXRENDER_HEIGHT;
+	bm->height = r->o->standard ? FAXRENDER_STD_HEIGHT : FAXRENDER_HEIGHT;
 	bm->stride = (FAXRENDER_WIDTH + 7) / 8;
 	bm->x_dpi = FAXRENDER_XDPI;
-	bm->y_dpi = FAXRENDER_YDPI;
+	bm->y_dpi = r->o->standard ? FAXRENDER_STD_YDPI : FAXRENDER_YDPI;
 	bm->bits = calloc((size_t)bm->stride * (size_t)bm->height, 1);
 	if (bm->bits == NULL)
 		return -1;
+	if (r->o->standard) {
+		for (y = 0; y < bm->height; y++) {
+			const unsigned char *a = src + (size_t)(2 * y) * (size_t)sstride;
+			unsigned char *o = r->std + (size_t)y * FAXRENDER_WIDTH;
+
+			for (x = 0; x < bm->width; x++)
+				o[x] = (unsigned char)((a[x] + a[x + sstride] + 1) / 2);
+		}
+		src = r->std;
+		sstride = FAXRENDER_WIDTH;
+	}
 	for (y = 0; y < bm->height; y++) {
 		const unsigned char *row = src + (size_t)y * (size_t)sstride;
+		const unsigned char *up = y > 0 ? row - sstride : NULL;
+		const unsigned char *down = y + 1 < bm->height ? row + sstride : NULL;
 		uint8_t *out = bm->bits + (size_t)y * (size_t)bm->stride;
 
-		for (x = 0; x < bm->width; x++)
-			if (row[x] >= 128)
+		for (x = 0; x < bm->width; x++) {
+			int c = row[x];
+
+			if (c == 0)
+				continue;
+			if (c >= 128 ||
+			    thin_ink(c, up ? up[x] : 0, down ? down[x] : 0) ||
+			    thin_ink(c, x > 0 ? row[x - 1] : 0, x + 1 < bm->width ? row[x + 1] : 0))
 				out[x >> 3] |= (uint8_t)(0x80 >> (x & 7));
+		}
 	}
 	return 0;
 }
@@ -273,6 +321,7 @@ static void render_done(struct render *r)
 	if (r->surf != NULL)
 		cairo_surface_destroy(r->surf);
 	free(r->lines);
+	free(r->std);
 }
 
 static int layouts(struct render *r, const char *letterhead, const char *body)

@@ -166,6 +166,46 @@ static void test_margins_and_ink(void)
 	free(t);
 }
 
+/* the longest run of ink along a row in [x0, x1) x [y0, y1) */
+static int ink_run(const struct faxtiff_bitmap *bm, int x0, int y0, int x1, int y1)
+{
+	int best = 0;
+
+	for (int y = y0; y < y1; y++)
+		for (int x = x0, run = 0; x < x1; x++) {
+			run = ink(bm, x, y) ? run + 1 : 0;
+			best = run > best ? run : best;
+		}
+	return best;
+}
+
+/* IPAMincho's thin horizontal strokes survive at both resolutions: 十
+ * set at 10.5 pt keeps its cross stroke (about 25 px long; at half
+ * coverage it was lost, leaving the 3 px stem), and the standard page is
+ * half as high */
+static void test_thin_strokes(void)
+{
+	struct faxrender_opts o = opts;
+	struct faxtiff_bitmap *p;
+	struct faxrender_box b;
+	int n;
+	char err[200];
+
+	for (int std = 0; std <= 1; std++) {
+		o.standard = std;
+		faxrender_text_box(&o, &b);
+		CHECK_INT(b.y0, std ? 77 : 154);
+		CHECK_INT(b.y1, std ? 1146 - 77 : 2292 - 154);
+		CHECK_INT(faxrender_pages(&o, "", "十十十十十十十十", &p, &n, err, sizeof err), 0);
+		CHECK_INT(n, 1);
+		CHECK_INT(p[0].height, std ? 1146 : 2292);
+		CHECK_INT(p[0].y_dpi, std ? 98 : 196);
+		/* the first character of the first line */
+		CHECK(ink_run(&p[0], b.x0, b.y0, b.x0 + 32, b.y0 + (std ? 25 : 50)) >= 20);
+		faxrender_free(p, n);
+	}
+}
+
 static void test_deterministic(void)
 {
 	struct faxtiff_bitmap *a, *b;
@@ -306,6 +346,7 @@ int main(void)
 	RUN(test_letterhead_file);
 	RUN(test_tiff_round_trip);
 	RUN(test_margins_and_ink);
+	RUN(test_thin_strokes);
 	RUN(test_deterministic);
 	RUN(test_extra_pages);
 	RUN(test_fill);

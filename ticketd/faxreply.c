@@ -584,7 +584,7 @@ static void fax_text_first(struct fax_job *j)
 static int fax_compose(struct fax_job *j)
 {
 	struct faxrender_opts o = { fax_conf.font, fax_conf.size10 / 10.0, fax_conf.margin,
-				    fax_conf.max_pages, 0 };
+				    fax_conf.max_pages, 0, 0 };
 	struct faxtiff_page *tp = NULL;
 	char err[200], *head;
 	size_t total = 0;

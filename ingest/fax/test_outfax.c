@@ -212,7 +212,7 @@ static void test_unreachable(void)
  * closes it as sent. */
 static void test_spool_and_sent(void)
 {
-	static const struct faxrender_opts o = { "IPAGothic", 12, 20, 5, 0 };
+	static const struct faxrender_opts o = { "IPAGothic", 12, 20, 5, 0, 0 };
 	struct faxtiff_bitmap *bm;
 	struct faxtiff_page *pg, *back;
 	struct outfax_result r;
