@@ -26,6 +26,14 @@ int numbers_digitlike(unsigned cp)
 	       cp == '(' || cp == ')' || cp == 0xFF08 || cp == 0xFF09;
 }
 
+/* what a 1 at the end of a number is read as by the first pass (】 on a
+ * standard page): it goes on a span already begun, never starts one */
+int numbers_onelike(unsigned cp)
+{
+	return cp == ']' || cp == 0x3011 || cp == 0x300D || cp == 0x3015 || cp == '|' ||
+	       cp == 0xFF5C || cp == 'l' || cp == 'I';
+}
+
 /* the next code point of s (advancing *i), 0 at the end; bad bytes are
  * skipped one at a time */
 static unsigned numbers_next(const char *s, size_t len, size_t *i)
@@ -57,7 +65,7 @@ static unsigned numbers_fold(unsigned cp)
 
 /* the label nearest the end of s: NUMBERS_FAX, NUMBERS_POSTAL or
  * NUMBERS_PHONE (TEL, 電話 or none) */
-static int numbers_label(const char *s)
+static int numbers_label(const char *s, int *labelled)
 {
 	static const struct {
 		const char *word;
@@ -90,6 +98,7 @@ static int numbers_label(const char *s)
 			kind = labels[k].kind;
 		}
 	}
+	*labelled = best != NULL;
 	return kind;
 }
 
@@ -191,17 +200,36 @@ static int numbers_lead_zero(const char *first, char *v, size_t len)
 	return 0;
 }
 
+/* A slashed 0 read as 9, 6 or 8 at the start of a number labelled as a
+ * phone or fax number: no Japanese number begins with anything but 0, so
+ * it is a 0 when the number is then whole.  Unlabelled, a 10-digit number
+ * starting with 9 is left alone (it may be any reference number). */
+static int numbers_lead_slash(char *v)
+{
+	char was = v[0];
+
+	if (strchr("986", was) == NULL || was == '\0')
+		return 0;
+	v[0] = '0';
+	if (numbers_phone_ok(v))
+		return 1;
+	v[0] = was;
+	return 0;
+}
+
 int numbers_add(struct numbers_found *f, const char *before, const char *first, const char *digits,
 		int x, int y, int w, int h)
 {
 	char v[80];
-	int n = numbers_normal(digits ? digits : first, v, sizeof(v)), label, kind;
+	int n = numbers_normal(digits ? digits : first, v, sizeof(v)), label, kind, labelled;
 	struct numbers_cand *c;
 
-	label = numbers_label(before ? before : "");
+	label = numbers_label(before ? before : "", &labelled);
 	if (!numbers_phone_ok(v) && digits != NULL && label != NUMBERS_POSTAL && n != 7 &&
 	    numbers_lead_zero(first, v, sizeof(v)) > 0)
 		n++;
+	if (!numbers_phone_ok(v) && labelled && label != NUMBERS_POSTAL && n != 7)
+		numbers_lead_slash(v);
 	if (numbers_phone_ok(v) && label != NUMBERS_POSTAL)
 		kind = label == NUMBERS_FAX ? NUMBERS_FAX : NUMBERS_PHONE;
 	else if (n == 7 && (label == NUMBERS_POSTAL || numbers_postal_shape(v)))

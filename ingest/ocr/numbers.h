@@ -38,6 +38,8 @@ const char *numbers_kind_name(int kind);
 /* 1 when cp (a Unicode code point) can be part of a number's span in the
  * first pass: digits, full-width digits, hyphens and dashes, parentheses */
 int numbers_digitlike(unsigned cp);
+/* a 1 as the first pass may read it (】 ] 」 | l I): continues a span */
+int numbers_onelike(unsigned cp);
 
 /* one span: before = the line's text before it (for the label), first =
  * what the first pass read, digits = what the number pass read (NULL: use

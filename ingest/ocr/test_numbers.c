@@ -44,6 +44,12 @@ static void test_phone_fax(void)
 	/* but not when the first pass saw another digit count */
 	CHECK_INT(numbers_add(&f, "電話", "3-5174-154", "3-5174-1542", 0, 0, 1, 1), 0);
 	CHECK_INT(f.n, 6);
+	/* both passes read a slashed 0 at the start as 9: a labelled number
+	 * is mended, an unlabelled one is no phone number */
+	CHECK_INT(numbers_add(&f, "携帯", "999-2490-1390", "990-2400-1300", 0, 0, 1, 1), 1);
+	CHECK_STR(f.c[6].value, "090-2400-1300");
+	CHECK_INT(numbers_add(&f, "受付番号", "9876-543-210", "9876-543-210", 0, 0, 1, 1), 0);
+	CHECK_INT(f.n, 7);
 	numbers_free(&f);
 }
 
@@ -92,6 +98,8 @@ static void test_digitlike(void)
 	CHECK(numbers_digitlike('('));
 	CHECK(!numbers_digitlike('O'));
 	CHECK(!numbers_digitlike(0x4E00)); /* 一 */
+	CHECK(numbers_onelike(0x3011)); /* 】 */
+	CHECK(!numbers_onelike(0x6771)); /* 東 */
 }
 
 static void test_bounded(void)
