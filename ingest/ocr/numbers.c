@@ -327,3 +327,74 @@ void numbers_free(struct numbers_found *f)
 	free(f->c);
 	memset(f, 0, sizeof(*f));
 }
+
+static int numbers_kanji(uint32_t cp)
+{
+	return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF);
+}
+
+static int numbers_katakana(uint32_t cp)
+{
+	return cp >= 0x30A1 && cp <= 0x30FC;
+}
+
+/* ァィゥェォッャュョヮ: they never begin a word */
+static int numbers_small_kana(uint32_t cp)
+{
+	static const uint32_t k[] = { 0x30A1, 0x30A3, 0x30A5, 0x30A7, 0x30A9,
+				      0x30C3, 0x30E3, 0x30E5, 0x30E7, 0x30EE };
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (k[i] == cp)
+			return 1;
+	return 0;
+}
+
+/* a kanji that 口 follows in words going on in katakana (窓口センター,
+ * 東口ロータリー, 出口サイン) */
+static int numbers_kuchi_before(uint32_t cp)
+{
+	static const uint32_t k[] = { 0x7A93 /* 窓 */, 0x5165 /* 入 */, 0x51FA /* 出 */,
+				      0x4EBA /* 人 */, 0x5E38 /* 常 */, 0x672D /* 札 */,
+				      0x4ED8 /* 付 */, 0x964D /* 降 */, 0x4E57 /* 乗 */,
+				      0x5317 /* 北 */, 0x5357 /* 南 */, 0x6771 /* 東 */,
+				      0x897F /* 西 */, 0x88CF /* 裏 */, 0x8868 /* 表 */ };
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (k[i] == cp)
+			return 1;
+	return 0;
+}
+
+void numbers_mend_kuchi(char *text)
+{
+	size_t n = strlen(text);
+	uint32_t prev = 0;
+
+	for (size_t i = 0; i < n;) {
+		uint32_t cp = 0, next = 0;
+		size_t len = utf8_decode(text + i, n - i, &cp);
+		int mend;
+
+		if (len == 0) {
+			i++, prev = 0;
+			continue;
+		}
+		if (cp == 0x30ED && i + len < n)
+			utf8_decode(text + i + len, n - i - len, &next);
+		/* beside a kanji with no katakana word around it (人ロ。); or after
+		 * a kanji 口 ends in words that go on in katakana, when the next
+		 * is not a long vowel or small kana (窓ロセンター, not 東ロータリー) */
+		mend = cp == 0x30ED &&
+		       ((!numbers_katakana(next) && !numbers_katakana(prev) &&
+			 (numbers_kanji(prev) || numbers_kanji(next))) ||
+			(numbers_kuchi_before(prev) && numbers_katakana(next) && next != 0x30FC &&
+			 !numbers_small_kana(next)));
+		if (mend) {
+			memcpy(text + i, "\xE5\x8F\xA3", 3); /* 口, 3 bytes as ロ */
+			cp = 0x53E3;
+		}
+		prev = cp;
+		i += len;
+	}
+}

@@ -143,51 +143,6 @@ static char *tess_squeeze(const char *in)
 	return out;
 }
 
-static int tess_kanji(uint32_t cp)
-{
-	return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF);
-}
-
-static int tess_katakana(uint32_t cp)
-{
-	return cp >= 0x30A1 && cp <= 0x30FC;
-}
-
-/* katakana ロ read for the kanji 口 (the same shape in every font; 窓口
- * was read 窓ロ on 8 of the 12 test pages, and a search for 窓口 missed
- * them): ロ beside a kanji is 口 unless a katakana word goes on (ロー,
- * ロシア) or came before; in place, both are 3 bytes */
-static void tess_kuchi(char *text)
-{
-	size_t n = strlen(text);
-	uint32_t prev = 0;
-
-	for (size_t i = 0; i < n;) {
-		uint32_t cp = 0, next = 0;
-		size_t len = utf8_decode(text + i, n - i, &cp);
-
-		if (len == 0) {
-			i++, prev = 0;
-			continue;
-		}
-		if (cp == 0x30ED && i + len < n)
-			utf8_decode(text + i + len, n - i - len, &next);
-		if (cp == 0x30ED && !tess_katakana(next) && !tess_katakana(prev) &&
-		    (tess_kanji(prev) || tess_kanji(next))) {
-			memcpy(text + i, "\xE5\x8F\xA3", 3); /* 口 */
-			cp = 0x53E3;
-		} else if (cp == 0x30ED && tess_kanji(prev) && tess_katakana(next) && next != 0x30FC &&
-			   !(next >= 0x30A1 && next <= 0x30A9) && next != 0x30E3 && next != 0x30E5 &&
-			   next != 0x30E7) {
-			/* 窓ロセンター: a kanji, then ロ, then a katakana word */
-			memcpy(text + i, "\xE5\x8F\xA3", 3);
-			cp = 0x53E3;
-		}
-		prev = cp;
-		i += len;
-	}
-}
-
 /* ---- the page ---- */
 
 struct tess_page {
@@ -438,6 +393,7 @@ static void tess_cut_read(TessBaseAPI *e, const struct tess_page *p, int x, int 
 {
 	BOX *box = boxCreate(x, y, w, h);
 	PIX *cut = box ? pixClipRectangle(p->pix, box, NULL) : NULL, *framed;
+
 	memset(out, 0, sizeof(*out));
 	boxDestroy(&box);
 	if (cut == NULL)
@@ -468,16 +424,16 @@ static void tess_cut_read(TessBaseAPI *e, const struct tess_page *p, int x, int 
  * differ (measured on the test pages): eng reads a 5 as 6, 3 or 8 at some
  * scales, jpn a slashed 0 or a 3 as 9; seldom both the same digit.  The
  * readings of the commonest shape (length, and for numbers where the
- * separators are) vote character by character; a tie goes to the earlier
- * voter.  Eight voters found every number on the twelve test pages
- * exactly; six missed one, ten no better and 100 ms slower a page.  A
- * standard page is read at larger scales, its rows being half as many.
- * The caller frees with free(). */
+ * separators are) vote character by character, the engines' confidence
+ * breaking a tie.  Eight voters found every number on the twelve test
+ * pages exactly; six missed one, ten were no better and 100 ms slower a
+ * page.  A standard page is read at larger scales, its rows being half as
+ * many.  The caller frees with free(). */
 #define TESS_VOTERS 8
 /* the first this many readings (eng and jpn at two scales) alike end the
- * vote: their errors differ, so alike they are right (the same candidates
- * on the twelve test pages as with all eight, and a letter read in 0.5 s,
- * not 0.8) */
+ * vote: their errors differ, so alike they are taken as right (the same
+ * candidates on the twelve test pages as with all eight; it ends most mail
+ * passes, few number passes, jpn reading slashed 0s as 9) */
 #define TESS_AGREE 4
 struct tess_voter {
 	int jpn;
@@ -856,7 +812,7 @@ static int tess_read_as(struct tess *t, struct tess_page *p, struct tess_result 
 	free(res->text);
 	res->text = tess_squeeze(raw ? raw : "");
 	if (res->text != NULL && !res->vertical)
-		tess_kuchi(res->text);
+		numbers_mend_kuchi(res->text);
 	if (raw != NULL)
 		TessDeleteText(raw);
 	res->confidence = TessBaseAPIMeanTextConf(a);

@@ -102,6 +102,17 @@ static void test_digitlike(void)
 	CHECK(!numbers_onelike(0x6771)); /* 東 */
 }
 
+static void test_kuchi(void)
+{
+	char a[] = "窓ロセンター御中、人ロ。東ロータリー、区役所ロビー、ロシア、ロ座";
+	char b[] = "ロ";
+
+	numbers_mend_kuchi(a);
+	CHECK_STR(a, "窓口センター御中、人口。東ロータリー、区役所ロビー、ロシア、口座");
+	numbers_mend_kuchi(b);
+	CHECK_STR(b, "ロ");
+}
+
 static void test_bounded(void)
 {
 	struct numbers_found f = { 0 };
@@ -121,6 +132,7 @@ int main(void)
 	RUN(test_postal);
 	RUN(test_mail);
 	RUN(test_digitlike);
+	RUN(test_kuchi);
 	RUN(test_bounded);
 	return TEST_END();
 }
