@@ -20,6 +20,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
@@ -64,20 +65,24 @@ def wait_for(pred, timeout=10.0, interval=0.02):
 
 
 class Checks:
-    """One line per check, and the closing 'N passed, N failed'."""
+    """One line per check, and the closing 'N passed, N failed'.  Safe to call
+    from several threads (scenarios run side by side)."""
 
     def __init__(self, name):
         self.name = name
         self.passed = 0
         self.failed = 0
+        self.lock = threading.Lock()
 
     def ok(self, what):
-        self.passed += 1
-        print(f'ok {what}', flush=True)
+        with self.lock:
+            self.passed += 1
+            print(f'ok {what}', flush=True)
 
     def fail(self, what, why=''):
-        self.failed += 1
-        print(f'FAIL {what}: {why}', flush=True)
+        with self.lock:
+            self.failed += 1
+            print(f'FAIL {what}: {why}', flush=True)
 
     def check(self, what, cond, why=''):
         if cond:
