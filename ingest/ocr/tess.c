@@ -317,7 +317,22 @@ struct tess_span {
 	int l, t, r, b;
 	char first[96];
 	size_t flen;
+	/* the first symbol bridged (tess_numbers): where, and at what offset
+	 * of first, for reading the two sides apart when the whole is no number */
+	int bridged, bridge_l, bridge_r;
+	size_t bridge_at, bridge_len;
 };
+
+static int tess_count_digits(const char *s, size_t n)
+{
+	int d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d += (s[i] >= '0' && s[i] <= '9') ||
+		     (i + 2 < n && (unsigned char)s[i] == 0xEF && (unsigned char)s[i + 1] == 0xBC &&
+		      (unsigned char)s[i + 2] >= 0x90 && (unsigned char)s[i + 2] <= 0x99);
+	return d;
+}
 
 static void tess_span_add(struct tess_span *s, const char *sym, uint32_t cp, int l, int t, int r,
 			  int b, int prev_r)
@@ -564,7 +579,25 @@ static void tess_span_close(struct tess *t, const struct tess_page *p, struct te
 	if (digit_pass)
 		digits = tess_vote(t, p, x, y, w, h, TESS_VOTERS, 1);
 	tess_unmap(p, &x, &y, &w, &h);
-	numbers_add(&res->found, before, s->first, digits, x, y, w, h);
+	if (numbers_add(&res->found, before, s->first, digits, x, y, w, h) == 0 && s->bridged) {
+		/* two numbers with one symbol between (03-5321-1111、03-5388-1234):
+		 * each side on its own */
+		struct tess_span a = *s, b = *s;
+
+		a.on = b.on = 1;
+		a.bridged = b.bridged = 0;
+		a.r = s->bridge_l - 1;
+		a.flen = s->bridge_at;
+		a.first[a.flen] = '\0';
+		a.digits = tess_count_digits(a.first, a.flen);
+		b.l = s->bridge_r + 1;
+		b.prev_r = s->bridge_r;
+		b.flen = s->flen - s->bridge_at - s->bridge_len;
+		memmove(b.first, s->first + s->bridge_at + s->bridge_len, b.flen + 1);
+		b.digits = tess_count_digits(b.first, b.flen);
+		tess_span_close(t, p, &a, ln, res, digit_pass, s->bridge_l);
+		tess_span_close(t, p, &b, ln, res, digit_pass, next_l);
+	}
 	free(digits);
 }
 
@@ -752,6 +785,12 @@ static void tess_numbers(struct tess *t, TessBaseAPI *a, const struct tess_page 
 				snprintf(held.sym, sizeof(held.sym), "%s", sym);
 			}
 		} else if (numbers_digitlike(cp) || (span.on && numbers_onelike(cp))) {
+			if (held.on && !span.bridged) {
+				span.bridged = 1;
+				span.bridge_l = held.l, span.bridge_r = held.r;
+				span.bridge_at = span.flen;
+				span.bridge_len = strlen(held.sym);
+			}
 			if (held.on)
 				tess_span_add(&span, held.sym, 0, held.l, held.t, held.r, held.b, -1);
 			held.on = 0;

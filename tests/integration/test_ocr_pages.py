@@ -28,6 +28,7 @@ The rates per page are printed.
 Run: /usr/bin/python3 tests/integration/test_ocr_pages.py
 """
 import concurrent.futures
+import json
 import os
 import subprocess
 import sys
@@ -68,7 +69,30 @@ def main():
                 got, want)
         mails += mail_ok
     t.check('the mail address found exactly on at least 10 of the 12 pages', mails >= 10, f'{mails} of 12')
+    two_numbers()
     t.done()
+
+
+TWO = ('窓口センター　御中\n\n連絡先は次のとおりです。\n\n電話　03-5321-1111、03-5388-1234\n'
+       '受付日　2026年11月22日\n携帯　090-2468-1357\n')
+
+
+def two_numbers():
+    """Two numbers on a line with a comma between: the number pass bridges one
+    stray symbol (a 7 read as 人), and reads each side on its own when the
+    whole is no number; a date is not offered."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = os.path.join(tmp, 'two.txt'), os.path.join(tmp, 'two.tif')
+        with open(src, 'w', encoding='utf-8') as f:
+            f.write(TWO)
+        subprocess.run([FAXPAGE, '--text', src, '--res', 'fine', '--out', out], check=True)
+        r = subprocess.run([OCRPAGE, out], stdout=subprocess.PIPE, text=True, check=True,
+                           env=dict(os.environ, OMP_THREAD_LIMIT='1'))
+    d = json.loads(r.stdout)
+    t.equal('two numbers with 、 between: both found, in order; the date not offered',
+            [(c['kind'], c['value']) for c in d['candidates']],
+            [('phone', '03-5321-1111'), ('phone', '03-5388-1234'), ('phone', '090-2468-1357')])
+    t.check('and both mended in the text', '03-5321-1111、03-5388-1234' in d['text'], d['text'])
 
 
 if __name__ == '__main__':
