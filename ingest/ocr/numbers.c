@@ -338,33 +338,27 @@ static int numbers_katakana(uint32_t cp)
 	return cp >= 0x30A1 && cp <= 0x30FC;
 }
 
+static int numbers_among(uint32_t cp, const uint32_t *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == cp)
+			return 1;
+	return 0;
+}
+
 /* ァィゥェォッャュョヮ: they never begin a word */
-static int numbers_small_kana(uint32_t cp)
-{
-	static const uint32_t k[] = { 0x30A1, 0x30A3, 0x30A5, 0x30A7, 0x30A9,
-				      0x30C3, 0x30E3, 0x30E5, 0x30E7, 0x30EE };
+static const uint32_t numbers_small_kana[] = { 0x30A1, 0x30A3, 0x30A5, 0x30A7, 0x30A9,
+					       0x30C3, 0x30E3, 0x30E5, 0x30E7, 0x30EE };
 
-	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
-		if (k[i] == cp)
-			return 1;
-	return 0;
-}
-
-/* a kanji that 口 follows in words going on in katakana (窓口センター,
+/* kanji that 口 follows in words going on in katakana (窓口センター,
  * 東口ロータリー, 出口サイン) */
-static int numbers_kuchi_before(uint32_t cp)
-{
-	static const uint32_t k[] = { 0x7A93 /* 窓 */, 0x5165 /* 入 */, 0x51FA /* 出 */,
-				      0x4EBA /* 人 */, 0x5E38 /* 常 */, 0x672D /* 札 */,
-				      0x4ED8 /* 付 */, 0x964D /* 降 */, 0x4E57 /* 乗 */,
-				      0x5317 /* 北 */, 0x5357 /* 南 */, 0x6771 /* 東 */,
-				      0x897F /* 西 */, 0x88CF /* 裏 */, 0x8868 /* 表 */ };
+static const uint32_t numbers_kuchi_before[] = {
+	0x7A93 /* 窓 */, 0x5165 /* 入 */, 0x51FA /* 出 */, 0x4EBA /* 人 */, 0x5E38 /* 常 */,
+	0x672D /* 札 */, 0x4ED8 /* 付 */, 0x964D /* 降 */, 0x4E57 /* 乗 */, 0x5317 /* 北 */,
+	0x5357 /* 南 */, 0x6771 /* 東 */, 0x897F /* 西 */, 0x88CF /* 裏 */, 0x8868 /* 表 */
+};
 
-	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
-		if (k[i] == cp)
-			return 1;
-	return 0;
-}
+#define NUMBERS_AMONG(cp, set) numbers_among((cp), (set), sizeof(set) / sizeof((set)[0]))
 
 void numbers_mend_kuchi(char *text)
 {
@@ -388,8 +382,8 @@ void numbers_mend_kuchi(char *text)
 		mend = cp == 0x30ED &&
 		       ((!numbers_katakana(next) && !numbers_katakana(prev) &&
 			 (numbers_kanji(prev) || numbers_kanji(next))) ||
-			(numbers_kuchi_before(prev) && numbers_katakana(next) && next != 0x30FC &&
-			 !numbers_small_kana(next)));
+			(NUMBERS_AMONG(prev, numbers_kuchi_before) && numbers_katakana(next) &&
+			 next != 0x30FC && !NUMBERS_AMONG(next, numbers_small_kana)));
 		if (mend) {
 			memcpy(text + i, "\xE5\x8F\xA3", 3); /* 口, 3 bytes as ロ */
 			cp = 0x53E3;

@@ -687,8 +687,9 @@ static int tess_mail_label(const char *text)
  * p as D and . as , (measured on the test pages): a run of Latin symbols
  * on a line labelled メール or mail, or holding an @, is read again by
  * eng and jpn restricted to the characters of an address, at three scales
- * each, and the readings vote (one @, where most readings put it).  When that reading is no address, the first
- * pass's line is searched as it stands. */
+ * each, and the readings vote (one @, where most readings put it).  When
+ * that reading is no address, the first pass's line is searched as it
+ * stands. */
 static void tess_line_end(struct tess *t, struct tess_line *ln, const struct tess_page *p,
 			  struct tess_result *res, int mail_pass)
 {
@@ -709,7 +710,6 @@ static void tess_line_end(struct tess *t, struct tess_line *ln, const struct tes
 		if (read != NULL && numbers_mail(&res->found, read, mx, my, mw, mh) == 1 &&
 		    res->found.n == before + 1) {
 			struct numbers_cand *c = &res->found.c[before];
-
 			size_t n = strlen(ln->best.text);
 
 			if (n < sizeof(c->first)) /* else the text keeps the first reading */

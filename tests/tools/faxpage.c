@@ -55,7 +55,8 @@ struct faxpage_opts {
 
 static void faxpage_usage(void)
 {
-	fprintf(stderr, "usage: faxpage --out PAGE.tif [--res fine|standard|standard-rows] [--font FAMILY] "
+	fprintf(stderr, "usage: faxpage --out PAGE.tif [--res fine|standard|standard-rows] "
+			"[--font FAMILY] "
 			"[--pt 10.5] [--text FILE | --sample] [--truth FILE] [--loopback]\n");
 	exit(2);
 }
